@@ -1,0 +1,65 @@
+// Config: the node operator's settings, from a TOML file
+// (/etc/runc-isolcpus/config.toml, or $RUNC_ISOLCPUS_CONFIG).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "isolcpus/cpuset.hpp"
+
+namespace isolcpus {
+
+inline constexpr std::string_view kDefaultConfigPath = "/etc/runc-isolcpus/config.toml";
+inline constexpr std::string_view kConfigEnv = "RUNC_ISOLCPUS_CONFIG";
+
+enum class Mode { kAnnotation, kAlways, kNever };
+enum class OnFailure { kFail, kWarn };
+
+struct Config {
+  // Absolute path of the real runtime; empty = search the safe directory list.
+  std::string runtime;
+
+  std::string log_file = "/var/log/runc-isolcpus.log";
+  std::string log_level = "info";  // trace|debug|info|warn|error|off
+  std::uint64_t log_max_bytes = 4U * 1024U * 1024U;
+  unsigned log_max_files = 2;
+
+  Mode mode = Mode::kAnnotation;
+  OnFailure on_failure = OnFailure::kFail;
+
+  // Guardrails.  Empty allowed_namespaces = every namespace.
+  std::vector<std::string> allowed_namespaces;
+  std::optional<CpuSet> isolatable_cpus;  // unset = any online CPU
+  unsigned min_housekeeping_cpus = 2;     // a one-CPU domain is dropped by the kernel
+
+  std::string state_dir = "/run/runc-isolcpus";
+  std::chrono::milliseconds lock_timeout{10000};
+
+  // Where the host's /sys and /proc are; tests point it at a fake tree.
+  std::string host_root = "/";
+  // cgroup v1: may the wrapper set the root cpuset's sched_load_balance to 0?
+  bool v1_manage_root_flag = true;
+};
+
+struct ConfigLoad {
+  Config config;
+  std::filesystem::path path;
+  bool found = false;
+  // Each problem names the file, the line and the key, and says what to do.
+  // Any problem means the file was not applied: the defaults are in `config`.
+  std::vector<std::string> problems;
+};
+
+// Pure: parse TOML text.  `origin` is used in messages.
+ConfigLoad parse_config(std::string_view toml_text, const std::filesystem::path& origin);
+
+// Shell: path from $RUNC_ISOLCPUS_CONFIG or the default; missing file = defaults.
+std::filesystem::path config_path_from_env();
+ConfigLoad load_config(const std::filesystem::path& path);
+
+}  // namespace isolcpus

@@ -1,0 +1,36 @@
+// ContainerSpec: the few things of an OCI config.json this project cares about.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "isolcpus/cpuset.hpp"
+#include "isolcpus/expected.hpp"
+
+namespace isolcpus {
+
+struct ContainerSpec {
+  std::optional<CpuSet> cpus;  // linux.resources.cpu.cpus (absent or "" = none)
+  std::optional<CpuSet> mems;  // linux.resources.cpu.mems
+  std::optional<std::uint64_t> shares;
+  std::optional<std::int64_t> quota;
+  std::optional<std::uint64_t> period;
+  std::string cgroups_path;  // linux.cgroupsPath, as written
+  std::map<std::string, std::string> annotations;
+};
+
+// Pure: parse config.json text.  `origin` names the file in error messages.
+Expected<ContainerSpec> parse_container_spec(std::string_view json_text, std::string_view origin);
+
+// Shell: read <bundle>/config.json.
+Expected<ContainerSpec> read_container_spec(const std::filesystem::path& bundle);
+
+// The cpu part of a `runc update` resources document (LinuxResources JSON).
+// Returns the new cpus when the document sets a non-empty cpu.cpus.
+Expected<std::optional<CpuSet>> parse_update_cpus(std::string_view json_text, std::string_view origin);
+
+}  // namespace isolcpus

@@ -1,0 +1,78 @@
+// RuncInvocation: what a runc command line means, read with runc's own grammar
+// (shared/docs/RUNC-CLI.md).  The parser is a pure function of argv and the
+// working directory; it never touches the filesystem.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace isolcpus {
+
+enum class Subcommand {
+  kNone,  // no subcommand (e.g. `runc --version`, `runc --help`, bare `runc`)
+  kCheckpoint,
+  kCreate,
+  kDelete,
+  kEvents,
+  kExec,
+  kFeatures,
+  kHelp,
+  kInit,
+  kKill,
+  kList,
+  kPause,
+  kPs,
+  kRestore,
+  kResume,
+  kRun,
+  kSpec,
+  kStart,
+  kState,
+  kUpdate,
+};
+
+std::string_view to_string(Subcommand s);
+
+// How `runc update` gets its resources (only the cpu part matters to us).
+struct UpdateRequest {
+  std::optional<std::string> resources;    // "-" = stdin, otherwise a file path (as given)
+  std::optional<std::string> cpuset_cpus;  // --cpuset-cpus value (as given)
+};
+
+struct RuncInvocation {
+  // False when the command line could not be read with certainty (unknown
+  // flag, missing value, unknown subcommand...).  Then the wrapper does no host
+  // work for this call and leaves the verdict to runc.  `uncertainty` says why.
+  bool certain = true;
+  std::string uncertainty;
+
+  // Global flags.
+  std::string root = "/run/runc";  // made absolute against cwd
+  std::optional<std::string> log;  // as given (runc opens it relative to cwd)
+  std::optional<std::string> log_format;
+  bool systemd_cgroup = false;
+  bool debug = false;
+  bool version = false;  // --version / -v as a global flag
+  bool help = false;     // --help / -h as a global flag
+
+  Subcommand subcommand = Subcommand::kNone;
+  std::string subcommand_name;  // as typed, e.g. "create"
+
+  std::optional<std::string> container_id;
+  std::string bundle;  // create/run/restore: --bundle made absolute, default cwd
+  std::optional<std::string> pid_file;
+  std::optional<std::string> console_socket;
+  std::optional<unsigned> preserve_fds;
+  bool force = false;   // delete --force
+  bool detach = false;  // run/restore/exec --detach
+
+  UpdateRequest update;  // only for kUpdate
+};
+
+// args = argv[1..] (argv[0] is not part of runc's grammar).  cwd must be an
+// absolute path; it anchors --root and --bundle.
+RuncInvocation parse_invocation(std::span<const std::string_view> args, std::string_view cwd);
+
+}  // namespace isolcpus

@@ -1,0 +1,51 @@
+// Policy: should this container's CPUs be isolated?  A pure function over
+// plain values, so every rule is a table test.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "isolcpus/config.hpp"
+#include "isolcpus/container_spec.hpp"
+#include "isolcpus/cpuset.hpp"
+
+namespace isolcpus {
+
+inline constexpr std::string_view kLoadBalancingAnnotation = "cpu-load-balancing.crio.io";
+
+enum class Verdict {
+  kSkip,     // not opted in, or not eligible: leave the container alone
+  kIsolate,  // isolate `cpus`
+  kRefuse,   // opted in and eligible, but a guardrail forbids it: on_failure applies
+};
+
+struct Decision {
+  Verdict verdict = Verdict::kSkip;
+  CpuSet cpus;
+  std::string reason;                 // always set: why this verdict
+  std::vector<std::string> warnings;  // e.g. deprecated annotation value
+};
+
+// What the node looks like right now, as far as policy cares.
+struct HostCpus {
+  CpuSet online;
+  CpuSet isolated;  // already isolated: by other containers and at boot
+};
+
+struct PolicyConfig {
+  Mode mode = Mode::kAnnotation;
+  std::vector<std::string> allowed_namespaces;
+  std::optional<CpuSet> isolatable_cpus;
+  unsigned min_housekeeping_cpus = 2;
+};
+
+PolicyConfig policy_config(const Config& config);
+
+Decision decide(const ContainerSpec& spec, const PolicyConfig& policy, const HostCpus& host);
+
+// Identity helpers shared by the ledger and status output.
+std::string pod_namespace(const ContainerSpec& spec);
+std::string pod_name(const ContainerSpec& spec);
+std::string container_name(const ContainerSpec& spec);
+
+}  // namespace isolcpus

@@ -1,0 +1,184 @@
+#include "isolcpus/ledger.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+namespace isolcpus {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::string_view kLedgerFile = "ledger.json";
+constexpr std::string_view kLockFile = "lock";
+
+std::string errno_text() { return std::strerror(errno); }
+
+// The ledger decides which CPUs the kernel isolates: anyone able to write it
+// could steer that, so the directory must be root's alone.
+Expected<void> ensure_private_dir(const fs::path& dir) {
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0) {
+    if (errno != ENOENT) {
+      return make_error("cannot inspect state_dir " + dir.string() + ": " + errno_text());
+    }
+    std::error_code ec;
+    fs::create_directories(dir.parent_path(), ec);
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+      return make_error("cannot create state_dir " + dir.string() + ": " + errno_text() +
+                        "; create it (root-owned, mode 0700) or set state_dir in the config");
+    }
+    if (::lstat(dir.c_str(), &st) != 0) {
+      return make_error("cannot inspect state_dir " + dir.string() + ": " + errno_text());
+    }
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return make_error("state_dir " + dir.string() + " is not a directory (a symlink or file is refused); remove it");
+  }
+  if (st.st_uid != 0 || (st.st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
+    return make_error("state_dir " + dir.string() + " must be owned by root with mode 0700 (it is uid " +
+                      std::to_string(st.st_uid) + ", mode " + mode + "); fix with `chown root: " + dir.string() +
+                      " && chmod 0700 " + dir.string() + "`");
+  }
+  return {};
+}
+
+Expected<UniqueFd> take_lock(const fs::path& dir, std::chrono::milliseconds timeout) {
+  const auto path = dir / kLockFile;
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd) {
+    return make_error("cannot open lock " + path.string() + ": " + errno_text());
+  }
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto pause = std::chrono::milliseconds(1);
+  while (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK && errno != EINTR) {
+      return make_error("cannot lock " + path.string() + ": " + errno_text());
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return make_error("timed out after " + std::to_string(timeout.count()) + " ms waiting for the ledger lock " +
+                        path.string() + "; another runc-isolcpus holds it (see `fuser " + path.string() +
+                        "`) or raise lock_timeout_ms");
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(50));
+  }
+  return fd;
+}
+
+Expected<std::string> read_file(const fs::path& path, bool& missing) {
+  missing = false;
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) {
+    if (errno == ENOENT) {
+      missing = true;
+      return std::string{};
+    }
+    return make_error("cannot read " + path.string() + ": " + errno_text());
+  }
+  std::string text;
+  char buf[8192];
+  for (;;) {
+    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return make_error("cannot read " + path.string() + ": " + errno_text());
+    }
+    if (n == 0) {
+      break;
+    }
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  return text;
+}
+
+Expected<LedgerData> load(const fs::path& dir) {
+  const auto path = dir / kLedgerFile;
+  bool missing = false;
+  auto text = read_file(path, missing);
+  if (!text) {
+    return text.error();
+  }
+  if (missing) {
+    return LedgerData{};
+  }
+  return parse_ledger(*text, path.string());
+}
+
+}  // namespace
+
+Ledger::Ledger(fs::path dir, UniqueFd lock, LedgerData data)
+    : dir_(std::move(dir)), lock_(std::move(lock)), data_(std::move(data)) {}
+
+Expected<Ledger> Ledger::open(const fs::path& state_dir, std::chrono::milliseconds timeout) {
+  if (auto ok = ensure_private_dir(state_dir); !ok) {
+    return ok.error();
+  }
+  auto lock = take_lock(state_dir, timeout);
+  if (!lock) {
+    return lock.error();
+  }
+  auto data = load(state_dir);
+  if (!data) {
+    return data.error();
+  }
+  return Ledger(state_dir, std::move(*lock), std::move(*data));
+}
+
+// Write to a temp file, fsync, rename over the old one, fsync the directory:
+// after a crash the ledger is the old document or the new one, never a mix.
+Expected<void> Ledger::commit() {
+  const auto final_path = dir_ / kLedgerFile;
+  const auto temp_path = dir_ / (std::string(kLedgerFile) + ".tmp");
+  const std::string text = serialize_ledger(data_);
+  {
+    UniqueFd fd(::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (!fd) {
+      return make_error("cannot write " + temp_path.string() + ": " + errno_text());
+    }
+    std::string_view rest = text;
+    while (!rest.empty()) {
+      const ssize_t n = ::write(fd.get(), rest.data(), rest.size());
+      if (n < 0) {
+        if (errno == EINTR) {
+          continue;
+        }
+        return make_error("cannot write " + temp_path.string() + ": " + errno_text());
+      }
+      rest.remove_prefix(static_cast<std::size_t>(n));
+    }
+    if (::fsync(fd.get()) != 0) {
+      return make_error("cannot fsync " + temp_path.string() + ": " + errno_text());
+    }
+  }
+  if (::rename(temp_path.c_str(), final_path.c_str()) != 0) {
+    return make_error("cannot replace " + final_path.string() + ": " + errno_text());
+  }
+  UniqueFd dir_fd(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir_fd) {
+    ::fsync(dir_fd.get());
+  }
+  return {};
+}
+
+LedgerEntry* Ledger::find(std::string_view root, std::string_view id) {
+  for (auto& e : data_.entries) {
+    if (e.same_container(root, id)) {
+      return &e;
+    }
+  }
+  return nullptr;
+}
+
+Expected<LedgerData> read_ledger_snapshot(const fs::path& state_dir) { return load(state_dir); }
+
+}  // namespace isolcpus

@@ -1,0 +1,36 @@
+#include "container_cgroup.hpp"
+
+namespace isolcpus {
+
+Expected<LocatedCgroup> locate_container_cgroup(const LedgerEntry& entry, NodeSession& node) {
+  auto facts = node.host();
+  if (!facts) {
+    return facts.error();
+  }
+  LocatedCgroup located;
+  auto state = read_runc_state(entry.runc_root, entry.container_id);
+  if (state && *state) {
+    located.init = **state;
+    auto raw = process_cpuset_cgroup(node.proc(), located.init.init_pid, (*facts)->mode);
+    if (raw) {
+      auto path = CgroupPath::parse(*raw);
+      if (!path) {
+        return make_error("cgroup \"" + *raw + "\" of container " + entry.container_id +
+                          " is not a safe path: " + path.error().message);
+      }
+      located.path = std::move(*path);
+      located.source = "/proc/" + std::to_string(located.init.init_pid) + "/cgroup";
+      return located;
+    }
+  }
+  auto path = cgroup_from_cgroups_path(entry.cgroups_path, entry.systemd_cgroup, entry.container_id);
+  if (!path) {
+    return make_error("cannot tell the cgroup of container " + entry.container_id + " from cgroupsPath \"" +
+                      entry.cgroups_path + "\": " + path.error().message);
+  }
+  located.path = std::move(*path);
+  located.source = "cgroupsPath";
+  return located;
+}
+
+}  // namespace isolcpus

@@ -1,0 +1,71 @@
+#include "isolcpus/caller_log.hpp"
+#include "isolcpus/lifecycle.hpp"
+#include "steps.hpp"
+
+namespace isolcpus {
+
+bool needs_host_work(const RuncInvocation& inv) {
+  if (!inv.certain || inv.help || inv.version) {
+    return false;
+  }
+  switch (inv.subcommand) {
+    case Subcommand::kCreate:
+    case Subcommand::kRun:
+    case Subcommand::kRestore:
+    case Subcommand::kStart:
+    case Subcommand::kDelete:
+      return inv.container_id.has_value();
+    case Subcommand::kUpdate:
+      return inv.container_id.has_value() && (inv.update.resources || inv.update.cpuset_cpus);
+    default:
+      return false;
+  }
+}
+
+Outcome refuse_or_warn(Call& call, const std::string& reason) {
+  if (call.config.on_failure == OnFailure::kFail) {
+    call.log.error(reason);
+    report_caller_error(call.inv, reason);
+    return {.exec_runtime = false, .exit_code = 1};
+  }
+  call.log.warn(reason + " (on_failure = \"warn\": continuing without isolation)");
+  append_caller_log(call.inv, "warning", reason + " (continuing without isolation)");
+  return {};
+}
+
+Outcome handle_call(Call& call) {
+  try {
+    NodeSession node(call.config, call.log);
+    // Every acting invocation first gives back what dead containers hold.
+    node.reconcile();
+    switch (call.inv.subcommand) {
+      case Subcommand::kCreate:
+      case Subcommand::kRestore:
+        return on_create(call, node);
+      case Subcommand::kRun:
+        return on_run(call, node);
+      case Subcommand::kStart:
+        return on_start(call, node);
+      case Subcommand::kDelete:
+        return on_delete(call, node);
+      case Subcommand::kUpdate:
+        return on_update(call, node);
+      default:
+        return {};
+    }
+  } catch (const std::exception& e) {
+    // A bug of ours must never take the container down with it.
+    call.log.error(std::string("internal error, passing the call through: ") + e.what());
+    return {};
+  }
+}
+
+Expected<ReconcileReport> reconcile_node(const Config& config, Log& log) {
+  NodeSession node(config, log);
+  if (auto l = node.ledger(); !l) {
+    return l.error();
+  }
+  return node.reconcile();
+}
+
+}  // namespace isolcpus

@@ -1,0 +1,14 @@
+// Test-only crash injection.  Built with ISOLCPUS_FAULT_INJECTION, the wrapper
+// kills itself with SIGKILL at the isolator step named by $RUNC_ISOLCPUS_FAULT
+// (e.g. "v2.partition"), so tests can prove that the next invocation
+// completes or undoes a half-done isolation.  Release builds compile it out.
+#pragma once
+
+#include <functional>
+#include <string_view>
+
+namespace isolcpus {
+
+std::function<void(std::string_view)> fault_checkpoint();
+
+}  // namespace isolcpus

@@ -1,0 +1,116 @@
+#include "runc_state.hpp"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace isolcpus {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::optional<std::string> slurp(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return std::nullopt;
+  }
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+}  // namespace
+
+bool valid_container_id(std::string_view id) {
+  if (id.empty() || id == "." || id == ".." || id.size() > 1024) {
+    return false;
+  }
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                    c == '+' || c == '-' || c == '.';
+    if (!ok) {
+      return false;
+    }
+  }
+  return true;
+}
+
+Expected<std::optional<RuncState>> read_runc_state(const fs::path& root, std::string_view id) {
+  if (!valid_container_id(id)) {
+    return make_error("invalid container id \"" + std::string(id) + "\"");
+  }
+  const auto path = root / std::string(id) / "state.json";
+  auto text = slurp(path);
+  if (!text) {
+    return std::optional<RuncState>{};
+  }
+  try {
+    const auto doc = nlohmann::json::parse(*text);
+    RuncState state;
+    state.init_pid = doc.at("init_process_pid").get<int>();
+    state.init_start_ticks = doc.at("init_process_start").get<std::uint64_t>();
+    return std::optional<RuncState>{state};
+  } catch (const std::exception& e) {
+    return make_error("cannot read runc state " + path.string() + ": " + e.what());
+  }
+}
+
+std::optional<std::uint64_t> process_start_ticks(const fs::path& proc, int pid) {
+  if (pid <= 0) {
+    return std::nullopt;
+  }
+  auto text = slurp(proc / std::to_string(pid) / "stat");
+  if (!text) {
+    return std::nullopt;
+  }
+  // The command name (field 2) may contain spaces and parentheses: count
+  // fields from the last ')'.
+  const auto close = text->rfind(')');
+  if (close == std::string::npos) {
+    return std::nullopt;
+  }
+  std::istringstream fields(text->substr(close + 2));
+  std::string field;
+  for (int i = 3; i <= 22 && (fields >> field); ++i) {
+    if (i == 22) {
+      return std::stoull(field);
+    }
+  }
+  return std::nullopt;
+}
+
+Expected<std::string> process_cpuset_cgroup(const fs::path& proc, int pid, CgroupMode mode) {
+  const auto path = proc / std::to_string(pid) / "cgroup";
+  auto text = slurp(path);
+  if (!text) {
+    return make_error("cannot read " + path.string() + " (process gone?)");
+  }
+  std::istringstream lines(*text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    const auto first = line.find(':');
+    const auto second = line.find(':', first + 1);
+    if (first == std::string::npos || second == std::string::npos) {
+      continue;
+    }
+    const std::string hierarchy = line.substr(0, first);
+    const std::string controllers = line.substr(first + 1, second - first - 1);
+    const std::string cgroup = line.substr(second + 1);
+    if (mode == CgroupMode::kV2 && hierarchy == "0" && controllers.empty()) {
+      return cgroup;
+    }
+    if (mode == CgroupMode::kV1) {
+      std::istringstream list(controllers);
+      std::string controller;
+      while (std::getline(list, controller, ',')) {
+        if (controller == "cpuset") {
+          return cgroup;
+        }
+      }
+    }
+  }
+  return make_error(path.string() + " lists no " + (mode == CgroupMode::kV2 ? "cgroup v2" : "cpuset") +
+                    " hierarchy for process " + std::to_string(pid));
+}
+
+}  // namespace isolcpus

@@ -1,0 +1,33 @@
+// What runc and /proc say about a container: its init process and cgroup.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "isolcpus/expected.hpp"
+#include "isolcpus/host.hpp"
+
+namespace isolcpus {
+
+// runc's own rule for container ids, checked before an id becomes a path.
+bool valid_container_id(std::string_view id);
+
+struct RuncState {
+  int init_pid = 0;
+  std::uint64_t init_start_ticks = 0;
+};
+
+// Reads <root>/<id>/state.json; nullopt when the container does not exist.
+Expected<std::optional<RuncState>> read_runc_state(const std::filesystem::path& root, std::string_view id);
+
+// /proc/<pid>/stat field 22 (start time in clock ticks); nullopt if gone.
+std::optional<std::uint64_t> process_start_ticks(const std::filesystem::path& proc, int pid);
+
+// The process's cgroup in the hierarchy that carries cpuset, relative to
+// that hierarchy's mount ("0::/a/b" for v2, "N:...cpuset...:/a/b" for v1).
+Expected<std::string> process_cpuset_cgroup(const std::filesystem::path& proc, int pid, CgroupMode mode);
+
+}  // namespace isolcpus

@@ -1,0 +1,87 @@
+// runc-isolcpus: parse argv -> (read spec -> decide -> isolate -> record) ->
+// exec runc.  Read-only subcommands go straight to the exec; the rest first
+// pass through src/lifecycle.  Invoked as `runc-isolcpus-ctl`, the same
+// binary is the operator's management tool instead (src/ctl).
+#include <unistd.h>
+
+#include <climits>
+#include <string_view>
+#include <vector>
+
+#include "isolcpus/caller_log.hpp"
+#include "isolcpus/config.hpp"
+#include "isolcpus/ctl.hpp"
+#include "isolcpus/invocation.hpp"
+#include "isolcpus/lifecycle.hpp"
+#include "isolcpus/log.hpp"
+#include "isolcpus/runtime_exec.hpp"
+
+namespace {
+
+using namespace isolcpus;
+
+std::string_view basename_of(const char* path) {
+  std::string_view s = path == nullptr ? "" : path;
+  const auto slash = s.rfind('/');
+  return slash == std::string_view::npos ? s : s.substr(slash + 1);
+}
+
+// runc exits 1 on its own failures, except `exec`, whose caller reads 255 as
+// "the process could not be started".
+int failure_status(const RuncInvocation& inv) { return inv.subcommand == Subcommand::kExec ? 255 : 1; }
+
+std::string log_context(const RuncInvocation& inv) {
+  std::string context(inv.subcommand_name);
+  if (inv.container_id) {
+    context += ' ';
+    context += *inv.container_id;
+  }
+  return context;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc > 0 && basename_of(argv[0]) == kCtlName) {
+    return ctl_main(argc, argv);
+  }
+  std::vector<std::string_view> args;
+  args.reserve(argc > 1 ? static_cast<std::size_t>(argc - 1) : 0U);
+  for (int i = 1; i < argc; ++i) {
+    args.emplace_back(argv[i]);
+  }
+  char cwd[PATH_MAX];
+  const RuncInvocation inv = parse_invocation(args, ::getcwd(cwd, sizeof cwd) != nullptr ? cwd : "/");
+
+  const ConfigLoad loaded = load_config(config_path_from_env());
+  auto runtime = locate_runtime(loaded.config.runtime);
+  if (!runtime) {
+    Log(loaded.config, log_context(inv)).error(runtime.error().message);
+    report_caller_error(inv, runtime.error().message);
+    return failure_status(inv);
+  }
+
+  if (needs_host_work(inv)) {
+    Log log(loaded.config, log_context(inv));
+    Config config = loaded.config;
+    for (const auto& problem : loaded.problems) {
+      log.error(problem);
+      append_caller_log(inv, "warning", "runc-isolcpus config: " + problem);
+    }
+    if (!loaded.problems.empty()) {
+      // A typo must not take the node's containers down, nor isolate on a
+      // guess: release what the ledger holds, start nothing new.
+      config.mode = Mode::kNever;
+    }
+    Call call{inv, config, log, *runtime, argc, argv};
+    const Outcome outcome = handle_call(call);
+    if (!outcome.exec_runtime) {
+      return outcome.exit_code;
+    }
+  }
+
+  const Error failed = exec_runtime(*runtime, argc, argv);
+  Log(loaded.config, log_context(inv)).error(failed.message);
+  report_caller_error(inv, failed.message);
+  return failure_status(inv);
+}

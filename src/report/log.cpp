@@ -1,0 +1,79 @@
+#include "isolcpus/log.hpp"
+
+#include <spdlog/logger.h>
+#include <spdlog/sinks/rotating_file_sink.h>
+
+namespace isolcpus {
+namespace {
+
+spdlog::level::level_enum to_spdlog(LogLevel level) {
+  switch (level) {
+    case LogLevel::kTrace:
+      return spdlog::level::trace;
+    case LogLevel::kDebug:
+      return spdlog::level::debug;
+    case LogLevel::kInfo:
+      return spdlog::level::info;
+    case LogLevel::kWarn:
+      return spdlog::level::warn;
+    case LogLevel::kError:
+      return spdlog::level::err;
+    case LogLevel::kOff:
+      break;
+  }
+  return spdlog::level::off;
+}
+
+}  // namespace
+
+LogLevel parse_log_level(std::string_view text) {
+  if (text == "trace") return LogLevel::kTrace;
+  if (text == "debug") return LogLevel::kDebug;
+  if (text == "warn") return LogLevel::kWarn;
+  if (text == "error") return LogLevel::kError;
+  if (text == "off") return LogLevel::kOff;
+  return LogLevel::kInfo;
+}
+
+Log::Log(const Config& config, std::string context)
+    : path_(config.log_file),
+      context_(std::move(context)),
+      threshold_(config.log_file.empty() ? LogLevel::kOff : parse_log_level(config.log_level)),
+      max_bytes_(config.log_max_bytes),
+      max_files_(config.log_max_files) {}
+
+Log::Log(Log&&) noexcept = default;
+Log& Log::operator=(Log&&) noexcept = default;
+Log::~Log() {
+  if (logger_) {
+    logger_->flush();
+  }
+}
+
+void Log::write(LogLevel level, std::string_view msg) {
+  if (level < threshold_ || threshold_ == LogLevel::kOff || failed_) {
+    return;
+  }
+  if (!logger_) {
+    try {
+      // Not registered with spdlog's global registry: the logger is ours alone.
+      auto sink = std::make_shared<spdlog::sinks::rotating_file_sink_st>(
+          path_, static_cast<std::size_t>(max_bytes_), static_cast<std::size_t>(max_files_));
+      logger_ = std::make_shared<spdlog::logger>("runc-isolcpus", std::move(sink));
+      logger_->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %l [%P] %v");
+      logger_->set_level(spdlog::level::trace);
+      // spdlog's default error handler prints to stderr, which is not ours.
+      logger_->set_error_handler([](const std::string&) {});
+    } catch (const std::exception&) {
+      failed_ = true;
+      return;
+    }
+  }
+  if (context_.empty()) {
+    logger_->log(to_spdlog(level), "{}", msg);
+  } else {
+    logger_->log(to_spdlog(level), "{}: {}", context_, msg);
+  }
+}
+
+}  // namespace isolcpus
