@@ -1,0 +1,485 @@
+// cgroup v2 isolator: makes the container's cgroup a REMOTE `isolated`
+// partition (kernel 6.7+).  The CPUs are claimed in cpuset.cpus.exclusive of
+// every ancestor top-down, then in the container's own, then the partition is
+// switched and read back (the kernel accepts invalid partitions silently).
+// See docs KERNEL.md "cgroup v2".
+#include <algorithm>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "isolcpus/isolator.hpp"
+
+namespace isolcpus {
+
+namespace {
+
+constexpr std::string_view kExclusive = "cpuset.cpus.exclusive";
+constexpr std::string_view kPartition = "cpuset.cpus.partition";
+constexpr std::string_view kCpus = "cpuset.cpus";
+constexpr std::string_view kRootIsolated = "cpuset.cpus.isolated";
+constexpr std::string_view kSubtreeControl = "cgroup.subtree_control";
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\n' || text.front() == '\t')) {
+    text.remove_prefix(1);
+  }
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\n' || text.back() == '\t')) {
+    text.remove_suffix(1);
+  }
+  return text;
+}
+
+// How an empty set must be written: an empty write(2) leaves
+// cpuset.cpus.exclusive unchanged, a lone newline clears it.
+std::string cpus_value(const CpuSet& cpus) { return cpus.empty() ? std::string("\n") : cpus.to_string(); }
+
+std::string shown(const CpuSet& cpus) { return cpus.empty() ? std::string("(none)") : cpus.to_string(); }
+
+std::string cg_name(const CgroupPath& cg) { return cg.is_root() ? std::string("/") : cg.str(); }
+
+// One kernel write done by apply(), with what to put back on rollback.
+struct UndoStep {
+  CgroupPath cg;
+  std::string file;
+  std::string previous;
+};
+
+class V2Isolator final : public Isolator {
+ public:
+  V2Isolator(CgroupTree& tree, KernelVersion kernel) : tree_(tree), kernel_(std::move(kernel)) {}
+
+  [[nodiscard]] std::string_view name() const override { return kIsolatorV2; }
+
+  Expected<Isolation> plan(const CgroupPath& cgroup, const CpuSet& cpus, IsolationContext& ctx) override {
+    if (cpus.empty()) {
+      return make_error("no CPUs to isolate for cgroup " + cg_name(cgroup));
+    }
+    if (cgroup.is_root()) {
+      return make_error("refusing to make the root cgroup " + tree_.describe(cgroup, "") +
+                        " an isolated partition: the container must have its own cgroup");
+    }
+    if (!tree_.exists(cgroup)) {
+      return make_error("container cgroup " + tree_.describe(cgroup, "") +
+                        " does not exist; is linux.cgroupsPath (and the cgroup driver) right?");
+    }
+    if (auto ok = check_subtree_control(cgroup); !ok) {
+      return ok.error();
+    }
+    if (auto ok = check_exclusive_support(cgroup); !ok) {
+      return ok.error();
+    }
+    if (auto ok = check_no_partition_ancestor(cgroup); !ok) {
+      return ok.error();
+    }
+    if (auto ok = check_cpus_free(cgroup, cpus, ctx); !ok) {
+      return ok.error();
+    }
+    if (auto ok = check_siblings(cgroup, cpus); !ok) {
+      return ok.error();
+    }
+
+    Isolation isolation;
+    isolation.isolator = std::string(kIsolatorV2);
+    isolation.cgroup = cgroup.str();
+    isolation.cpus = cpus;
+    for (const CgroupPath& ancestor : cgroup.ancestors()) {
+      auto current = read_cpus(ancestor, kExclusive);
+      if (!current) {
+        return current.error();
+      }
+      if (auto ok = check_own_cpus_rule(ancestor, *current | cpus); !ok) {
+        return ok.error();
+      }
+      isolation.ancestor_additions.push_back(LevelAddition{ancestor.str(), cpus - *current});
+    }
+    if (auto ok = check_own_cpus_rule(cgroup, cpus); !ok) {
+      return ok.error();
+    }
+    return isolation;
+  }
+
+  Expected<void> apply(const Isolation& plan, IsolationContext& ctx) override {
+    auto parsed = CgroupPath::parse(plan.cgroup);
+    if (!parsed) {
+      return parsed.error();
+    }
+    const CgroupPath cgroup = *parsed;
+    std::vector<UndoStep> undo;
+
+    const auto fail = [&](std::string message) -> Expected<void> {
+      const std::vector<std::string> problems = roll_back(undo);
+      if (problems.empty()) {
+        message += "; every change was rolled back";
+      } else {
+        message += "; rollback was incomplete:";
+        for (const std::string& problem : problems) {
+          message += " " + problem + ";";
+        }
+      }
+      return make_error(std::move(message));
+    };
+
+    for (const LevelAddition& level : plan.ancestor_additions) {
+      auto ancestor = CgroupPath::parse(level.cgroup);
+      if (!ancestor) {
+        return fail(ancestor.error().message);
+      }
+      auto current = read_cpus(*ancestor, kExclusive);
+      if (!current) {
+        return fail(current.error().message);
+      }
+      const CpuSet wanted = *current | plan.cpus;
+      if (wanted != *current) {
+        if (auto ok = tree_.write(*ancestor, kExclusive, cpus_value(wanted)); !ok) {
+          return fail("cannot claim CPUs " + plan.cpus.to_string() +
+                      " in an ancestor: " + ok.error().message);
+        }
+        undo.push_back(UndoStep{*ancestor, std::string(kExclusive), cpus_value(*current)});
+      }
+      checkpoint(ctx, "v2.ancestor:" + level.cgroup);
+    }
+
+    auto own = read_cpus(cgroup, kExclusive);
+    if (!own) {
+      return fail(own.error().message);
+    }
+    if (auto ok = tree_.write(cgroup, kExclusive, cpus_value(plan.cpus)); !ok) {
+      return fail("cannot claim CPUs " + plan.cpus.to_string() + " for the container: " + ok.error().message);
+    }
+    undo.push_back(UndoStep{cgroup, std::string(kExclusive), cpus_value(*own)});
+    checkpoint(ctx, "v2.exclusive");
+
+    auto before = tree_.read(cgroup, kPartition);
+    if (!before) {
+      return fail(before.error().message);
+    }
+    std::string previous_keyword(trim(*before).substr(0, trim(*before).find(' ')));
+    if (previous_keyword.empty()) {
+      previous_keyword = "member";
+    }
+    if (auto ok = tree_.write(cgroup, kPartition, "isolated"); !ok) {
+      return fail("cannot make the container's cgroup an isolated partition: " + ok.error().message);
+    }
+    undo.push_back(UndoStep{cgroup, std::string(kPartition), previous_keyword});
+    checkpoint(ctx, "v2.partition");
+
+    auto after = tree_.read(cgroup, kPartition);
+    if (!after) {
+      return fail(after.error().message);
+    }
+    if (trim(*after) != "isolated") {
+      return fail(tree_.describe(cgroup, kPartition) + " reads \"" + std::string(trim(*after)) +
+                  "\" after writing \"isolated\": the kernel did not accept CPUs " + plan.cpus.to_string() +
+                  " as an isolated partition (the reason is in parentheses); check " +
+                  tree_.describe(cgroup, kExclusive) + " and the ancestors' " + std::string(kExclusive));
+    }
+    return {};
+  }
+
+  std::vector<std::string> release(const Isolation& isolation, IsolationContext& ctx) override {
+    std::vector<std::string> warnings;
+    auto parsed = CgroupPath::parse(isolation.cgroup);
+    if (!parsed) {
+      warnings.push_back("cannot release isolation of \"" + isolation.cgroup +
+                         "\": " + parsed.error().message);
+      return warnings;
+    }
+    const CgroupPath cgroup = *parsed;
+
+    if (!cgroup.is_root() && tree_.exists(cgroup)) {
+      if (tree_.has_file(cgroup, kPartition)) {
+        auto current = tree_.read(cgroup, kPartition);
+        if (!current) {
+          warnings.push_back(current.error().message);
+        } else if (trim(*current) != "member") {
+          if (auto ok = tree_.write(cgroup, kPartition, "member"); !ok) {
+            warnings.push_back("cannot turn the container's partition back into a member: " +
+                               ok.error().message);
+          }
+        }
+      }
+      // The container's own claim is wholly ours: clear it, whatever it holds.
+      if (tree_.has_file(cgroup, kExclusive)) {
+        auto own = read_cpus(cgroup, kExclusive);
+        if (!own) {
+          warnings.push_back(own.error().message);
+        } else if (!own->empty()) {
+          clear_cpus(cgroup, *own, warnings);
+        }
+      }
+    }
+
+    // Bottom-up, so no ancestor ever holds fewer exclusive CPUs than a child.
+    for (auto level = isolation.ancestor_additions.rbegin(); level != isolation.ancestor_additions.rend();
+         ++level) {
+      auto ancestor = CgroupPath::parse(level->cgroup);
+      if (!ancestor) {
+        warnings.push_back("skipping ancestor \"" + level->cgroup + "\": " + ancestor.error().message);
+        continue;
+      }
+      const CpuSet still_needed = needed_by_others(*ancestor, isolation, ctx);
+      clear_cpus(*ancestor, level->added - still_needed, warnings);
+    }
+    return warnings;
+  }
+
+  std::vector<std::string> enforce(IsolationContext& /*ctx*/) override { return {}; }
+
+  [[nodiscard]] CpuSet kernel_isolated(const IsolationContext& ctx) const override {
+    const CgroupPath root;
+    if (tree_.has_file(root, kRootIsolated)) {
+      if (auto isolated = read_cpus(root, kRootIsolated)) {
+        return *isolated;
+      }
+    }
+    // Before 6.8 the root does not summarise: look at the partitions we know.
+    CpuSet out;
+    for (const Isolation& other : ctx.others) {
+      auto cg = CgroupPath::parse(other.cgroup);
+      if (!cg || cg->is_root() || !tree_.exists(*cg)) {
+        continue;
+      }
+      auto partition = tree_.read(*cg, kPartition);
+      if (!partition || trim(*partition) != "isolated") {
+        continue;
+      }
+      if (auto exclusive = read_cpus(*cg, "cpuset.cpus.exclusive.effective")) {
+        out |= *exclusive;
+      } else if (auto claimed = read_cpus(*cg, kExclusive)) {
+        out |= *claimed;
+      }
+    }
+    return out;
+  }
+
+ private:
+  [[nodiscard]] Expected<CpuSet> read_cpus(const CgroupPath& cg, std::string_view file) const {
+    auto content = tree_.read(cg, file);
+    if (!content) {
+      return content.error();
+    }
+    auto cpus = CpuSet::parse(*content);
+    if (!cpus) {
+      return make_error("cannot parse " + tree_.describe(cg, file) + ": " + cpus.error().message);
+    }
+    return cpus;
+  }
+
+  static void checkpoint(IsolationContext& ctx, const std::string& step) {
+    if (ctx.checkpoint) {
+      ctx.checkpoint(step);
+    }
+  }
+
+  [[nodiscard]] Expected<void> check_subtree_control(const CgroupPath& cgroup) const {
+    std::vector<CgroupPath> levels{CgroupPath{}};
+    for (const CgroupPath& ancestor : cgroup.ancestors()) {
+      levels.push_back(ancestor);
+    }
+    for (const CgroupPath& level : levels) {
+      const std::string file = tree_.describe(level, kSubtreeControl);
+      auto content = tree_.read(level, kSubtreeControl);
+      if (!content) {
+        return make_error("cannot check that cpuset is enabled for " + cg_name(cgroup) + ": " +
+                          content.error().message);
+      }
+      std::istringstream words{*content};
+      bool enabled = false;
+      for (std::string word; words >> word;) {
+        enabled = enabled || word == "cpuset";
+      }
+      if (!enabled) {
+        return make_error("cpuset is not enabled in " + file + "; enable it with `echo +cpuset > " + file +
+                          "`");
+      }
+    }
+    return {};
+  }
+
+  [[nodiscard]] Expected<void> check_exclusive_support(const CgroupPath& cgroup) const {
+    const KernelVersion needed{6, 7, "6.7"};
+    const CgroupPath probe = cgroup.parent().is_root() ? cgroup : cgroup.parent();
+    if (kernel_ < needed || !tree_.has_file(probe, kExclusive)) {
+      return make_error(
+          "kernel " + (kernel_.release.empty() ? std::string("(unknown)") : kernel_.release) +
+          " lacks cpuset.cpus.exclusive (remote partitions need 6.7+): " + tree_.describe(probe, kExclusive) +
+          (kernel_ < needed ? " is not supported" : " does not exist") +
+          "; boot a 6.7+ kernel or use isolcpus= on the kernel command line");
+    }
+    return {};
+  }
+
+  [[nodiscard]] Expected<void> check_no_partition_ancestor(const CgroupPath& cgroup) const {
+    for (const CgroupPath& ancestor : cgroup.ancestors()) {
+      auto content = tree_.read(ancestor, kPartition);
+      if (!content) {
+        return make_error("cannot check partition state of ancestor " + ancestor.str() + ": " +
+                          content.error().message);
+      }
+      if (trim(*content) != "member") {
+        return make_error(tree_.describe(ancestor, kPartition) + " is \"" + std::string(trim(*content)) +
+                          "\", not \"member\": a remote isolated partition needs every ancestor below the "
+                          "root to be a member; write member into it if nothing relies on that partition");
+      }
+    }
+    return {};
+  }
+
+  [[nodiscard]] Expected<void> check_cpus_free(const CgroupPath& cgroup, const CpuSet& cpus,
+                                               const IsolationContext& ctx) const {
+    if (!ctx.online.empty() && !ctx.online.contains(cpus)) {
+      return make_error("CPUs " + (cpus - ctx.online).to_string() + " of cgroup " + cgroup.str() +
+                        " are not online (online: " + shown(ctx.online) + ")");
+    }
+    CpuSet others_cpus;
+    for (const Isolation& other : ctx.others) {
+      if (other.cgroup == cgroup.str()) {
+        continue;
+      }
+      if (other.cpus.intersects(cpus)) {
+        return make_error("CPUs " + (other.cpus & cpus).to_string() +
+                          " already isolated by container cgroup " + other.cgroup +
+                          "; a CPU can be isolated for one container at a time");
+      }
+      others_cpus |= other.cpus;
+    }
+    if (ctx.boot_isolated.intersects(cpus)) {
+      return make_error("CPUs " + (ctx.boot_isolated & cpus).to_string() +
+                        " are isolated at boot (isolcpus=) already; pin the container to other CPUs "
+                        "or drop them from isolcpus=");
+    }
+    const CgroupPath root;
+    if (tree_.has_file(root, kRootIsolated)) {
+      auto isolated = read_cpus(root, kRootIsolated);
+      if (!isolated) {
+        return isolated.error();
+      }
+      const CpuSet foreign = (*isolated - others_cpus - ctx.boot_isolated) & cpus;
+      if (!foreign.empty()) {
+        return make_error("CPUs " + foreign.to_string() +
+                          " are already isolated by a partition we do not own (" +
+                          tree_.describe(root, kRootIsolated) + " lists " + shown(*isolated) +
+                          "); find it with `grep -r isolated --include=cpuset.cpus.partition " +
+                          tree_.describe(root, "") + "`");
+      }
+    }
+    const CpuSet housekeeping = ctx.online - cpus - others_cpus - ctx.boot_isolated;
+    if (housekeeping.count() < ctx.min_housekeeping_cpus) {
+      return make_error("isolating CPUs " + cpus.to_string() + " for cgroup " + cgroup.str() +
+                        " would leave " + std::to_string(housekeeping.count()) + " housekeeping CPUs (" +
+                        shown(housekeeping) + ") of online " + shown(ctx.online) +
+                        " (other containers isolate " + shown(others_cpus) + ", boot isolated " +
+                        shown(ctx.boot_isolated) + "); at least " +
+                        std::to_string(ctx.min_housekeeping_cpus) +
+                        " must stay balanced (min_housekeeping_cpus in the configuration)");
+    }
+    return {};
+  }
+
+  // The kernel refuses (EINVAL) a claim overlapping a sibling's: say which
+  // sibling, since it is often a stale claim left by a dead container.
+  [[nodiscard]] Expected<void> check_siblings(const CgroupPath& cgroup, const CpuSet& cpus) const {
+    std::vector<CgroupPath> levels = cgroup.ancestors();
+    levels.push_back(cgroup);
+    for (const CgroupPath& level : levels) {
+      for (const CgroupPath& sibling : tree_.children(level.parent())) {
+        if (sibling == level || !tree_.has_file(sibling, kExclusive)) {
+          continue;
+        }
+        auto claimed = read_cpus(sibling, kExclusive);
+        if (claimed && claimed->intersects(cpus)) {
+          const std::string file = tree_.describe(sibling, kExclusive);
+          return make_error(
+              "CPUs " + (*claimed & cpus).to_string() + " are claimed in " + file + " (" +
+              claimed->to_string() + "), a sibling of " + cg_name(level) +
+              "; siblings' exclusive CPUs may not overlap. If that claim is stale, clear it with "
+              "`echo > " +
+              file + "`");
+        }
+      }
+    }
+    return {};
+  }
+
+  // 6.7-6.10 only: cpuset.cpus.exclusive must lie within the cgroup's own
+  // non-empty cpuset.cpus.
+  [[nodiscard]] Expected<void> check_own_cpus_rule(const CgroupPath& cg, const CpuSet& exclusive) const {
+    if (kernel_ >= KernelVersion{6, 11, "6.11"} || !tree_.has_file(cg, kCpus)) {
+      return {};
+    }
+    auto own = read_cpus(cg, kCpus);
+    if (!own) {
+      return own.error();
+    }
+    if (!own->empty() && !own->contains(exclusive)) {
+      return make_error("kernel " + kernel_.release + " requires " + tree_.describe(cg, kExclusive) +
+                        " to be a subset of " + tree_.describe(cg, kCpus) + " (" + own->to_string() +
+                        ") but it would hold " + exclusive.to_string() + "; add CPUs " +
+                        (exclusive - *own).to_string() + " to " + tree_.describe(cg, kCpus) +
+                        " or use a 6.11+ kernel");
+    }
+    return {};
+  }
+
+  // CPUs other isolations below `ancestor` still rely on at that level.
+  static CpuSet needed_by_others(const CgroupPath& ancestor, const Isolation& self,
+                                 const IsolationContext& ctx) {
+    CpuSet needed;
+    for (const Isolation& other : ctx.others) {
+      if (other.cgroup == self.cgroup) {
+        continue;
+      }
+      auto cg = CgroupPath::parse(other.cgroup);
+      if (cg && *cg != ancestor && cg->is_within(ancestor)) {
+        needed |= other.cpus;
+      }
+    }
+    return needed;
+  }
+
+  // Removes `cpus` from cg's cpuset.cpus.exclusive; missing dir or file means
+  // there is nothing left to undo.
+  void clear_cpus(const CgroupPath& cg, const CpuSet& cpus, std::vector<std::string>& warnings) {
+    if (cpus.empty() || !tree_.exists(cg) || !tree_.has_file(cg, kExclusive)) {
+      return;
+    }
+    auto current = read_cpus(cg, kExclusive);
+    if (!current) {
+      warnings.push_back(current.error().message);
+      return;
+    }
+    const CpuSet remaining = *current - cpus;
+    if (remaining == *current) {
+      return;
+    }
+    if (auto ok = tree_.write(cg, kExclusive, cpus_value(remaining)); !ok) {
+      warnings.push_back("cannot give back CPUs " + (*current & cpus).to_string() + ": " +
+                         ok.error().message);
+    }
+  }
+
+  std::vector<std::string> roll_back(const std::vector<UndoStep>& undo) {
+    std::vector<std::string> problems;
+    for (auto step = undo.rbegin(); step != undo.rend(); ++step) {
+      if (auto ok = tree_.write(step->cg, step->file, step->previous); !ok) {
+        problems.push_back(ok.error().message);
+      }
+    }
+    return problems;
+  }
+
+  CgroupTree& tree_;
+  KernelVersion kernel_;
+};
+
+}  // namespace
+
+std::unique_ptr<Isolator> make_v2_isolator(CgroupTree& tree, KernelVersion kernel) {
+  return std::make_unique<V2Isolator>(tree, std::move(kernel));
+}
+
+}  // namespace isolcpus

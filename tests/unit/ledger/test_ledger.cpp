@@ -1,0 +1,179 @@
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <gtest/gtest.h>
+
+#include "fakes/temp_dir.hpp"
+#include "isolcpus/ledger.hpp"
+
+namespace isolcpus {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+LedgerData sample() {
+  LedgerData data;
+  LedgerEntry a;
+  a.runc_root = "/run/containerd/runc/k8s.io";
+  a.container_id = "abc";
+  a.state = EntryState::kIsolated;
+  a.cpus = CpuSet::of({2, 3});
+  a.bundle = "/run/containerd/io.containerd.runtime.v2.task/k8s.io/abc";
+  a.cgroups_path = "kubepods-pod1.slice:cri-containerd:abc";
+  a.systemd_cgroup = true;
+  a.pod_namespace = "rt";
+  a.pod_name = "pod-a";
+  a.container_name = "app";
+  a.decided_at = 1700000000;
+  a.isolated_at = 1700000001;
+  a.init_pid = 4242;
+  a.init_start_ticks = 987654321;
+  a.isolation = Isolation{std::string(kIsolatorV2), "kubepods.slice/kubepods-pod1.slice/cri-containerd-abc.scope",
+                          CpuSet::of({2, 3}),
+                          {{"kubepods.slice", CpuSet::of({2, 3})}, {"kubepods.slice/kubepods-pod1.slice", CpuSet::of({3})}},
+                          std::nullopt};
+  LedgerEntry b;
+  b.runc_root = "/run/runc";
+  b.container_id = "v1-ctr";
+  b.state = EntryState::kDecided;
+  b.cpus = CpuSet::of({5});
+  b.isolation = Isolation{std::string(kIsolatorV1), "kubepods/pod2/v1-ctr", CpuSet::of({5}), {}, true};
+  data.entries = {a, b};
+  data.v1.root_flag_original = true;
+  data.v1.balanced_cgroup = "runc-isolcpus.balanced";
+  data.v1.flag_changes = {{"kubepods", true}, {"kubepods/pod2", false}};
+  return data;
+}
+
+TEST(LedgerFormat, RoundTripsEveryField) {
+  const LedgerData data = sample();
+  auto parsed = parse_ledger(serialize_ledger(data), "test");
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().message;
+  EXPECT_EQ(*parsed, data);
+}
+
+TEST(LedgerFormat, EmptyRoundTrips) {
+  auto parsed = parse_ledger(serialize_ledger(LedgerData{}), "test");
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(*parsed, LedgerData{});
+}
+
+TEST(LedgerFormat, RejectsCorruptionWithTheFileName) {
+  for (const char* bad : {"", "{", "{\"version\":1}", "{\"version\":2,\"entries\":[],\"v1\":{}}", "[]",
+                          "{\"version\":1,\"entries\":[{\"runc_root\":1}],\"v1\":{}}"}) {
+    auto parsed = parse_ledger(bad, "/run/runc-isolcpus/ledger.json");
+    ASSERT_FALSE(parsed.has_value()) << bad;
+    EXPECT_NE(parsed.error().message.find("/run/runc-isolcpus/ledger.json"), std::string::npos);
+  }
+  auto v2 = parse_ledger("{\"version\":2,\"entries\":[],\"v1\":{}}", "x");
+  EXPECT_NE(v2.error().message.find("version 2"), std::string::npos);
+}
+
+TEST(LedgerFormat, RejectsUnknownStateAndBadCpus) {
+  std::string text = serialize_ledger(sample());
+  std::string bad_state = text;
+  bad_state.replace(bad_state.find("\"isolated\""), 10, "\"floating\"");
+  EXPECT_FALSE(parse_ledger(bad_state, "x").has_value());
+  std::string bad_cpus = text;
+  bad_cpus.replace(bad_cpus.find("\"2-3\""), 5, "\"3-2\"");
+  EXPECT_FALSE(parse_ledger(bad_cpus, "x").has_value());
+}
+
+class LedgerDir : public ::testing::Test {
+ protected:
+  TempDir tmp;
+  fs::path dir() const { return tmp.path() / "state"; }
+};
+
+TEST_F(LedgerDir, CreatesAPrivateDirAndPersistsCommits) {
+  {
+    auto ledger = Ledger::open(dir(), 1s);
+    ASSERT_TRUE(ledger.has_value()) << ledger.error().message;
+    EXPECT_TRUE(ledger->data().entries.empty());
+    ledger->data() = sample();
+    ASSERT_TRUE(ledger->commit().has_value());
+    EXPECT_NE(ledger->find("/run/runc", "v1-ctr"), nullptr);
+    EXPECT_EQ(ledger->find("/run/runc", "abc"), nullptr);
+  }
+  struct stat st {};
+  ASSERT_EQ(::stat(dir().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0700u);
+  auto again = Ledger::open(dir(), 1s);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->data(), sample());
+  auto snapshot = read_ledger_snapshot(dir());
+  ASSERT_TRUE(snapshot.has_value());
+  EXPECT_EQ(*snapshot, sample());
+  EXPECT_FALSE(fs::exists(dir() / "ledger.json.tmp"));
+}
+
+TEST_F(LedgerDir, RefusesAGroupOrWorldAccessibleDir) {
+  fs::create_directories(dir());
+  ::chmod(dir().c_str(), 0755);
+  auto ledger = Ledger::open(dir(), 1s);
+  ASSERT_FALSE(ledger.has_value());
+  EXPECT_NE(ledger.error().message.find("mode 0700"), std::string::npos) << ledger.error().message;
+  EXPECT_NE(ledger.error().message.find("chmod 0700"), std::string::npos);
+}
+
+TEST_F(LedgerDir, RefusesASymlinkedDir) {
+  fs::create_directories(tmp.path() / "elsewhere");
+  ::chmod((tmp.path() / "elsewhere").c_str(), 0700);
+  fs::create_directory_symlink(tmp.path() / "elsewhere", dir());
+  auto ledger = Ledger::open(dir(), 1s);
+  ASSERT_FALSE(ledger.has_value());
+  EXPECT_NE(ledger.error().message.find("not a directory"), std::string::npos) << ledger.error().message;
+}
+
+TEST_F(LedgerDir, WaitsBoundedlyForTheLockAndNamesIt) {
+  auto first = Ledger::open(dir(), 1s);
+  ASSERT_TRUE(first.has_value());
+  // flock locks belong to open file descriptions: a second open in this
+  // process contends like another process would.
+  const auto started = std::chrono::steady_clock::now();
+  auto second = Ledger::open(dir(), 150ms);
+  const auto waited = std::chrono::steady_clock::now() - started;
+  ASSERT_FALSE(second.has_value());
+  EXPECT_NE(second.error().message.find("timed out after 150 ms"), std::string::npos) << second.error().message;
+  EXPECT_NE(second.error().message.find((dir() / "lock").string()), std::string::npos);
+  EXPECT_GE(waited, 150ms);
+}
+
+TEST_F(LedgerDir, LockIsFreedWhenTheLedgerGoes) {
+  { auto first = Ledger::open(dir(), 1s); ASSERT_TRUE(first.has_value()); }
+  auto second = Ledger::open(dir(), 100ms);
+  EXPECT_TRUE(second.has_value());
+}
+
+TEST_F(LedgerDir, ACorruptLedgerIsReportedNotOverwritten) {
+  fs::create_directories(dir());
+  ::chmod(dir().c_str(), 0700);
+  { std::ofstream(dir() / "ledger.json") << "{not json"; }
+  auto ledger = Ledger::open(dir(), 1s);
+  ASSERT_FALSE(ledger.has_value());
+  EXPECT_NE(ledger.error().message.find("corrupt ledger"), std::string::npos);
+  std::ifstream in(dir() / "ledger.json");
+  std::string content((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(content, "{not json");
+}
+
+TEST_F(LedgerDir, LeftoverTempFileFromACrashIsIgnored) {
+  {
+    auto ledger = Ledger::open(dir(), 1s);
+    ASSERT_TRUE(ledger.has_value());
+    ledger->data() = sample();
+    ASSERT_TRUE(ledger->commit().has_value());
+  }
+  { std::ofstream(dir() / "ledger.json.tmp") << "{\"half\":"; }  // a crash mid-write
+  auto ledger = Ledger::open(dir(), 1s);
+  ASSERT_TRUE(ledger.has_value());
+  EXPECT_EQ(ledger->data(), sample());
+}
+
+}  // namespace
+}  // namespace isolcpus
