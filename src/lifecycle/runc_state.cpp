@@ -71,7 +71,12 @@ std::optional<std::uint64_t> process_start_ticks(const fs::path& proc, int pid) 
   }
   std::istringstream fields(text->substr(close + 2));
   std::string field;
-  for (int i = 3; i <= 22 && (fields >> field); ++i) {
+  // Field 3 is the state: a zombie (or dead) init has exited even if nobody
+  // reaped it yet, and runc itself calls such a container stopped.
+  if (!(fields >> field) || field == "Z" || field == "X" || field == "x") {
+    return std::nullopt;
+  }
+  for (int i = 4; i <= 22 && (fields >> field); ++i) {
     if (i == 22) {
       return std::stoull(field);
     }

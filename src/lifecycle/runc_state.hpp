@@ -23,7 +23,8 @@ struct RuncState {
 // Reads <root>/<id>/state.json; nullopt when the container does not exist.
 Expected<std::optional<RuncState>> read_runc_state(const std::filesystem::path& root, std::string_view id);
 
-// /proc/<pid>/stat field 22 (start time in clock ticks); nullopt if gone.
+// /proc/<pid>/stat field 22 (start time in clock ticks); nullopt if the
+// process is gone or a zombie.
 std::optional<std::uint64_t> process_start_ticks(const std::filesystem::path& proc, int pid);
 
 // The process's cgroup in the hierarchy that carries cpuset, relative to

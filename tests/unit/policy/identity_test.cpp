@@ -1,0 +1,67 @@
+// pod_namespace / pod_name / container_name: CRI-O's annotation first,
+// containerd's as the fallback, "" when neither is there.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <ostream>
+#include <string>
+
+#include "isolcpus/policy.hpp"
+
+namespace isolcpus {
+namespace {
+
+struct IdentityRow {
+  std::string name;
+  std::function<std::string(const ContainerSpec&)> get;
+  std::map<std::string, std::string> annotations;
+  std::string expected;
+};
+void PrintTo(const IdentityRow& r, std::ostream* os) { *os << r.name; }
+
+class Identity : public ::testing::TestWithParam<IdentityRow> {};
+
+TEST_P(Identity, Reads) {
+  const auto& row = GetParam();
+  ContainerSpec spec;
+  spec.annotations = row.annotations;
+  EXPECT_EQ(row.get(spec), row.expected);
+}
+
+const auto kNs = [](const ContainerSpec& s) { return pod_namespace(s); };
+const auto kPodName = [](const ContainerSpec& s) { return pod_name(s); };
+const auto kContainer = [](const ContainerSpec& s) { return container_name(s); };
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, Identity,
+    ::testing::Values(
+        IdentityRow{"NamespaceCrio", kNs, {{"io.kubernetes.pod.namespace", "rt"}}, "rt"},
+        IdentityRow{"NamespaceContainerd", kNs, {{"io.kubernetes.cri.sandbox-namespace", "telco"}}, "telco"},
+        IdentityRow{"NamespaceCrioWins",
+                    kNs,
+                    {{"io.kubernetes.pod.namespace", "rt"}, {"io.kubernetes.cri.sandbox-namespace", "telco"}},
+                    "rt"},
+        IdentityRow{"NamespaceEmptyCrioFallsBack",
+                    kNs,
+                    {{"io.kubernetes.pod.namespace", ""}, {"io.kubernetes.cri.sandbox-namespace", "telco"}},
+                    "telco"},
+        IdentityRow{"NamespaceAbsent", kNs, {{"io.kubernetes.pod.name", "p"}}, ""},
+        IdentityRow{"PodNameCrio", kPodName, {{"io.kubernetes.pod.name", "rt-pod"}}, "rt-pod"},
+        IdentityRow{"PodNameContainerd", kPodName, {{"io.kubernetes.cri.sandbox-name", "sb"}}, "sb"},
+        IdentityRow{"PodNameCrioWins",
+                    kPodName,
+                    {{"io.kubernetes.pod.name", "a"}, {"io.kubernetes.cri.sandbox-name", "b"}},
+                    "a"},
+        IdentityRow{"PodNameAbsent", kPodName, {}, ""},
+        IdentityRow{"ContainerCrio", kContainer, {{"io.kubernetes.container.name", "app"}}, "app"},
+        IdentityRow{
+            "ContainerContainerd", kContainer, {{"io.kubernetes.cri.container-name", "dpdk"}}, "dpdk"},
+        IdentityRow{"ContainerCrioWins",
+                    kContainer,
+                    {{"io.kubernetes.container.name", "app"}, {"io.kubernetes.cri.container-name", "dpdk"}},
+                    "app"},
+        IdentityRow{"ContainerAbsent", kContainer, {{"io.kubernetes.pod.namespace", "x"}}, ""}),
+    [](const auto& row) { return row.param.name; });
+
+}  // namespace
+}  // namespace isolcpus
