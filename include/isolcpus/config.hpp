@@ -51,7 +51,10 @@ struct ConfigLoad {
   std::filesystem::path path;
   bool found = false;
   // Each problem names the file, the line and the key, and says what to do.
-  // Any problem means the file was not applied: the defaults are in `config`.
+  // Any problem means the file's policy was not applied: `config` holds the
+  // defaults, except the keys that say where things are (runtime, state_dir,
+  // host_root, log_*, lock_timeout_ms, v1_manage_root_flag), kept when they
+  // themselves are valid.  Callers then isolate nothing new.
   std::vector<std::string> problems;
 };
 

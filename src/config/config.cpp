@@ -378,6 +378,26 @@ ReadResult read_whole_file(const std::filesystem::path& path) {
   }
 }
 
+// A file with a problem is not applied, except where it says where things
+// are: a typo in `mode` must not send us to another runc, another ledger
+// (whose isolations could then never be released) or another log.
+Config salvage_locations(const Config& parsed, const std::vector<std::string_view>& clean_keys) {
+  Config out;
+  auto clean = [&](std::string_view key) {
+    return std::find(clean_keys.begin(), clean_keys.end(), key) != clean_keys.end();
+  };
+  if (clean("runtime")) out.runtime = parsed.runtime;
+  if (clean("state_dir")) out.state_dir = parsed.state_dir;
+  if (clean("host_root")) out.host_root = parsed.host_root;
+  if (clean("log_file")) out.log_file = parsed.log_file;
+  if (clean("log_level")) out.log_level = parsed.log_level;
+  if (clean("log_max_bytes")) out.log_max_bytes = parsed.log_max_bytes;
+  if (clean("log_max_files")) out.log_max_files = parsed.log_max_files;
+  if (clean("lock_timeout_ms")) out.lock_timeout = parsed.lock_timeout;
+  if (clean("v1_manage_root_flag")) out.v1_manage_root_flag = parsed.v1_manage_root_flag;
+  return out;
+}
+
 }  // namespace
 
 ConfigLoad parse_config(std::string_view toml_text, const std::filesystem::path& origin) {
@@ -409,6 +429,7 @@ ConfigLoad parse_config(std::string_view toml_text, const std::filesystem::path&
   });
 
   Problems problems(origin, load.problems);
+  std::vector<std::string_view> clean_keys;
   for (const auto& [key_ptr, node_ptr] : entries) {
     const toml::key& key = *key_ptr;
     const toml::node& node = *node_ptr;
@@ -419,10 +440,16 @@ ConfigLoad parse_config(std::string_view toml_text, const std::filesystem::path&
                        unknown_key_message(key.str()));
       continue;
     }
+    const auto before = load.problems.size();
     it->read(Item{it->key, node, problems}, config);
+    if (load.problems.size() == before) {
+      clean_keys.push_back(it->key);
+    }
   }
   if (load.problems.empty()) {
     load.config = std::move(config);
+  } else {
+    load.config = salvage_locations(config, clean_keys);
   }
   return load;
 }

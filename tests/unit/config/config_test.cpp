@@ -203,9 +203,11 @@ class InvalidKey : public ::testing::TestWithParam<InvalidCase> {};
 
 TEST_P(InvalidKey, NamesFileLineAndKeyAndKeepsDefaults) {
   const auto& c = GetParam();
-  // Valid keys around the bad one prove nothing is half-applied.
+  // Valid policy keys around the bad one prove no policy is half-applied
+  // (valid location keys are salvaged on purpose: see ConfigSalvage).
   const std::string before = c.toml.starts_with("mode") ? "on_failure = \"warn\"" : "mode = \"always\"";
-  const std::string after = c.toml.starts_with("log_level") ? "log_max_files = 7" : "log_level = \"debug\"";
+  const std::string after =
+      c.toml.starts_with("allowed_namespaces") ? "min_housekeeping_cpus = 3" : "allowed_namespaces = [\"x\"]";
   const std::string text = before + "\n# comment\n" + c.toml + "\n" + after + "\n";
   auto load = parse_config(text, "c.toml");
   ASSERT_EQ(load.problems.size(), 1U) << dump(load.problems);
@@ -491,6 +493,36 @@ TEST(ExampleConfig, EveryKeyAtItsDefault) {
     EXPECT_NE(text.find("\n" + std::string(key) + " = "), std::string::npos)
         << key << " missing from the example";
   }
+}
+
+}  // namespace
+}  // namespace isolcpus
+
+namespace isolcpus {
+namespace {
+
+TEST(ConfigSalvage, ABrokenFileKeepsItsValidLocationsButNoPolicy) {
+  const auto load = parse_config(
+      "runtime = \"/opt/runc/bin/runc\"\n"
+      "state_dir = \"/var/lib/isolcpus\"\n"
+      "mode = \"allways\"\n"
+      "log_file = \"relative.log\"\n"
+      "v1_manage_root_flag = false\n"
+      "allowed_namespaces = [\"rt\"]\n",
+      "/etc/runc-isolcpus/config.toml");
+  ASSERT_EQ(load.problems.size(), 2u);
+  EXPECT_EQ(load.config.runtime, "/opt/runc/bin/runc");
+  EXPECT_EQ(load.config.state_dir, "/var/lib/isolcpus");
+  EXPECT_FALSE(load.config.v1_manage_root_flag);
+  EXPECT_EQ(load.config.log_file, Config{}.log_file) << "an invalid location is not kept";
+  EXPECT_EQ(load.config.mode, Config{}.mode);
+  EXPECT_TRUE(load.config.allowed_namespaces.empty()) << "policy keys are never half-applied";
+}
+
+TEST(ConfigSalvage, ASyntaxErrorKeepsNothing) {
+  const auto load = parse_config("runtime = \"/opt/runc\"\nmode = \n", "c.toml");
+  ASSERT_EQ(load.problems.size(), 1u);
+  EXPECT_EQ(load.config.runtime, "");
 }
 
 }  // namespace
