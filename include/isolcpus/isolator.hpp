@@ -32,7 +32,7 @@ struct IsolationContext {
   CpuSet online;
   CpuSet boot_isolated;
   unsigned min_housekeeping_cpus = 2;
-  std::vector<Isolation> others;  // every other container isolated (or being isolated) now
+  std::vector<Isolation> others;    // every other container isolated (or being isolated) now
   V1NodeRecord* v1_node = nullptr;  // v1 only; persisted by the caller
   bool v1_manage_root_flag = true;
   // Called between kernel writes with a step name; tests use it to simulate a

@@ -38,9 +38,9 @@ struct LedgerEntry {
   std::string pod_namespace;
   std::string pod_name;
   std::string container_name;
-  std::int64_t decided_at = 0;   // unix seconds
-  std::int64_t isolated_at = 0;  // unix seconds, 0 until isolated
-  int init_pid = 0;              // for liveness checks once started
+  std::int64_t decided_at = 0;         // unix seconds
+  std::int64_t isolated_at = 0;        // unix seconds, 0 until isolated
+  int init_pid = 0;                    // for liveness checks once started
   std::uint64_t init_start_ticks = 0;  // /proc/PID/stat field 22, guards PID reuse
   std::optional<Isolation> isolation;  // set from kIsolating on
 

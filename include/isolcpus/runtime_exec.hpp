@@ -20,7 +20,8 @@ inline constexpr std::array<std::string_view, 6> kSafeRuntimeDirs = {
 // path whose (st_dev, st_ino) identifies this binary (normally /proc/self/exe);
 // a candidate that is this binary is skipped, so a wrapper installed as
 // `runc` earlier in PATH does not exec itself forever.
-Expected<std::string> locate_runtime(std::string_view configured, std::string_view self_exe = "/proc/self/exe");
+Expected<std::string> locate_runtime(std::string_view configured,
+                                     std::string_view self_exe = "/proc/self/exe");
 
 // Replaces this process with `runtime`; argv[0] becomes `runtime`, argv[1..]
 // stay as they are.  Returns only on failure, with errno's message.

@@ -80,8 +80,8 @@ Expected<CpuSet> CpuSet::parse(std::string_view text) {
         return last.error();
       }
       if (*last < *first) {
-        return make_error("invalid CPU list \"" + std::string(body) + "\": range \"" + std::string(trim_blanks(item)) +
-                          "\" runs backwards");
+        return make_error("invalid CPU list \"" + std::string(body) + "\": range \"" +
+                          std::string(trim_blanks(item)) + "\" runs backwards");
       }
       set |= range(*first, *last);
     }

@@ -13,7 +13,8 @@ Error exec_runtime(const std::string& runtime, int argc, char** argv) {
   // argv[1..] go to the runtime exactly as we received them: the array is
   // ours to edit, and only argv[0] changes (crun picks its personality from
   // basename(argv[0]); runc reports errors under it).
-  char* bare[] = {const_cast<char*>(runtime.c_str()), nullptr};  // NOLINT(cppcoreguidelines-pro-type-const-cast)
+  char* bare[] = {const_cast<char*>(runtime.c_str()),
+                  nullptr};  // NOLINT(cppcoreguidelines-pro-type-const-cast)
   if (argc > 0) {
     argv[0] = bare[0];
   } else {

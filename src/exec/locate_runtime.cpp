@@ -40,7 +40,8 @@ Expected<std::string> locate_runtime(std::string_view configured, std::string_vi
   if (!configured.empty()) {
     std::string path(configured);
     if (path.front() != '/') {
-      return make_error("configured runtime \"" + path + "\" is not an absolute path; set `runtime` to e.g. /usr/bin/runc");
+      return make_error("configured runtime \"" + path +
+                        "\" is not an absolute path; set `runtime` to e.g. /usr/bin/runc");
     }
     if (!is_executable_file(path)) {
       return make_error("configured runtime " + path + " is not an executable file (" + std::strerror(errno) +

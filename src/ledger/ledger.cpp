@@ -38,14 +38,15 @@ Expected<void> ensure_private_dir(const fs::path& dir) {
     }
   }
   if (!S_ISDIR(st.st_mode)) {
-    return make_error("state_dir " + dir.string() + " is not a directory (a symlink or file is refused); remove it");
+    return make_error("state_dir " + dir.string() +
+                      " is not a directory (a symlink or file is refused); remove it");
   }
   if (st.st_uid != 0 || (st.st_mode & 077) != 0) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
     return make_error("state_dir " + dir.string() + " must be owned by root with mode 0700 (it is uid " +
-                      std::to_string(st.st_uid) + ", mode " + mode + "); fix with `chown root: " + dir.string() +
-                      " && chmod 0700 " + dir.string() + "`");
+                      std::to_string(st.st_uid) + ", mode " + mode +
+                      "); fix with `chown root: " + dir.string() + " && chmod 0700 " + dir.string() + "`");
   }
   return {};
 }
@@ -63,8 +64,9 @@ Expected<UniqueFd> take_lock(const fs::path& dir, std::chrono::milliseconds time
       return make_error("cannot lock " + path.string() + ": " + errno_text());
     }
     if (std::chrono::steady_clock::now() >= deadline) {
-      return make_error("timed out after " + std::to_string(timeout.count()) + " ms waiting for the ledger lock " +
-                        path.string() + "; another runc-isolcpus holds it (see `fuser " + path.string() +
+      return make_error("timed out after " + std::to_string(timeout.count()) +
+                        " ms waiting for the ledger lock " + path.string() +
+                        "; another runc-isolcpus holds it (see `fuser " + path.string() +
                         "`) or raise lock_timeout_ms");
     }
     std::this_thread::sleep_for(pause);

@@ -108,7 +108,8 @@ Expected<LedgerData> parse_ledger(std::string_view json_text, std::string_view o
     const int version = doc.at("version").get<int>();
     if (version != kFormatVersion) {
       return make_error(std::string(origin) + ": ledger format version " + std::to_string(version) +
-                        " is not understood by this runc-isolcpus (expects " + std::to_string(kFormatVersion) +
+                        " is not understood by this runc-isolcpus (expects " +
+                        std::to_string(kFormatVersion) +
                         "); run the matching version's `runc-isolcpus-ctl reconcile` first");
     }
     LedgerData data;
@@ -125,7 +126,8 @@ Expected<LedgerData> parse_ledger(std::string_view json_text, std::string_view o
         }
       }
       if (!known) {
-        return make_error(std::string(origin) + ": entry " + e.container_id + " has unknown state \"" + state + "\"");
+        return make_error(std::string(origin) + ": entry " + e.container_id + " has unknown state \"" +
+                          state + "\"");
       }
       e.cpus = cpus_from(j, "cpus");
       e.bundle = j.at("bundle").get<std::string>();

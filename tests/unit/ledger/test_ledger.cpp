@@ -1,11 +1,11 @@
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
-#include <gtest/gtest.h>
 
 #include "fakes/temp_dir.hpp"
 #include "isolcpus/ledger.hpp"
@@ -33,10 +33,12 @@ LedgerData sample() {
   a.isolated_at = 1700000001;
   a.init_pid = 4242;
   a.init_start_ticks = 987654321;
-  a.isolation = Isolation{std::string(kIsolatorV2), "kubepods.slice/kubepods-pod1.slice/cri-containerd-abc.scope",
-                          CpuSet::of({2, 3}),
-                          {{"kubepods.slice", CpuSet::of({2, 3})}, {"kubepods.slice/kubepods-pod1.slice", CpuSet::of({3})}},
-                          std::nullopt};
+  a.isolation = Isolation{
+      std::string(kIsolatorV2),
+      "kubepods.slice/kubepods-pod1.slice/cri-containerd-abc.scope",
+      CpuSet::of({2, 3}),
+      {{"kubepods.slice", CpuSet::of({2, 3})}, {"kubepods.slice/kubepods-pod1.slice", CpuSet::of({3})}},
+      std::nullopt};
   LedgerEntry b;
   b.runc_root = "/run/runc";
   b.container_id = "v1-ctr";
@@ -139,13 +141,17 @@ TEST_F(LedgerDir, WaitsBoundedlyForTheLockAndNamesIt) {
   auto second = Ledger::open(dir(), 150ms);
   const auto waited = std::chrono::steady_clock::now() - started;
   ASSERT_FALSE(second.has_value());
-  EXPECT_NE(second.error().message.find("timed out after 150 ms"), std::string::npos) << second.error().message;
+  EXPECT_NE(second.error().message.find("timed out after 150 ms"), std::string::npos)
+      << second.error().message;
   EXPECT_NE(second.error().message.find((dir() / "lock").string()), std::string::npos);
   EXPECT_GE(waited, 150ms);
 }
 
 TEST_F(LedgerDir, LockIsFreedWhenTheLedgerGoes) {
-  { auto first = Ledger::open(dir(), 1s); ASSERT_TRUE(first.has_value()); }
+  {
+    auto first = Ledger::open(dir(), 1s);
+    ASSERT_TRUE(first.has_value());
+  }
   auto second = Ledger::open(dir(), 100ms);
   EXPECT_TRUE(second.has_value());
 }
