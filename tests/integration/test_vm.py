@@ -1,0 +1,144 @@
+"""Isolation proven on real Debian kernels: qemu guests (TCG) read the
+scheduler's own view (/proc/schedstat, debugfs sched/domains) before, during
+and after each scenario.  See tests/vm/ for the harness.
+
+Environment (set by ctest): ISOLCPUS_WRAPPER (the built runc-isolcpus),
+ISOLCPUS_SOURCE_DIR (the source tree).  Needs root (apt, qemu); the harness
+installs qemu-system-x86 / busybox-static / cpio itself and caches kernels in
+/var/cache/runc-isolcpus-vm.
+
+Time budget: one boot per row of BOOTS, each 10-25 s under TCG; the whole
+module must stay under BUDGET_SECONDS (checked by the last test).
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+SOURCE_DIR = Path(os.environ.get("ISOLCPUS_SOURCE_DIR", Path(__file__).resolve().parents[2]))
+VM = SOURCE_DIR / "tests" / "vm"
+WRAPPER = os.environ.get("ISOLCPUS_WRAPPER", "")
+BOOT_TIMEOUT = 150  # seconds per guest, generous for a loaded CI machine
+BUDGET_SECONDS = 600  # the whole module, kernels cached or not
+
+# (kernel, cgroup mode, scenarios run in one boot, scenarios expected to FAIL)
+BOOTS = [
+    # Stage 1: the harness and the kernel facts, no wrapper.
+    ("6.12", "v2", ("base_v2_remote", "base_runc"), ()),
+    ("6.1", "v1", ("base_v1_flag", "base_runc"), ()),
+    # selftest_fail is the negative control: the harness must see a mismatch.
+    ("6.1", "v2", ("base_v2_old", "selftest_fail", "base_runc"), ("selftest_fail",)),
+    # Stage 2: real runc through the wrapper.  One boot each: a broken
+    # scenario must not leave state behind for the next.
+    ("6.12", "v2", ("wrap_v2_lifecycle",), ()),
+    ("6.12", "v2", ("wrap_v2_two_ab",), ()),
+    ("6.12", "v2", ("wrap_v2_two_ba",), ()),
+    ("6.12", "v2", ("wrap_v2_side_by_side",), ()),
+    ("6.12", "v2", ("wrap_v2_update",), ()),
+    ("6.12", "v2", ("wrap_v2_sigkill",), ()),
+    ("6.1", "v1", ("wrap_v1_lifecycle",), ()),
+    ("6.1", "v2", ("wrap_v2_old_fail", "wrap_v2_old_warn"), ()),
+]
+CASES = [(k, cg, scens, s, s in expect_fail) for k, cg, scens, expect_fail in BOOTS for s in scens]
+
+_spent = {"boots": 0.0}
+
+
+def _run(cmd, **kw):
+    return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+@pytest.fixture(scope="module")
+def kernels():
+    assert os.geteuid() == 0, "the VM tests need root (apt-get install, qemu, /var/cache)"
+    t = time.monotonic()
+    r = _run([str(VM / "fetch-kernels")])
+    _spent["fetch"] = time.monotonic() - t
+    assert r.returncode == 0, f"tests/vm/fetch-kernels failed:\n{r.stdout}\n{r.stderr}"
+    return True
+
+
+@pytest.fixture(scope="module")
+def initrd(kernels, tmp_path_factory):
+    out = tmp_path_factory.mktemp("isolvm") / "initrd.cpio"
+    cmd = [str(VM / "build-initramfs"), "--out", str(out)]
+    if WRAPPER:
+        assert os.access(WRAPPER, os.X_OK), f"ISOLCPUS_WRAPPER={WRAPPER} is not an executable (build runc-isolcpus)"
+        cmd += ["--wrapper", WRAPPER]
+    r = _run(cmd)
+    assert r.returncode == 0, f"build-initramfs failed:\n{r.stderr}"
+    return out
+
+
+@pytest.fixture(scope="module")
+def boots(initrd):
+    """Boot results, one guest per BOOTS row, booted on first use."""
+    cache = {}
+
+    def get(kernel, cgroup, scens):
+        key = (kernel, cgroup, scens)
+        if key not in cache:
+            log = initrd.parent / f"console-{kernel}-{cgroup}-{'+'.join(scens)}.log"
+            t = time.monotonic()
+            r = _run([str(VM / "run-guest"), "--kernel", kernel, "--initrd", str(initrd), "--cgroup", cgroup,
+                      "--scenarios", ",".join(scens), "--log", str(log), "--timeout", str(BOOT_TIMEOUT), "--json"])
+            _spent["boots"] += time.monotonic() - t
+            try:
+                res = json.loads(r.stdout)
+            except json.JSONDecodeError:
+                pytest.fail(f"run-guest printed no JSON (exit {r.returncode}):\n{r.stdout}\n{r.stderr}")
+            res["stderr"] = r.stderr
+            res["exit"] = r.returncode
+            cache[key] = res
+        return cache[key]
+
+    return get
+
+
+def _scenario_markers(res, scen):
+    return [m for m in res["markers"] if m.split(" ")[1:2] == [scen]]
+
+
+@pytest.mark.parametrize("kernel,cgroup,scens,scen,expect_fail", CASES,
+                         ids=[f"{k}-{cg}-{s}" for k, cg, _, s, _ in CASES])
+def test_scenario(boots, capsys, kernel, cgroup, scens, scen, expect_fail):
+    res = boots(kernel, cgroup, scens)
+    mine = _scenario_markers(res, scen)
+    # Shown even when the test passes, so CI logs carry the kernel's view.
+    with capsys.disabled():
+        sys.stdout.write(f"\n--- {kernel} {cgroup} {scen} (boot {res['elapsed']}s) ---\n")
+        for note in res.get("retried", []):
+            sys.stdout.write(f"    RETRIED BOOT: {note}\n")
+        for m in mine:
+            if m.startswith(("DOMAINS", "RESULT")) or " FAIL " in m:
+                sys.stdout.write(f"    {m}\n")
+        sys.stdout.flush()
+    assert not res["timed_out"], f"guest timed out after {BOOT_TIMEOUT}s\n{res['stderr']}"
+    assert res["done"], f"guest never printed DONE (crash or init died)\n{res['stderr']}"
+    result = res["results"].get(scen)
+    checks = [m for m in mine if m.startswith("CHECK")]
+    assert checks, f"{scen} ran no checks:\n" + "\n".join(mine)
+    if expect_fail:
+        # Negative control: mismatches must be reported as FAIL, and run-guest must exit non-zero.
+        assert result == "FAIL", f"negative control {scen} did not fail: {result}"
+        assert any(" FAIL " in c for c in checks)
+        assert res["exit"] != 0
+        return
+    failed = [c for c in checks if " FAIL " in c]
+    assert result == "PASS" and not failed, (
+        f"{scen} on {kernel} {cgroup}: {result}\n" + "\n".join(mine) + "\n\n" + res["stderr"])
+    domains = [m for m in mine if m.startswith("DOMAINS")]
+    assert any(" before :: " in d for d in domains) and any(" after" in d for d in domains), \
+        f"{scen} printed no before/after domain maps"
+
+
+def test_zz_time_budget(capsys):
+    total = _spent["boots"] + _spent.get("fetch", 0.0)
+    with capsys.disabled():
+        sys.stdout.write(f"\nVM suite: {len(BOOTS)} boots, {_spent['boots']:.0f}s in guests, "
+                         f"{_spent.get('fetch', 0.0):.0f}s fetching; budget {BUDGET_SECONDS}s\n")
+    assert total < BUDGET_SECONDS, f"VM tests took {total:.0f}s, over the {BUDGET_SECONDS}s budget"

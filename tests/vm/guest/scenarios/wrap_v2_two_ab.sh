@@ -1,0 +1,2 @@
+ORDER="ctr-a ctr-b"
+. /isolvm/scenarios/_wrap_two.sh

@@ -1,0 +1,2 @@
+ORDER="ctr-b ctr-a"
+. /isolvm/scenarios/_wrap_two.sh
