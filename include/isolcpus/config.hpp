@@ -26,7 +26,7 @@ struct Config {
 
   std::string log_file = "/var/log/runc-isolcpus.log";
   std::string log_level = "info";  // trace|debug|info|warn|error|off
-  std::uint64_t log_max_bytes = 4U * 1024U * 1024U;
+  std::uint64_t log_max_bytes = std::uint64_t{4} * 1024 * 1024;
   unsigned log_max_files = 2;
 
   Mode mode = Mode::kAnnotation;

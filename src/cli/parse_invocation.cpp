@@ -260,7 +260,7 @@ bool same_reading(const Pass& a, const Pass& b) {
 
 // runc 1.1 and runc 1.2+ vendor different urfave/cli versions; when their
 // readings differ we cannot know which one is behind us.
-RuncInvocation reconcile(Pass old_runc, Pass new_runc, std::string_view name) {
+RuncInvocation reconcile(const Pass& old_runc, Pass new_runc, std::string_view name) {
   if (same_reading(old_runc, new_runc)) return std::move(new_runc.inv);
   RuncInvocation out = std::move(new_runc.inv);
   const std::string label = command_label(name);

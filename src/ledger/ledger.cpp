@@ -43,7 +43,7 @@ Expected<void> ensure_private_dir(const fs::path& dir) {
   }
   if (st.st_uid != 0 || (st.st_mode & 077) != 0) {
     char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
+    (void)std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
     return make_error("state_dir " + dir.string() + " must be owned by root with mode 0700 (it is uid " +
                       std::to_string(st.st_uid) + ", mode " + mode +
                       "); fix with `chown root: " + dir.string() + " && chmod 0700 " + dir.string() + "`");

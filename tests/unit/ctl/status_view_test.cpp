@@ -1,0 +1,183 @@
+#include "../../../src/ctl/status_view.hpp"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace isolcpus {
+namespace {
+
+V1CpusetNode node(const char* path, bool flag, const char* cpus) {
+  V1CpusetNode n;
+  n.path = *CgroupPath::parse(path);
+  n.file = std::string("/cg/") + path + "/cpuset.sched_load_balance";
+  n.load_balance = flag;
+  n.cpus = *CpuSet::parse(cpus);
+  return n;
+}
+
+LedgerEntry isolated_entry(const char* id, const char* cpus) {
+  LedgerEntry e;
+  e.runc_root = "/run/runc";
+  e.container_id = id;
+  e.state = EntryState::kIsolated;
+  e.cpus = *CpuSet::parse(cpus);
+  e.pod_namespace = "telco";
+  e.pod_name = "dpdk-0";
+  e.container_name = "worker";
+  e.isolated_at = 1000;
+  Isolation iso;
+  iso.isolator = std::string(kIsolatorV1);
+  iso.cgroup = std::string("kubepods/") + id;
+  iso.cpus = e.cpus;
+  e.isolation = iso;
+  return e;
+}
+
+TEST(V1Culprits, RootWithFlagOneCoversEverything) {
+  const auto culprits = v1_balancing_culprits({node("", true, "0-3"), node("a", false, "2-3")});
+  ASSERT_EQ(culprits.size(), 4U);
+  EXPECT_EQ(culprits.at(2), std::vector<std::string>{"/cg//cpuset.sched_load_balance"});
+}
+
+TEST(V1Culprits, TopMostBalancedChildHidesItsSubtree) {
+  const auto culprits = v1_balancing_culprits({node("", false, "0-3"), node("sys", true, "0-1"),
+                                               node("sys/x", true, "0-1"), node("kube", false, "0-3"),
+                                               node("kube/pod", true, "3"), node("kube/iso", false, "2")});
+  EXPECT_EQ(culprits.count(2), 0U);
+  ASSERT_EQ(culprits.at(0).size(), 1U);
+  EXPECT_EQ(culprits.at(0)[0], "/cg/sys/cpuset.sched_load_balance");
+  EXPECT_EQ(culprits.at(3)[0], "/cg/kube/pod/cpuset.sched_load_balance");
+}
+
+TEST(V1Culprits, EmptyBalancedCpusetIsNoDomain) {
+  const auto culprits = v1_balancing_culprits({node("", false, "0-1"), node("a", true, "")});
+  EXPECT_TRUE(culprits.empty());
+}
+
+StatusInput two_cpu_input() {
+  StatusInput in;
+  in.cgroup_mode = "v1";
+  in.isolator = std::string(kIsolatorV1);
+  in.kernel = "6.1.0";
+  in.state_dir = "/run/runc-isolcpus";
+  in.online = CpuSet::range(0, 3);
+  return in;
+}
+
+TEST(BuildStatus, ConsistentIsolation) {
+  StatusInput in = two_cpu_input();
+  in.entries.push_back(isolated_entry("abc", "2-3"));
+  in.kernel_isolated = CpuSet::range(2, 3);
+  const StatusView v = build_status(in);
+  ASSERT_EQ(v.rows.size(), 4U);
+  EXPECT_EQ(v.rows[0].state, "balanced");
+  EXPECT_EQ(v.rows[0].owner, nullptr);
+  EXPECT_EQ(v.rows[2].state, "isolated");
+  EXPECT_EQ(v.rows[2].kernel, "isolated");
+  ASSERT_NE(v.rows[2].owner, nullptr);
+  EXPECT_EQ(v.rows[2].owner->container_id, "abc");
+  EXPECT_EQ(v.isolated, 2U);
+  EXPECT_EQ(v.balanced, 2U);
+  EXPECT_EQ(v.problems, 0U);
+}
+
+TEST(BuildStatus, LedgerIsolatedButKernelBalancedNamesCulprit) {
+  StatusInput in = two_cpu_input();
+  in.entries.push_back(isolated_entry("abc", "3"));
+  in.kernel_isolated = CpuSet{};
+  in.culprits[3] = {"/sys/fs/cgroup/cpuset/cpuset.sched_load_balance"};
+  const StatusView v = build_status(in);
+  EXPECT_EQ(v.problems, 1U);
+  ASSERT_EQ(v.rows[3].problems.size(), 1U);
+  EXPECT_NE(v.rows[3].problems[0].find("kernel balances it"), std::string::npos);
+  EXPECT_NE(v.rows[3].problems[0].find("/sys/fs/cgroup/cpuset/cpuset.sched_load_balance"), std::string::npos);
+}
+
+TEST(BuildStatus, KernelIsolatedWithoutOwnerIsALeftover) {
+  StatusInput in = two_cpu_input();
+  in.kernel_isolated = CpuSet::of({1});
+  const StatusView v = build_status(in);
+  ASSERT_EQ(v.rows[1].problems.size(), 1U);
+  EXPECT_NE(v.rows[1].problems[0].find("reconcile"), std::string::npos);
+}
+
+TEST(BuildStatus, BootIsolatedIsNotAProblem) {
+  StatusInput in = two_cpu_input();
+  in.boot_isolated = CpuSet::of({3});
+  in.kernel_isolated = CpuSet::of({3});
+  const StatusView v = build_status(in);
+  EXPECT_EQ(v.rows[3].state, "boot-isolated");
+  EXPECT_EQ(v.boot_isolated, 1U);
+  EXPECT_EQ(v.problems, 0U);
+}
+
+TEST(BuildStatus, DoubleClaimIsFlagged) {
+  StatusInput in = two_cpu_input();
+  in.entries.push_back(isolated_entry("a", "2"));
+  in.entries.push_back(isolated_entry("b", "2"));
+  in.kernel_isolated = CpuSet::of({2});
+  const StatusView v = build_status(in);
+  EXPECT_EQ(v.rows[2].problems.size(), 1U);
+}
+
+TEST(BuildStatus, UnknownKernelView) {
+  StatusInput in = two_cpu_input();
+  in.entries.push_back(isolated_entry("abc", "2"));
+  const StatusView v = build_status(in);
+  EXPECT_EQ(v.rows[2].kernel, "unknown");
+  EXPECT_EQ(v.problems, 0U);
+}
+
+TEST(RenderStatus, TextHasOneLinePerCpuAndSummary) {
+  StatusInput in = two_cpu_input();
+  in.entries.push_back(isolated_entry("0123456789abcdef", "2"));
+  in.kernel_isolated = CpuSet::of({2});
+  const StatusView v = build_status(in);
+  const std::string text = render_status_text(in, v, 1000 + 42);
+  EXPECT_NE(text.find("cgroup v1"), std::string::npos);
+  EXPECT_NE(text.find("0123456789ab "), std::string::npos);  // id cut to 12
+  EXPECT_EQ(text.find("0123456789abc"), std::string::npos);
+  EXPECT_NE(text.find("telco/dpdk-0 worker"), std::string::npos);
+  EXPECT_NE(text.find("1970-01-01T00:16:40Z (42s ago)"), std::string::npos);
+  EXPECT_NE(text.find("summary: 1 isolated by containers, 0 isolated at boot, 3 balanced, 0 problems"),
+            std::string::npos);
+  for (const char c : text) {
+    EXPECT_TRUE(c == '\n' || (c >= 0x20 && c < 0x7f)) << "non-ASCII or control byte in status text";
+  }
+  std::size_t lines = 0;
+  for (const char c : text) {
+    lines += c == '\n' ? 1 : 0;
+  }
+  EXPECT_EQ(lines, 2U + 4U + 1U);  // header, column titles, 4 CPUs, summary
+}
+
+TEST(RenderStatus, JsonIsParseableAndComplete) {
+  StatusInput in = two_cpu_input();
+  in.entries.push_back(isolated_entry("abc", "2"));
+  in.kernel_isolated = CpuSet{};
+  in.culprits[2] = {"/x/cpuset.sched_load_balance"};
+  const StatusView v = build_status(in);
+  const auto doc = nlohmann::json::parse(render_status_json(in, v, 2000));
+  ASSERT_EQ(doc["cpus"].size(), 4U);
+  EXPECT_EQ(doc["cpus"][2]["container_id"], "abc");
+  EXPECT_EQ(doc["cpus"][2]["state"], "isolated");
+  EXPECT_EQ(doc["cpus"][2]["kernel"], "balanced");
+  EXPECT_EQ(doc["cpus"][2]["problems"].size(), 1U);
+  EXPECT_EQ(doc["containers"][0]["pod_name"], "dpdk-0");
+  EXPECT_EQ(doc["containers"][0]["isolated_at"], 1000);
+  EXPECT_EQ(doc["containers"][0]["mode"], "wrapper");
+  EXPECT_EQ(doc["summary"]["problems"], 1);
+}
+
+TEST(FormatAge, Units) {
+  EXPECT_EQ(format_age(5), "5s");
+  EXPECT_EQ(format_age(600), "10m");
+  EXPECT_EQ(format_age(36000), "10h");
+  EXPECT_EQ(format_age(864000), "10d");
+  EXPECT_EQ(format_age(-3), "0s");
+  EXPECT_EQ(format_utc(0), "-");
+}
+
+}  // namespace
+}  // namespace isolcpus

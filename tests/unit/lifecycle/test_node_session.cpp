@@ -1,0 +1,417 @@
+// NodeSession and handle_call against a fake host: a temp-dir host_root with
+// proc/, sys/devices/system/cpu/online and a cgroup v1 cpuset tree of plain
+// files (the real CgroupTree writes them like kernel files).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "../../../src/lifecycle/node_session.hpp"
+#include "fakes/temp_dir.hpp"
+#include "isolcpus/config.hpp"
+#include "isolcpus/invocation.hpp"
+#include "isolcpus/ledger.hpp"
+#include "isolcpus/lifecycle.hpp"
+#include "isolcpus/log.hpp"
+
+namespace isolcpus {
+namespace {
+
+constexpr const char* kCpuset = "sys/fs/cgroup/cpuset";
+constexpr const char* kContainer = "kubepods/pod1/c1";
+constexpr const char* kId = "c1";
+
+std::int64_t now_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+class NodeSessionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    host.write_file("proc/sys/kernel/osrelease", "6.1.0-28-amd64\n");
+    host.write_file(
+        "proc/self/mountinfo",
+        "30 25 0:26 / /sys/fs/cgroup/cpuset rw,nosuid,nodev,noexec,relatime shared:9 - cgroup cgroup "
+        "rw,cpuset\n");
+    host.write_file("sys/devices/system/cpu/online", "0-3\n");
+    // "system" keeps the housekeeping CPUs balanced on its own, so no
+    // balanced cpuset (a mkdir the plain-file tree cannot populate) is needed.
+    cpuset("", "0-3", true);
+    cpuset("system", "0-1", true);
+    cpuset("kubepods", "0-3", true);
+    cpuset("kubepods/pod1", "0-3", true);
+    cpuset(kContainer, "2-3", true);
+    config.host_root = host.path().string();
+    config.state_dir = (host / "state").string();
+    config.log_file = (host / "wrapper.log").string();
+    config.log_level = "debug";
+    config.min_housekeeping_cpus = 1;
+    config.v1_manage_root_flag = false;
+    config.runtime = "/bin/true";
+    runc_root = (host / "runc").string();
+  }
+
+  void cpuset(const std::string& rel, const std::string& cpus, bool flag) const {
+    const std::string dir = std::string(kCpuset) + (rel.empty() ? "" : "/" + rel);
+    host.write_file(dir + "/cpuset.cpus", cpus + "\n");
+    host.write_file(dir + "/cpuset.mems", "0\n");
+    host.write_file(dir + "/cpuset.sched_load_balance", flag ? "1\n" : "0\n");
+  }
+
+  [[nodiscard]] std::string flag(const std::string& rel) const {
+    std::string text =
+        host.read_file(std::string(kCpuset) + (rel.empty() ? "" : "/" + rel) + "/cpuset.sched_load_balance");
+    while (!text.empty() && text.back() == '\n') {
+      text.pop_back();
+    }
+    return text;
+  }
+
+  // A live process in the fake /proc: stat with start ticks, cpuset cgroup.
+  void process(int pid, std::uint64_t ticks,
+               const std::string& cgroup = "/" + std::string(kContainer)) const {
+    host.write_file("proc/" + std::to_string(pid) + "/stat",
+                    std::to_string(pid) + " (sleep) S 1 1 1 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 " +
+                        std::to_string(ticks) + " 1000 100\n");
+    host.write_file("proc/" + std::to_string(pid) + "/cgroup", "5:cpuset:" + cgroup + "\n");
+  }
+
+  void runc_state(const std::string& id, int pid, std::uint64_t ticks) const {
+    host.write_file("runc/" + id + "/state.json",
+                    nlohmann::json{{"init_process_pid", pid}, {"init_process_start", ticks}}.dump());
+  }
+
+  // Seeds the ledger with one entry, as create would have recorded it.
+  void seed(const std::string& id, const std::string& cpus, std::int64_t decided_at) {
+    auto ledger = Ledger::open(config.state_dir, config.lock_timeout);
+    ASSERT_TRUE(ledger) << ledger.error().message;
+    LedgerEntry e;
+    e.runc_root = runc_root;
+    e.container_id = id;
+    e.cpus = *CpuSet::parse(cpus);
+    e.cgroups_path = "/" + std::string(kContainer);
+    e.decided_at = decided_at;
+    ledger->data().entries.push_back(e);
+    ASSERT_TRUE(ledger->commit());
+  }
+
+  [[nodiscard]] LedgerData snapshot() const {
+    auto data = read_ledger_snapshot(config.state_dir);
+    EXPECT_TRUE(data) << data.error().message;
+    return data ? *data : LedgerData{};
+  }
+
+  [[nodiscard]] const LedgerEntry* entry(const LedgerData& data, const std::string& id) const {
+    for (const auto& e : data.entries) {
+      if (e.same_container(runc_root, id)) {
+        return &e;
+      }
+    }
+    return nullptr;
+  }
+
+  void expect_all_flags_back() const {
+    for (const char* rel : {"", "system", "kubepods", "kubepods/pod1", kContainer}) {
+      EXPECT_EQ(flag(rel), "1") << "cpuset /" << rel;
+    }
+  }
+
+  // Isolates the seeded entry through a NodeSession and closes it.
+  void isolate_seeded() {
+    NodeSession node(config, log);
+    auto ok = node.isolate(runc_root, kId, *CgroupPath::parse(std::string("/") + kContainer));
+    ASSERT_TRUE(ok) << ok.error().message;
+  }
+
+  void set_state(const std::string& id, EntryState state) {
+    auto ledger = Ledger::open(config.state_dir, config.lock_timeout);
+    ASSERT_TRUE(ledger);
+    LedgerEntry* e = ledger->find(runc_root, id);
+    ASSERT_NE(e, nullptr);
+    e->state = state;
+    ASSERT_TRUE(ledger->commit());
+  }
+
+  TempDir host;
+  Config config;
+  Log log;
+  std::string runc_root;
+};
+
+TEST_F(NodeSessionTest, IsolateRecordsIsolatedAndFlipsOverlappingFlags) {
+  seed(kId, "2-3", now_seconds());
+  isolate_seeded();
+  const auto data = snapshot();
+  const LedgerEntry* e = entry(data, kId);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->state, EntryState::kIsolated);
+  ASSERT_TRUE(e->isolation);
+  EXPECT_EQ(e->isolation->cgroup, "/kubepods/pod1/c1");
+  EXPECT_GT(e->isolated_at, 0);
+  EXPECT_EQ(flag(kContainer), "0");
+  EXPECT_EQ(flag("kubepods/pod1"), "0");
+  EXPECT_EQ(flag("kubepods"), "0");
+  EXPECT_EQ(flag("system"), "1");  // no overlap with CPUs 2-3
+  EXPECT_EQ(flag(""), "1");        // v1_manage_root_flag = false
+  EXPECT_EQ(data.v1.flag_changes.size(), 2U);
+  EXPECT_TRUE(data.v1.balanced_cgroup.empty());
+}
+
+TEST_F(NodeSessionTest, ReleaseRestoresFlagsAndForgetsTheEntry) {
+  seed(kId, "2-3", now_seconds());
+  isolate_seeded();
+  {
+    NodeSession node(config, log);
+    node.release(runc_root, kId);
+  }
+  const auto data = snapshot();
+  EXPECT_EQ(entry(data, kId), nullptr);
+  EXPECT_TRUE(data.v1.flag_changes.empty());
+  expect_all_flags_back();
+}
+
+TEST_F(NodeSessionTest, UnisolateKeepsTheDecision) {
+  seed(kId, "2-3", now_seconds());
+  isolate_seeded();
+  {
+    NodeSession node(config, log);
+    node.unisolate(runc_root, kId);
+  }
+  const auto data = snapshot();
+  const LedgerEntry* e = entry(data, kId);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->state, EntryState::kDecided);
+  EXPECT_FALSE(e->isolation);
+  expect_all_flags_back();
+}
+
+TEST_F(NodeSessionTest, FailedIsolationLeavesTheDecisionAndTheTreeUntouched) {
+  seed(kId, "1-2", now_seconds());  // CPU 1 is not in the container's cpuset (2-3)
+  NodeSession node(config, log);
+  auto ok = node.isolate(runc_root, kId, *CgroupPath::parse(std::string("/") + kContainer));
+  ASSERT_FALSE(ok);
+  EXPECT_NE(ok.error().message.find("not in the container's"), std::string::npos) << ok.error().message;
+  auto ledger = node.ledger();
+  ASSERT_TRUE(ledger);
+  const LedgerEntry* e = (*ledger)->find(runc_root, kId);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->state, EntryState::kDecided);
+  EXPECT_FALSE(e->isolation);
+  EXPECT_TRUE((*ledger)->data().v1.flag_changes.empty());
+  expect_all_flags_back();
+}
+
+TEST_F(NodeSessionTest, IsolateWithoutADecisionIsRefused) {
+  NodeSession node(config, log);
+  auto ok = node.isolate(runc_root, "nobody", *CgroupPath::parse(std::string("/") + kContainer));
+  ASSERT_FALSE(ok);
+  EXPECT_NE(ok.error().message.find("no decision"), std::string::npos);
+}
+
+TEST_F(NodeSessionTest, ClaimedCpusCountOthersAndBootIsolatedButNotSelf) {
+  host.write_file("sys/devices/system/cpu/isolated", "0\n");
+  seed(kId, "2-3", now_seconds());
+  NodeSession node(config, log);
+  auto all = node.claimed_cpus(nullptr);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->to_string(), "0,2-3");
+  auto ledger = node.ledger();
+  ASSERT_TRUE(ledger);
+  auto others = node.claimed_cpus((*ledger)->find(runc_root, kId));
+  ASSERT_TRUE(others);
+  EXPECT_EQ(others->to_string(), "0");
+}
+
+TEST_F(NodeSessionTest, ReconcileCompletesAnInterruptedRelease) {
+  seed(kId, "2-3", now_seconds());
+  isolate_seeded();
+  set_state(kId, EntryState::kReleasing);
+  NodeSession node(config, log);
+  const auto report = node.reconcile();
+  EXPECT_EQ(report.released, 1);
+  EXPECT_EQ(entry(snapshot(), kId), nullptr);
+  expect_all_flags_back();
+}
+
+TEST_F(NodeSessionTest, ReconcileUndoesAnInterruptedIsolation) {
+  process(4242, 777);
+  runc_state(kId, 4242, 777);
+  seed(kId, "2-3", now_seconds());
+  isolate_seeded();
+  set_state(kId, EntryState::kIsolating);
+  {
+    NodeSession node(config, log);
+    const auto report = node.reconcile();
+    EXPECT_EQ(report.undone, 1);
+  }
+  const auto data = snapshot();
+  const LedgerEntry* e = entry(data, kId);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->state, EntryState::kDecided);
+  EXPECT_FALSE(e->isolation);
+  EXPECT_TRUE(data.v1.flag_changes.empty());
+  expect_all_flags_back();
+}
+
+TEST_F(NodeSessionTest, ReconcileReleasesADeadContainerAndKeepsALiveOne) {
+  process(4242, 777);
+  runc_state(kId, 4242, 777);
+  seed(kId, "2-3", now_seconds());
+  isolate_seeded();
+  {
+    NodeSession node(config, log);
+    EXPECT_EQ(node.reconcile().released, 0);
+  }
+  EXPECT_EQ(entry(snapshot(), kId)->state, EntryState::kIsolated);
+  EXPECT_EQ(flag(kContainer), "0");
+
+  // Same pid, different start time: the pid was reused, the container is gone.
+  process(4242, 999);
+  {
+    NodeSession node(config, log);
+    EXPECT_EQ(node.reconcile().released, 1);
+  }
+  EXPECT_EQ(entry(snapshot(), kId), nullptr);
+  expect_all_flags_back();
+}
+
+TEST_F(NodeSessionTest, ReconcileDropsStaleDecisionsOnly) {
+  seed("fresh", "2", now_seconds());
+  seed("stale", "3", now_seconds() - 3600);
+  {
+    NodeSession node(config, log);
+    EXPECT_EQ(node.reconcile().dropped, 1);
+  }
+  const auto data = snapshot();
+  EXPECT_NE(entry(data, "fresh"), nullptr);
+  EXPECT_EQ(entry(data, "stale"), nullptr);
+}
+
+// --- handle_call ------------------------------------------------------------
+
+class HandleCallTest : public NodeSessionTest {
+ protected:
+  void bundle(const std::string& name, const std::string& cpus, const nlohmann::json& annotations) const {
+    nlohmann::json spec = {{"ociVersion", "1.0.2"},
+                           {"process", {{"args", {"sleep", "1000"}}, {"cwd", "/"}}},
+                           {"root", {{"path", "rootfs"}}},
+                           {"annotations", annotations},
+                           {"linux",
+                            {{"cgroupsPath", "/" + std::string(kContainer)},
+                             {"resources", {{"cpu", {{"cpus", cpus}, {"shares", 2048}}}}}}}};
+    host.write_file(name + "/config.json", spec.dump());
+  }
+
+  Outcome call(std::vector<std::string> args) {
+    std::vector<std::string_view> views;
+    views.emplace_back("--root");
+    views.emplace_back(runc_root);
+    for (const auto& a : args) {
+      views.emplace_back(a);
+    }
+    const RuncInvocation inv = parse_invocation(views, host.path().string());
+    std::vector<std::string> storage{"runc-isolcpus", "--root", runc_root};
+    storage.insert(storage.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& s : storage) {
+      argv.push_back(s.data());
+    }
+    argv.push_back(nullptr);
+    Call c{inv, config, log, "/bin/true", static_cast<int>(storage.size()), argv.data()};
+    return handle_call(c);
+  }
+
+  const nlohmann::json annotated = {{"cpu-load-balancing.crio.io", "disable"}};
+};
+
+TEST_F(HandleCallTest, CreateRecordsADecisionAndStartIsolates) {
+  bundle("b1", "2-3", annotated);
+  const Outcome created = call({"create", "--bundle", (host / "b1").string(), kId});
+  EXPECT_TRUE(created.exec_runtime);
+  const auto decided = snapshot();
+  ASSERT_NE(entry(decided, kId), nullptr);
+  EXPECT_EQ(entry(decided, kId)->state, EntryState::kDecided);
+  EXPECT_EQ(flag(kContainer), "1");
+
+  process(4242, 777);
+  runc_state(kId, 4242, 777);
+  const Outcome started = call({"start", kId});
+  EXPECT_TRUE(started.exec_runtime);
+  const auto isolated = snapshot();
+  const LedgerEntry* e = entry(isolated, kId);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->state, EntryState::kIsolated);
+  EXPECT_EQ(e->init_pid, 4242);
+  EXPECT_EQ(e->init_start_ticks, 777U);
+  EXPECT_EQ(flag(kContainer), "0");
+
+  // delete without --force of a live container keeps it isolated ...
+  EXPECT_TRUE(call({"delete", kId}).exec_runtime);
+  EXPECT_EQ(flag(kContainer), "0");
+  ASSERT_NE(entry(snapshot(), kId), nullptr);
+  // ... with --force it releases.
+  EXPECT_TRUE(call({"delete", "--force", kId}).exec_runtime);
+  EXPECT_EQ(entry(snapshot(), kId), nullptr);
+  expect_all_flags_back();
+}
+
+TEST_F(HandleCallTest, OverlappingClaimIsRefusedUnderFail) {
+  seed("other", "3", now_seconds());
+  bundle("b1", "2-3", annotated);
+  const Outcome out = call({"create", "--bundle", (host / "b1").string(), kId});
+  EXPECT_FALSE(out.exec_runtime);
+  EXPECT_EQ(out.exit_code, 1);
+  EXPECT_EQ(entry(snapshot(), kId), nullptr);
+}
+
+TEST_F(HandleCallTest, OverlappingClaimPassesThroughUnderWarn) {
+  config.on_failure = OnFailure::kWarn;
+  seed("other", "3", now_seconds());
+  bundle("b1", "2-3", annotated);
+  const Outcome out = call({"create", "--bundle", (host / "b1").string(), kId});
+  EXPECT_TRUE(out.exec_runtime);
+  EXPECT_EQ(entry(snapshot(), kId), nullptr);
+}
+
+TEST_F(HandleCallTest, DeniedNamespaceIsRefused) {
+  config.allowed_namespaces = {"rt"};
+  bundle("b1", "2-3",
+         {{"cpu-load-balancing.crio.io", "disable"}, {"io.kubernetes.pod.namespace", "default"}});
+  const Outcome out = call({"create", "--bundle", (host / "b1").string(), kId});
+  EXPECT_FALSE(out.exec_runtime);
+  EXPECT_EQ(out.exit_code, 1);
+  EXPECT_NE(host.read_file("wrapper.log").find("default"), std::string::npos);
+}
+
+TEST_F(HandleCallTest, FailedIsolationAtStartKeepsTheDecisionUnderFail) {
+  bundle("b1", "2-3", annotated);
+  ASSERT_TRUE(call({"create", "--bundle", (host / "b1").string(), kId}).exec_runtime);
+  cpuset(kContainer, "2", true);  // CPU 3 taken away behind our back
+  process(4242, 777);
+  runc_state(kId, 4242, 777);
+  const Outcome out = call({"start", kId});
+  EXPECT_FALSE(out.exec_runtime);
+  EXPECT_EQ(out.exit_code, 1);
+  const auto data = snapshot();
+  ASSERT_NE(entry(data, kId), nullptr);
+  EXPECT_EQ(entry(data, kId)->state, EntryState::kDecided);
+  expect_all_flags_back();
+}
+
+TEST_F(HandleCallTest, FailedIsolationAtStartForgetsTheEntryUnderWarn) {
+  config.on_failure = OnFailure::kWarn;
+  bundle("b1", "2-3", annotated);
+  ASSERT_TRUE(call({"create", "--bundle", (host / "b1").string(), kId}).exec_runtime);
+  cpuset(kContainer, "2", true);
+  process(4242, 777);
+  runc_state(kId, 4242, 777);
+  EXPECT_TRUE(call({"start", kId}).exec_runtime);
+  EXPECT_EQ(entry(snapshot(), kId), nullptr);
+  expect_all_flags_back();
+}
+
+}  // namespace
+}  // namespace isolcpus
