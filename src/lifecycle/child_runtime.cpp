@@ -68,7 +68,8 @@ Expected<void> replace_stdin(const std::string& bytes) {
   return {};
 }
 
-Expected<int> run_runtime_child(const std::string& runtime, char** argv, const std::optional<std::string>& stdin_bytes) {
+Expected<int> run_runtime_child(const std::string& runtime, char** argv,
+                                const std::optional<std::string>& stdin_bytes) {
   std::optional<UniqueFd> input;
   if (stdin_bytes) {
     auto fd = memfd_with(*stdin_bytes);

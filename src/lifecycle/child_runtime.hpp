@@ -10,7 +10,8 @@
 
 namespace isolcpus {
 
-Expected<int> run_runtime_child(const std::string& runtime, char** argv, const std::optional<std::string>& stdin_bytes);
+Expected<int> run_runtime_child(const std::string& runtime, char** argv,
+                                const std::optional<std::string>& stdin_bytes);
 
 // Puts `bytes` on fd 0 through a memfd, so an exec'd runtime reads exactly
 // what our caller sent after we consumed the original stdin.

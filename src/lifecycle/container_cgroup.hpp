@@ -12,7 +12,7 @@ namespace isolcpus {
 
 struct LocatedCgroup {
   CgroupPath path;
-  RuncState init;  // init_pid 0 when located from cgroupsPath
+  RuncState init;      // init_pid 0 when located from cgroupsPath
   std::string source;  // for the log: "/proc/123/cgroup" or "cgroupsPath"
 };
 

@@ -49,7 +49,8 @@ BundleDecision decide_for_bundle(Call& call, NodeSession& node) {
       call.log.debug("container " + id + " not isolated: " + decision.reason);
       return result;
     case Verdict::kRefuse:
-      result.outcome = refuse_or_warn(call, "refusing to isolate CPUs of container " + id + ": " + decision.reason);
+      result.outcome =
+          refuse_or_warn(call, "refusing to isolate CPUs of container " + id + ": " + decision.reason);
       return result;
     case Verdict::kIsolate:
       break;
@@ -81,14 +82,15 @@ Outcome record_decision(Call& call, NodeSession& node, const Decision& decision,
   entry.pod_namespace = pod_namespace(spec);
   entry.pod_name = pod_name(spec);
   entry.container_name = container_name(spec);
-  entry.decided_at = std::chrono::duration_cast<std::chrono::seconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
+  entry.decided_at =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   (*l)->data().entries.push_back(std::move(entry));
   if (auto ok = (*l)->commit(); !ok) {
     return refuse_or_warn(call, "cannot record the isolation decision: " + ok.error().message);
   }
-  call.log.info("container " + id + ": will isolate CPUs " + decision.cpus.to_string() + " (" + decision.reason + ")");
+  call.log.info("container " + id + ": will isolate CPUs " + decision.cpus.to_string() + " (" +
+                decision.reason + ")");
   return {};
 }
 

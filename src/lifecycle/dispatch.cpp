@@ -40,9 +40,9 @@ Outcome handle_call(Call& call) {
     node.reconcile();
     switch (call.inv.subcommand) {
       case Subcommand::kCreate:
-      case Subcommand::kRestore:
         return on_create(call, node);
       case Subcommand::kRun:
+      case Subcommand::kRestore:  // like run: the workload resumes with no `start` after it
         return on_run(call, node);
       case Subcommand::kStart:
         return on_start(call, node);

@@ -22,7 +22,8 @@ std::int64_t now_seconds() {
 std::string describe(const LedgerEntry& e) {
   std::string s = "container " + e.container_id;
   if (!e.pod_name.empty()) {
-    s += " (pod " + e.pod_namespace + "/" + e.pod_name + (e.container_name.empty() ? "" : ", " + e.container_name) + ")";
+    s += " (pod " + e.pod_namespace + "/" + e.pod_name +
+         (e.container_name.empty() ? "" : ", " + e.container_name) + ")";
   }
   return s;
 }
@@ -62,7 +63,8 @@ Expected<Isolator*> NodeSession::isolator() {
       return facts.error();
     }
     if ((*facts)->mode == CgroupMode::kNone) {
-      return make_error("no cpuset controller is mounted (neither cgroup v2 with cpuset nor a v1 cpuset hierarchy)");
+      return make_error(
+          "no cpuset controller is mounted (neither cgroup v2 with cpuset nor a v1 cpuset hierarchy)");
     }
     tree_ = open_cgroup_tree((*facts)->cpuset_mount);
     auto made = make_isolator(**facts, *tree_);
@@ -166,8 +168,8 @@ Expected<void> NodeSession::isolate(std::string_view root, std::string_view id, 
   entry->state = EntryState::kIsolated;
   entry->isolated_at = now_seconds();
   persist("an isolation");
-  log_.info("isolated CPUs " + entry->cpus.to_string() + " of " + describe(*entry) + " in " + plan->cgroup + " (" +
-            std::string((*iso)->name()) + ")");
+  log_.info("isolated CPUs " + entry->cpus.to_string() + " of " + describe(*entry) + " in " + plan->cgroup +
+            " (" + std::string((*iso)->name()) + ")");
   return {};
 }
 
@@ -285,7 +287,8 @@ ReconcileReport NodeSession::reconcile() {
         break;
       case EntryState::kDecided:
         if (!container_alive(*e)) {
-          std::erase_if((*l)->data().entries, [&](const LedgerEntry& x) { return x.same_container(root, id); });
+          std::erase_if((*l)->data().entries,
+                        [&](const LedgerEntry& x) { return x.same_container(root, id); });
           persist("a dropped decision");
           ++report.dropped;
           report.notes.push_back("dropped the decision for container " + id + ", which never started");

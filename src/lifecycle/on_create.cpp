@@ -1,4 +1,4 @@
-// create / restore: read the bundle's config.json, decide, and record the
+// create: read the bundle's config.json, decide, and record the
 // decision.  Nothing changes in the kernel yet: the container's cgroup and
 // init process exist only once `runc create` has run, and `start` isolates
 // before the workload's first instruction.

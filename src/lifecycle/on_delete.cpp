@@ -19,7 +19,8 @@ Outcome on_delete(Call& call, NodeSession& node) {
   // Without --force runc refuses to delete a running container; releasing
   // here would leave it running unisolated.
   if (!call.inv.force && entry->isolation && node.container_alive(*entry)) {
-    call.log.info("container " + *call.inv.container_id + " still runs and delete has no --force: keeping its CPUs isolated");
+    call.log.info("container " + *call.inv.container_id +
+                  " still runs and delete has no --force: keeping its CPUs isolated");
     return {};
   }
   node.release(call.inv.root, *call.inv.container_id);

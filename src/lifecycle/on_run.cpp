@@ -1,4 +1,5 @@
-// run (create + start in one call, used by people and scripts): the workload
+// run (create + start in one call, used by people and scripts) and restore
+// (a checkpointed workload resumes at once, no `start` follows): the workload
 // starts inside runc with no hook for us in between, so the cgroup is made
 // and isolated BEFORE runc runs, and runc joins it.  The wrapper still execs
 // runc in place, so stdio, the console, signals and the exit status are
@@ -27,8 +28,8 @@ Outcome on_run(Call& call, NodeSession& node) {
     return recorded;
   }
   auto fail = [&](const std::string& why) {
-    const std::string reason = "cannot isolate CPUs " + decided.decision->cpus.to_string() + " of container " + id +
-                               ": " + why;
+    const std::string reason =
+        "cannot isolate CPUs " + decided.decision->cpus.to_string() + " of container " + id + ": " + why;
     node.release(root, id);
     return refuse_or_warn(call, reason);
   };
@@ -41,7 +42,8 @@ Outcome on_run(Call& call, NodeSession& node) {
   if (!tree || !facts) {
     return fail(!tree ? tree.error().message : facts.error().message);
   }
-  if (auto ok = precreate_cgroup(**tree, (*facts)->mode, *cgroup, decided.decision->cpus, decided.spec->mems); !ok) {
+  if (auto ok = precreate_cgroup(**tree, (*facts)->mode, *cgroup, decided.decision->cpus, decided.spec->mems);
+      !ok) {
     return fail("cannot prepare cgroup " + cgroup->str() + ": " + ok.error().message);
   }
   if (auto ok = node.isolate(root, id, *cgroup); !ok) {

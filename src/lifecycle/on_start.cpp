@@ -17,15 +17,14 @@ Outcome on_start(Call& call, NodeSession& node) {
   }
   auto located = locate_container_cgroup(*entry, node);
   if (!located) {
-    return refuse_or_warn(call, "cannot isolate CPUs " + entry->cpus.to_string() + " of container " + id + ": " +
-                                    located.error().message);
+    return refuse_or_warn(call, "cannot isolate CPUs " + entry->cpus.to_string() + " of container " + id +
+                                    ": " + located.error().message);
   }
   const std::string cpus = entry->cpus.to_string();
   auto isolated = node.isolate(call.inv.root, id, located->path);
   if (!isolated) {
-    const std::string reason =
-        "cannot isolate CPUs " + cpus + " of container " + id + " in cgroup " + located->path.str() + ": " +
-        isolated.error().message;
+    const std::string reason = "cannot isolate CPUs " + cpus + " of container " + id + " in cgroup " +
+                               located->path.str() + ": " + isolated.error().message;
     if (call.config.on_failure == OnFailure::kWarn) {
       // Running unisolated: nothing to track any more.
       node.release(call.inv.root, id);

@@ -1,6 +1,7 @@
 // update: when an isolated container's cpus change, release the old set, let
 // runc update the cgroup (with the caller's exact stdin bytes), then isolate
-// the new set.  Anything else about the update passes straight through.
+// the new set.  A created container not started yet only has its decision
+// moved.  Anything else about the update passes straight through.
 #include <fstream>
 #include <sstream>
 
@@ -14,7 +15,7 @@ namespace isolcpus {
 namespace {
 
 struct NewCpus {
-  std::optional<CpuSet> cpus;  // nullopt: the update does not touch cpus (or cannot be read)
+  std::optional<CpuSet> cpus;              // nullopt: the update does not touch cpus (or cannot be read)
   std::optional<std::string> stdin_bytes;  // set when we consumed stdin
 };
 
@@ -78,7 +79,11 @@ Outcome on_update(Call& call, NodeSession& node) {
   const std::string root = call.inv.root;
   const std::string id = *call.inv.container_id;
   const LedgerEntry* entry = (*l)->find(root, id);
-  if (entry == nullptr || entry->state != EntryState::kIsolated || !entry->isolation) {
+  // A created container not started yet (kDecided) counts too: start
+  // isolates the recorded cpus, so they must follow the update.
+  const bool was_isolated = entry != nullptr && entry->state == EntryState::kIsolated && entry->isolation;
+  const bool was_decided = entry != nullptr && entry->state == EntryState::kDecided && !entry->isolation;
+  if (!was_isolated && !was_decided) {
     return {};  // stdin untouched: runc reads it itself
   }
   NewCpus update = read_new_cpus(call);
@@ -86,7 +91,7 @@ Outcome on_update(Call& call, NodeSession& node) {
     return pass_through(call, update);
   }
   const CpuSet old_cpus = entry->cpus;
-  const std::string cgroup_text = entry->isolation->cgroup;
+  const std::string cgroup_text = was_isolated ? entry->isolation->cgroup : std::string();
 
   // The new set must pass the same guardrails as at create.
   ContainerSpec spec;
@@ -106,14 +111,16 @@ Outcome on_update(Call& call, NodeSession& node) {
   }
   const Decision decision = decide(spec, policy_config(call.config), host);
   if (decision.verdict == Verdict::kRefuse) {
-    Outcome refused = refuse_or_warn(call, "refusing to move isolated container " + id + " to CPUs " +
+    Outcome refused = refuse_or_warn(call, "refusing to move container " + id + " to CPUs " +
                                                update.cpus->to_string() + ": " + decision.reason);
     if (!refused.exec_runtime) {
       return refused;
     }
   }
 
-  node.unisolate(root, id);
+  if (was_isolated) {
+    node.unisolate(root, id);
+  }
   auto status = run_runtime_child(call.runtime, call.argv, update.stdin_bytes);
   if (!status) {
     report_caller_error(call.inv, status.error().message);
@@ -132,12 +139,15 @@ Outcome on_update(Call& call, NodeSession& node) {
   if (auto ok = (*l)->commit(); !ok) {
     call.log.error("cannot record new cpus of container " + id + ": " + ok.error().message);
   }
+  if (!was_isolated) {
+    return {.exec_runtime = false, .exit_code = *status};  // start isolates the recorded set
+  }
   auto cgroup = CgroupPath::parse(cgroup_text);
   Expected<void> isolated = cgroup ? node.isolate(root, id, *cgroup) : Expected<void>(cgroup.error());
   if (!isolated) {
     const std::string reason = "runc update of container " + id + (moved ? " succeeded" : " failed") +
-                               " but CPUs " + current->cpus.to_string() + " could not be isolated: " +
-                               isolated.error().message;
+                               " but CPUs " + current->cpus.to_string() +
+                               " could not be isolated: " + isolated.error().message;
     node.release(root, id);
     if (call.config.on_failure == OnFailure::kFail) {
       report_caller_error(call.inv, reason);

@@ -38,8 +38,8 @@ Expected<void> enable_cpuset_v2(CgroupTree& tree, const CgroupPath& parent) {
 
 }  // namespace
 
-Expected<void> precreate_cgroup(CgroupTree& tree, CgroupMode mode, const CgroupPath& cgroup, const CpuSet& cpus,
-                                const std::optional<CpuSet>& mems) {
+Expected<void> precreate_cgroup(CgroupTree& tree, CgroupMode mode, const CgroupPath& cgroup,
+                                const CpuSet& cpus, const std::optional<CpuSet>& mems) {
   auto levels = cgroup.ancestors();
   levels.push_back(cgroup);
   for (const auto& level : levels) {

@@ -12,7 +12,7 @@
 
 namespace isolcpus {
 
-Expected<void> precreate_cgroup(CgroupTree& tree, CgroupMode mode, const CgroupPath& cgroup, const CpuSet& cpus,
-                                const std::optional<CpuSet>& mems);
+Expected<void> precreate_cgroup(CgroupTree& tree, CgroupMode mode, const CgroupPath& cgroup,
+                                const CpuSet& cpus, const std::optional<CpuSet>& mems);
 
 }  // namespace isolcpus

@@ -6,8 +6,8 @@
 
 namespace isolcpus {
 
-Outcome on_create(Call& call, NodeSession& node);  // also restore
-Outcome on_run(Call& call, NodeSession& node);
+Outcome on_create(Call& call, NodeSession& node);
+Outcome on_run(Call& call, NodeSession& node);  // also restore
 Outcome on_start(Call& call, NodeSession& node);
 Outcome on_delete(Call& call, NodeSession& node);
 Outcome on_update(Call& call, NodeSession& node);

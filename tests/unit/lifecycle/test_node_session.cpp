@@ -149,7 +149,7 @@ TEST_F(NodeSessionTest, IsolateRecordsIsolatedAndFlipsOverlappingFlags) {
   ASSERT_NE(e, nullptr);
   EXPECT_EQ(e->state, EntryState::kIsolated);
   ASSERT_TRUE(e->isolation);
-  EXPECT_EQ(e->isolation->cgroup, "/kubepods/pod1/c1");
+  EXPECT_EQ(e->isolation->cgroup, "kubepods/pod1/c1");
   EXPECT_GT(e->isolated_at, 0);
   EXPECT_EQ(flag(kContainer), "0");
   EXPECT_EQ(flag("kubepods/pod1"), "0");
@@ -320,12 +320,64 @@ class HandleCallTest : public NodeSessionTest {
       argv.push_back(s.data());
     }
     argv.push_back(nullptr);
-    Call c{inv, config, log, "/bin/true", static_cast<int>(storage.size()), argv.data()};
+    Call c{inv, config, log, runtime, static_cast<int>(storage.size()), argv.data()};
     return handle_call(c);
   }
 
   const nlohmann::json annotated = {{"cpu-load-balancing.crio.io", "disable"}};
+  std::string runtime = "/bin/true";  // update runs it as a child
 };
+
+// Regression: update of a created (not started) container left the decision
+// on the old cpus, so start tried to isolate CPUs the container no longer had.
+TEST_F(HandleCallTest, UpdateBeforeStartMovesTheDecision) {
+  bundle("b1", "2-3", annotated);
+  ASSERT_TRUE(call({"create", "--bundle", (host / "b1").string(), kId}).exec_runtime);
+  const Outcome out = call({"update", "--cpuset-cpus", "2", kId});
+  EXPECT_FALSE(out.exec_runtime);  // ran as a child, to learn its status
+  EXPECT_EQ(out.exit_code, 0);
+  const auto data = snapshot();
+  ASSERT_NE(entry(data, kId), nullptr);
+  EXPECT_EQ(entry(data, kId)->state, EntryState::kDecided);
+  EXPECT_EQ(entry(data, kId)->cpus.to_string(), "2");
+  expect_all_flags_back();
+}
+
+TEST_F(HandleCallTest, FailedUpdateBeforeStartKeepsTheDecision) {
+  runtime = "/bin/false";
+  bundle("b1", "2-3", annotated);
+  ASSERT_TRUE(call({"create", "--bundle", (host / "b1").string(), kId}).exec_runtime);
+  const Outcome out = call({"update", "--cpuset-cpus", "2", kId});
+  EXPECT_FALSE(out.exec_runtime);
+  EXPECT_EQ(out.exit_code, 1);
+  const auto data = snapshot();
+  ASSERT_NE(entry(data, kId), nullptr);
+  EXPECT_EQ(entry(data, kId)->cpus.to_string(), "2-3");
+}
+
+TEST_F(HandleCallTest, UpdateOfAnIsolatedContainerMovesTheIsolation) {
+  bundle("b1", "2-3", annotated);
+  ASSERT_TRUE(call({"create", "--bundle", (host / "b1").string(), kId}).exec_runtime);
+  process(4242, 777);
+  runc_state(kId, 4242, 777);
+  ASSERT_TRUE(call({"start", kId}).exec_runtime);
+  // The fake runtime does not write the cgroup: do what runc update would.
+  cpuset(kContainer, "3", false);
+  // CPU 2 rejoins housekeeping, which "system" (0-1) no longer covers: the
+  // isolator will want its balanced cpuset, which a plain-file tree cannot
+  // populate by mkdir, so it is laid out here.
+  cpuset("runc-isolcpus.balanced", "0-1", true);
+  const Outcome out = call({"update", "--cpuset-cpus", "3", kId});
+  EXPECT_EQ(out.exit_code, 0);
+  const auto data = snapshot();
+  const LedgerEntry* e = entry(data, kId);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->state, EntryState::kIsolated);
+  EXPECT_EQ(e->cpus.to_string(), "3");
+  ASSERT_TRUE(e->isolation);
+  EXPECT_EQ(e->isolation->cpus.to_string(), "3");
+  EXPECT_EQ(flag(kContainer), "0");
+}
 
 TEST_F(HandleCallTest, CreateRecordsADecisionAndStartIsolates) {
   bundle("b1", "2-3", annotated);
@@ -358,6 +410,20 @@ TEST_F(HandleCallTest, CreateRecordsADecisionAndStartIsolates) {
   expect_all_flags_back();
 }
 
+// Regression: restore was handled like create (a decision only), but no
+// `start` follows a restore, so its CPUs were claimed and never isolated.
+TEST_F(HandleCallTest, RestoreIsolatesBeforeRuncRuns) {
+  bundle("b1", "2-3", annotated);
+  const Outcome out = call({"restore", "--detach", "--image-path", (host / "img").string(), "--bundle",
+                            (host / "b1").string(), kId});
+  EXPECT_TRUE(out.exec_runtime);
+  const auto data = snapshot();
+  const LedgerEntry* e = entry(data, kId);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->state, EntryState::kIsolated);
+  EXPECT_EQ(flag(kContainer), "0");
+}
+
 TEST_F(HandleCallTest, OverlappingClaimIsRefusedUnderFail) {
   seed("other", "3", now_seconds());
   bundle("b1", "2-3", annotated);
@@ -380,10 +446,13 @@ TEST_F(HandleCallTest, DeniedNamespaceIsRefused) {
   config.allowed_namespaces = {"rt"};
   bundle("b1", "2-3",
          {{"cpu-load-balancing.crio.io", "disable"}, {"io.kubernetes.pod.namespace", "default"}});
+  ::testing::internal::CaptureStderr();
   const Outcome out = call({"create", "--bundle", (host / "b1").string(), kId});
+  const std::string err = ::testing::internal::GetCapturedStderr();
   EXPECT_FALSE(out.exec_runtime);
   EXPECT_EQ(out.exit_code, 1);
-  EXPECT_NE(host.read_file("wrapper.log").find("default"), std::string::npos);
+  EXPECT_EQ(err.rfind("runc-isolcpus:", 0), 0U) << err;
+  EXPECT_NE(err.find("default"), std::string::npos) << err;
 }
 
 TEST_F(HandleCallTest, FailedIsolationAtStartKeepsTheDecisionUnderFail) {

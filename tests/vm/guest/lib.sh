@@ -9,6 +9,8 @@
 CG=/sys/fs/cgroup
 RUNC=/usr/bin/runc
 WRAPPER=/usr/bin/runc-isolcpus
+CTL=/usr/bin/runc-isolcpus-ctl
+LEDGER=/run/runc-isolcpus/ledger.json
 RUNC_ROOT=/run/runc
 ISOLVM_POLL=${ISOLVM_POLL:-10}
 mkdir -p /run/isolvm /run/bundles
@@ -177,6 +179,12 @@ make_bundle() {
 		/isolvm/config.json.tmpl >"$b/config.json"
 }
 
+# bundle_annotate ID KEY VALUE: one more annotation in ID's config.json
+# (e.g. io.kubernetes.pod.namespace, so the ledger says who owns the CPUs).
+bundle_annotate() {
+	sed -i "s|\"annotations\": {|\"annotations\": {\"$2\": \"$3\", |" "/run/bundles/$1/config.json"
+}
+
 # Wrapper config: on_failure = $1 (fail|warn).
 write_wrapper_config() {
 	mkdir -p /etc/isolvm
@@ -212,6 +220,56 @@ rt() {
 		sed "s/^/@@ISOLVM INFO $SCEN   | /" "$RT_OUT"
 	fi
 	return $rc
+}
+
+# rt_fault STEP ARGS...: the wrapper with RUNC_ISOLCPUS_FAULT=STEP (a build
+# with ISOLCPUS_FAULT_INJECTION SIGKILLs itself after that isolator step).
+# The exit status (137 = killed by SIGKILL) is left in $RT_RC.
+rt_fault() {
+	step=$1
+	shift
+	RUNC_ISOLCPUS_FAULT=$step "$WRAPPER" --root "$RUNC_ROOT" "$@" >"$RT_OUT" 2>&1 </dev/null
+	RT_RC=$?
+	info "RUNC_ISOLCPUS_FAULT=$step runc-isolcpus $*: exit $RT_RC"
+	sed "s/^/@@ISOLVM INFO $SCEN   | /" "$RT_OUT"
+}
+
+# ctl ARGS...: runc-isolcpus-ctl with the scenario's config; its output is
+# shown and kept in $RT_OUT.
+ctl() {
+	"$CTL" --config "$RUNC_ISOLCPUS_CONFIG" "$@" >"$RT_OUT" 2>&1 </dev/null
+	rc=$?
+	info "runc-isolcpus-ctl $*: exit $rc"
+	sed "s/^/@@ISOLVM INFO $SCEN   | /" "$RT_OUT"
+	return $rc
+}
+require_ctl() {
+	[ -x "$CTL" ] || die "$CTL missing from the initramfs (build-initramfs --wrapper links it)"
+}
+
+# ledger_field ID KEY: a string/number field of ID's ledger entry ("" when
+# there is no entry).  The document is nlohmann::json's dump(2): one key per
+# line, and container_id precedes the other keys of its entry (alphabetical
+# or insertion order alike), so the last container_id seen names the entry.
+ledger_field() {
+	[ -f "$LEDGER" ] || return 0
+	awk -v id="$1" -v key="$2" '
+		/"container_id": "/ { cur = $0; sub(/.*"container_id": "/, "", cur); sub(/".*/, "", cur); next }
+		cur == id && index($0, "\"" key "\": ") {
+			v = $0; sub(/^[^:]*: */, "", v); sub(/,$/, "", v); gsub(/"/, "", v); print v; exit
+		}
+	' "$LEDGER"
+}
+ledger_state() { ledger_field "$1" state; }
+
+# v1: every cpuset's sched_load_balance as "path=flag ..." (root first).
+v1_flags() {
+	out="/=$(cg_read cpuset/cpuset.sched_load_balance)"
+	for d in $(cg_dirs "$CG/cpuset"); do
+		r=${d#"$CG"/cpuset/}
+		out="$out $r=$(cg_read "cpuset/$r/cpuset.sched_load_balance")"
+	done
+	echo "$out"
 }
 
 # create+start; the container runs `sleep` from the bundle's rootfs.

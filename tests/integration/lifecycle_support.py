@@ -1,0 +1,297 @@
+"""Helpers for test_lifecycle_host.py: the wrapper in front of real runc on
+this host's cgroup v1 cpuset hierarchy.
+
+Every Host keeps its own state_dir, log, runc --root and cgroup parent, never
+manages the root cpuset's flag (v1_manage_root_flag = false), and cleans up
+what it made.  The balanced cpuset the wrapper creates has a fixed name, so
+these tests take the e2e suites' host lock (HOST_LOCK) for each test.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+CPUSET = Path("/sys/fs/cgroup/cpuset")
+BALANCED = CPUSET / "runc-isolcpus.balanced"
+ANNOTATION = "cpu-load-balancing.crio.io"
+
+
+def toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return json.dumps(str(value))
+
+
+def read_flag(cgroup: str) -> int:
+    return int((CPUSET / cgroup.strip("/") / "cpuset.sched_load_balance").read_text())
+
+
+def root_flag() -> int:
+    return int((CPUSET / "cpuset.sched_load_balance").read_text())
+
+
+def balanced_cpus() -> str | None:
+    try:
+        return (BALANCED / "cpuset.cpus").read_text().strip()
+    except FileNotFoundError:
+        return None
+
+
+def foreign_isolation() -> str | None:
+    """Another user of the wrapper isolating on this host right now, if any.
+
+    The balanced cpuset has a fixed name and an isolation flips the flag of
+    every overlapping cpuset, ours included: two suites isolating at once
+    would see each other's changes.
+    """
+    if BALANCED.exists():
+        return f"{BALANCED} exists"
+    for flag in CPUSET.glob("*/cpuset.sched_load_balance"):
+        if flag.read_text().strip() == "0":
+            return f"{flag} is 0"
+    return None
+
+
+# The host suites in tests/e2e take this lock for the same reason
+# (tests/e2e/e2e_host.py): one isolating suite at a time.
+HOST_LOCK = Path("/run/runc-isolcpus-e2e.lock")
+
+
+@contextlib.contextmanager
+def exclusive_host():
+    with open(HOST_LOCK, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def wait_for_quiet_host(timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    busy = foreign_isolation()
+    while busy is not None and time.monotonic() < deadline:
+        time.sleep(1)
+        busy = foreign_isolation()
+    if busy is not None:
+        raise AssertionError(f"the host's cpuset tree is in use by another isolation ({busy}) for {timeout}s: "
+                             "run these tests alone")
+
+
+def make_bundle(bundle: Path, busybox: Path, runc: Path, *, args=("sleep", "1000"), cpus: str | None = "1",
+                mems: str | None = "0", shares: int | None = 1024, annotations: dict | None = None,
+                cgroups_path: str | None = None) -> Path:
+    rootfs = bundle / "rootfs"
+    (rootfs / "bin").mkdir(parents=True)
+    for d in ("proc", "sys", "dev", "tmp", "etc"):
+        (rootfs / d).mkdir()
+    shutil.copy2(busybox, rootfs / "bin" / "busybox")
+    for applet in ("sh", "sleep", "cat", "true", "echo"):
+        (rootfs / "bin" / applet).symlink_to("busybox")
+    subprocess.run([str(runc), "spec", "--bundle", str(bundle)], check=True, capture_output=True)
+    path = bundle / "config.json"
+    spec = json.loads(path.read_text())
+    spec["process"]["terminal"] = False
+    spec["process"]["args"] = list(args)
+    spec["process"].pop("rlimits", None)  # no CAP_SYS_RESOURCE on this host
+    cpu = spec["linux"].setdefault("resources", {}).setdefault("cpu", {})
+    if cpus is not None:
+        cpu["cpus"] = cpus
+    if mems is not None:
+        cpu["mems"] = mems
+    if shares is not None:
+        cpu["shares"] = shares
+    if annotations:
+        spec["annotations"] = dict(annotations)
+    if cgroups_path is not None:
+        spec["linux"]["cgroupsPath"] = cgroups_path
+    path.write_text(json.dumps(spec, indent=2))
+    return bundle
+
+
+class Host:
+    """One test's private wrapper setup against real runc."""
+
+    def __init__(self, tmp: Path, wrapper: Path, runc: Path, busybox: Path):
+        self.tmp = tmp
+        self.wrapper = wrapper
+        self.runc = runc
+        self.busybox = busybox
+        self.state_dir = tmp / "state"
+        self.state_dir.mkdir(mode=0o700)
+        os.chmod(self.state_dir, 0o700)
+        self.log_file = tmp / "wrapper.log"
+        self.root = tmp / "runc-root"
+        self.parent = f"isolcpus-test-{uuid.uuid4().hex[:10]}"
+        self.config = tmp / "config.toml"
+        self.ctl = tmp / "bin" / "runc-isolcpus-ctl"
+        self.ctl.parent.mkdir()
+        self.ctl.symlink_to(wrapper)
+        self.ids: list[str] = []
+        self.top_level: list[str] = []  # containers in runc's default cgroup /<id>
+        self.configure()
+
+    # -- configuration -------------------------------------------------
+    def configure(self, raw_extra: str = "", **keys):
+        base = dict(runtime=str(self.runc), log_file=str(self.log_file), log_level="debug",
+                    state_dir=str(self.state_dir), mode="annotation", on_failure="fail",
+                    min_housekeeping_cpus=1, v1_manage_root_flag=False)
+        base.update(keys)
+        text = "".join(f"{k} = {toml_value(v)}\n" for k, v in base.items()) + raw_extra
+        self.config.write_text(text)
+
+    # -- bundles and calls ----------------------------------------------
+    def cgroup(self, cid: str) -> str:
+        return f"{self.parent}/{cid}"
+
+    def bundle(self, cid: str, *, isolated: bool = True, annotations: dict | None = None,
+               default_cgroup: bool = False, **kw) -> Path:
+        """default_cgroup: no cgroupsPath, so runc picks /<id> (a top-level cpuset)."""
+        if annotations is None:
+            annotations = {ANNOTATION: "disable"} if isolated else {}
+        self.ids.append(cid)
+        if default_cgroup:
+            self.top_level.append(cid)
+        return make_bundle(self.tmp / cid, self.busybox, self.runc, annotations=annotations,
+                           cgroups_path=None if default_cgroup else "/" + self.cgroup(cid), **kw)
+
+    def env(self, extra: dict | None = None) -> dict:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RUNC_ISOLCPUS")}
+        env["RUNC_ISOLCPUS_CONFIG"] = str(self.config)
+        if extra:
+            env.update(extra)
+        return env
+
+    def call(self, *args, log: Path | None = None, input: bytes | None = None, extra_env: dict | None = None,
+             timeout: float = 60) -> subprocess.CompletedProcess:
+        """runc-isolcpus [--log F --log-format json] --root R args..."""
+        argv = [str(self.wrapper)]
+        if log is not None:
+            argv += ["--log", str(log), "--log-format", "json"]
+        argv += ["--root", str(self.root), *[str(a) for a in args]]
+        # Files, not pipes: a detached container's init inherits our stdio and
+        # would hold a pipe open (no EOF) for as long as it lives.
+        with tempfile.TemporaryFile(dir=self.tmp) as out, tempfile.TemporaryFile(dir=self.tmp) as err:
+            r = subprocess.run(argv, env=self.env(extra_env), stdout=out, stderr=err, timeout=timeout,
+                               input=input, stdin=None if input is not None else subprocess.DEVNULL)
+            out.seek(0)
+            err.seek(0)
+            return subprocess.CompletedProcess(argv, r.returncode, out.read(), err.read())
+
+    def ok(self, *args, **kw) -> subprocess.CompletedProcess:
+        r = self.call(*args, **kw)
+        assert r.returncode == 0, f"{args} exited {r.returncode}: {r.stderr.decode(errors='replace')}"
+        return r
+
+    def create(self, cid: str, bundle: Path, **kw):
+        return self.call("create", "--bundle", bundle, cid, **kw)
+
+    def reconcile(self) -> subprocess.CompletedProcess:
+        return subprocess.run([str(self.ctl), "--config", str(self.config), "reconcile"], env=self.env(),
+                              capture_output=True, timeout=60)
+
+    def runc_state(self, cid: str) -> dict | None:
+        r = subprocess.run([str(self.runc), "--root", str(self.root), "state", cid], capture_output=True)
+        return json.loads(r.stdout) if r.returncode == 0 else None
+
+    def kill_init(self, cid: str):
+        state = self.runc_state(cid)
+        assert state is not None, f"container {cid} has no runc state"
+        os.kill(state["pid"], signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            st = self.runc_state(cid)
+            if st is None or st["status"] == "stopped":
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"container {cid} still runs after SIGKILL")
+
+    # -- observation -----------------------------------------------------
+    def ledger(self) -> dict:
+        path = self.state_dir / "ledger.json"
+        if not path.exists():
+            return {"entries": [], "v1": {"balanced_cgroup": "", "flag_changes": []}}
+        return json.loads(path.read_text())
+
+    def entry(self, cid: str) -> dict | None:
+        found = [e for e in self.ledger()["entries"] if e["container_id"] == cid]
+        assert len(found) <= 1, f"duplicate ledger entries for {cid}: {found}"
+        return found[0] if found else None
+
+    def flag(self, cid: str) -> int:
+        return read_flag(self.cgroup(cid))
+
+    def parent_flag(self) -> int:
+        return read_flag(self.parent)
+
+    def log_text(self) -> str:
+        return self.log_file.read_text() if self.log_file.exists() else ""
+
+    # -- cleanup ---------------------------------------------------------
+    def cleanup(self) -> list[str]:
+        """Deletes containers and cgroups; returns problems the test must fail on."""
+        problems = []
+        for cid in self.ids:
+            # Through the wrapper first, so a failed test still gives its CPUs back.
+            self.call("delete", "--force", cid)
+            subprocess.run([str(self.runc), "--root", str(self.root), "delete", "--force", cid],
+                           capture_output=True)
+        for cid in self.top_level:
+            _rmdir(CPUSET / cid)
+        parent = CPUSET / self.parent
+        if parent.exists():
+            for child in sorted(parent.iterdir()):
+                if child.is_dir():
+                    _rmdir(child)
+            _rmdir(parent)
+        entries = self.ledger()["entries"]
+        if BALANCED.exists() and not any(e.get("isolation") for e in entries):
+            problems.append(f"{BALANCED} left behind with cpus {balanced_cpus()!r}")
+            _rmdir(BALANCED)
+        return problems
+
+
+def _rmdir(path: Path):
+    for _ in range(50):
+        try:
+            path.rmdir()
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.1)  # tasks still leaving
+    path.rmdir()
+
+
+def wait_until(predicate, timeout: float, what: str, interval: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def json_lines(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line:
+            out.append(json.loads(line))
+    return out
