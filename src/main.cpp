@@ -1,7 +1,7 @@
 // runc-isolcpus: parse argv -> (read spec -> decide -> isolate -> record) ->
 // exec runc.  Read-only subcommands go straight to the exec; the rest first
-// pass through src/lifecycle.  Invoked as `runc-isolcpus-ctl`, the same
-// binary is the operator's management tool instead (src/ctl).
+// pass through src/lifecycle.  The operator's tool is a separate binary,
+// runc-isolcpus-ctl (src/main_ctl.cpp).
 #include <unistd.h>
 
 #include <climits>
@@ -10,7 +10,7 @@
 
 #include "isolcpus/caller_log.hpp"
 #include "isolcpus/config.hpp"
-#include "isolcpus/ctl.hpp"
+#include "isolcpus/ctl.hpp"  // kCtlName only
 #include "isolcpus/invocation.hpp"
 #include "isolcpus/lifecycle.hpp"
 #include "isolcpus/log.hpp"
@@ -43,7 +43,12 @@ std::string log_context(const RuncInvocation& inv) {
 
 int main(int argc, char** argv) {
   if (argc > 0 && basename_of(argv[0]) == kCtlName) {
-    return ctl_main(argc, argv);
+    // A symlink from the old single-binary layout: say so rather than hand
+    // `status` or `check` to runc.
+    static constexpr std::string_view kMsg =
+        "runc-isolcpus: runc-isolcpus-ctl is a separate binary now; this link points at the wrapper\n";
+    (void)!::write(STDERR_FILENO, kMsg.data(), kMsg.size());
+    return 2;
   }
   std::vector<std::string_view> args;
   args.reserve(argc > 1 ? static_cast<std::size_t>(argc - 1) : 0U);
@@ -53,7 +58,21 @@ int main(int argc, char** argv) {
   char cwd[PATH_MAX];
   const RuncInvocation inv = parse_invocation(args, ::getcwd(cwd, sizeof cwd) != nullptr ? cwd : "/");
 
-  const ConfigLoad loaded = load_config(config_path_from_env());
+  const auto config_path = config_path_from_env();
+  if (!needs_host_work(inv)) {
+    // The hot path (state, ps, exec probes...): one key, no TOML parser.
+    const RuntimeKey key = read_runtime_key(config_path);
+    if (key.kind != RuntimeKey::Kind::kUnsure) {
+      auto runtime = locate_runtime(key.path);
+      if (runtime) {
+        const Error failed = exec_runtime(*runtime, argc, argv);
+        report_caller_error(inv, failed.message);
+        return failure_status(inv);
+      }
+    }
+  }
+
+  const ConfigLoad loaded = load_config(config_path);
   auto runtime = locate_runtime(loaded.config.runtime);
   if (!runtime) {
     Log(loaded.config, log_context(inv)).error(runtime.error().message);

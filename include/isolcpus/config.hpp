@@ -61,6 +61,19 @@ struct ConfigLoad {
 // Pure: parse TOML text.  `origin` is used in messages.
 ConfigLoad parse_config(std::string_view toml_text, const std::filesystem::path& origin);
 
+// The pass-through path's one key, read without a TOML parser
+// (src/config/runtime_key.cpp).  kFound only for the plain form
+// `runtime = "/abs/path"` on its own line, in a file without tables or
+// multi-line strings; kAbsent when no such key (or no file); kUnsure for
+// anything else: then use load_config.
+struct RuntimeKey {
+  enum class Kind { kAbsent, kFound, kUnsure };
+  Kind kind = Kind::kAbsent;
+  std::string path;
+};
+RuntimeKey scan_runtime_key(std::string_view toml_text);
+RuntimeKey read_runtime_key(const std::filesystem::path& path);
+
 // Shell: path from $RUNC_ISOLCPUS_CONFIG or the default; missing file = defaults.
 std::filesystem::path config_path_from_env();
 ConfigLoad load_config(const std::filesystem::path& path);

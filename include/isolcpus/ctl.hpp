@@ -1,5 +1,6 @@
-// The operator's side: `runc-isolcpus-ctl <command>` (the same binary under
-// a second name, so it can never be mistaken for a runc command line).
+// The operator's side: `runc-isolcpus-ctl <command>`, a binary of its own,
+// so it can never be mistaken for a runc command line and the wrapper carries
+// none of its code.
 #pragma once
 
 #include <string_view>

@@ -413,6 +413,11 @@ ConfigLoad parse_config(std::string_view toml_text, const std::filesystem::path&
     load.problems.push_back(origin.string() + ":" + std::to_string(where.line) + ":" +
                             std::to_string(where.column) +
                             ": TOML syntax error: " + std::string(e.description()));
+    // Agree with the pass-through path, which reads a plain `runtime` line
+    // without this parser: both must exec the same runc.
+    if (auto key = scan_runtime_key(toml_text); key.kind == RuntimeKey::Kind::kFound) {
+      load.config.runtime = std::move(key.path);
+    }
     return load;
   }
 

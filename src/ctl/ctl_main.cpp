@@ -1,53 +1,59 @@
+// runc-isolcpus-ctl: the operator's commands (one file each in src/ctl/).
 #include <CLI/CLI.hpp>
 #include <iostream>
 
-#include "isolcpus/config.hpp"
+#include "commands.hpp"
 #include "isolcpus/ctl.hpp"
-#include "isolcpus/lifecycle.hpp"
-#include "isolcpus/log.hpp"
 
 namespace isolcpus {
-namespace {
-
-int cmd_reconcile(const ConfigLoad& loaded) {
-  Log log(loaded.config, "reconcile");
-  auto report = reconcile_node(loaded.config, log);
-  if (!report) {
-    std::cerr << "runc-isolcpus-ctl reconcile: " << report.error().message << '\n';
-    return 1;
-  }
-  for (const auto& note : report->notes) {
-    std::cout << note << '\n';
-  }
-  std::cout << "released " << report->released << ", undone " << report->undone << ", dropped " << report->dropped
-            << '\n';
-  return 0;
-}
-
-}  // namespace
 
 int ctl_main(int argc, char** argv) {
   CLI::App app{"runc-isolcpus-ctl: manage runc-isolcpus on this node", std::string(kCtlName)};
   app.require_subcommand(1);
   std::string config_path = config_path_from_env().string();
-  app.add_option("--config", config_path, "configuration file")->capture_default_str();
+  app.add_option(
+         "--config", config_path,
+         "configuration file (default: $RUNC_ISOLCPUS_CONFIG or " + std::string(kDefaultConfigPath) + ")")
+      ->capture_default_str();
+
+  bool status_json = false;
+  auto* status =
+      app.add_subcommand("status", "show every online CPU: balanced, or isolated by which container");
+  status->add_flag("--json", status_json, "machine-readable output");
+  bool check_json = false;
+  auto* check = app.add_subcommand("check", "preflight: can this node isolate CPUs? (exit 1 if not)");
+  check->add_flag("--json", check_json, "machine-readable output");
   auto* reconcile = app.add_subcommand("reconcile", "release CPUs held by containers that are gone");
+  auto* config = app.add_subcommand("config", "print the effective configuration as TOML");
   auto* version = app.add_subcommand("version", "print runc-isolcpus's version");
+  std::string stage;
+  auto* hook = app.add_subcommand("hook", "run as an OCI hook (OCI state on stdin)");
+  hook->add_option("stage", stage, "createRuntime or prestart (isolate), poststop (release)")->required();
   CLI11_PARSE(app, argc, argv);
 
-  const ConfigLoad loaded = load_config(config_path);
-  for (const auto& problem : loaded.problems) {
-    std::cerr << "config: " << problem << '\n';
-  }
   if (version->parsed()) {
-    std::cout << "runc-isolcpus " << ISOLCPUS_VERSION << '\n';
-    return 0;
+    return cmd_version(std::cout);
+  }
+  const ConfigLoad loaded = load_config(config_path);
+  if (config->parsed()) {
+    return cmd_config(loaded, std::cout, std::cerr);
+  }
+  if (hook->parsed()) {
+    return cmd_hook(loaded, stage, std::cin, std::cerr);
+  }
+  for (const auto& problem : loaded.problems) {
+    if (!check->parsed()) {
+      std::cerr << "config: " << problem << '\n';
+    }
+  }
+  if (status->parsed()) {
+    return cmd_status(loaded, status_json, std::cout, std::cerr);
+  }
+  if (check->parsed()) {
+    return cmd_check(loaded, check_json, std::cout, std::cerr);
   }
   if (reconcile->parsed()) {
-    if (!loaded.problems.empty()) {
-      return 1;
-    }
-    return cmd_reconcile(loaded);
+    return cmd_reconcile(loaded, std::cout, std::cerr);
   }
   return 0;
 }

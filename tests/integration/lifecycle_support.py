@@ -140,7 +140,7 @@ class Host:
         self.config = tmp / "config.toml"
         self.ctl = tmp / "bin" / "runc-isolcpus-ctl"
         self.ctl.parent.mkdir()
-        self.ctl.symlink_to(wrapper)
+        self.ctl.symlink_to(Path(wrapper).with_name("runc-isolcpus-ctl"))  # built beside the wrapper
         self.ids: list[str] = []
         self.top_level: list[str] = []  # containers in runc's default cgroup /<id>
         self.configure()

@@ -519,10 +519,15 @@ TEST(ConfigSalvage, ABrokenFileKeepsItsValidLocationsButNoPolicy) {
   EXPECT_TRUE(load.config.allowed_namespaces.empty()) << "policy keys are never half-applied";
 }
 
-TEST(ConfigSalvage, ASyntaxErrorKeepsNothing) {
-  const auto load = parse_config("runtime = \"/opt/runc\"\nmode = \n", "c.toml");
+TEST(ConfigSalvage, ASyntaxErrorKeepsOnlyAPlainRuntimeLine) {
+  // The pass-through path reads a plain runtime line without the TOML parser
+  // (scan_runtime_key), so the full parser must land on the same runc.
+  const auto load = parse_config("runtime = \"/opt/runc\"\nstate_dir = \"/x\"\nmode = \n", "c.toml");
   ASSERT_EQ(load.problems.size(), 1u);
-  EXPECT_EQ(load.config.runtime, "");
+  EXPECT_EQ(load.config.runtime, "/opt/runc");
+  EXPECT_EQ(load.config.state_dir, Config{}.state_dir);
+  const auto escaped = parse_config("runtime = \"/opt/r\\u0075nc\"\nmode = \n", "c.toml");
+  EXPECT_EQ(escaped.config.runtime, "") << "not the plain form: nothing salvaged after a syntax error";
 }
 
 }  // namespace

@@ -63,7 +63,8 @@ TEST(CheckRules, V1RootFlagLockedByConfigBlocks) {
 TEST(CheckRules, V2OldKernelBlocks) {
   CheckFacts f = healthy_v2();
   f.host.kernel = {6, 6, "6.6.30"};
-  const Finding* x = find(evaluate_checks(f), Severity::kError, "6.6.30");
+  const auto fs = evaluate_checks(f);
+  const Finding* x = find(fs, Severity::kError, "6.6.30");
   ASSERT_NE(x, nullptr);
   EXPECT_NE(x->fix.find("6.7"), std::string::npos);
 }
@@ -94,7 +95,8 @@ TEST(CheckRules, MissingRuntimeBlocks) {
   CheckFacts f = healthy_v1();
   f.runtime.reset();
   f.runtime_error = "no runc found in /usr/local/sbin, ...";
-  const Finding* x = find(evaluate_checks(f), Severity::kError, "no runc found");
+  const auto fs = evaluate_checks(f);
+  const Finding* x = find(fs, Severity::kError, "no runc found");
   ASSERT_NE(x, nullptr);
   EXPECT_NE(x->fix.find("runtime ="), std::string::npos);
 }
@@ -103,7 +105,8 @@ TEST(CheckRules, StateDirOwnershipAndMode) {
   CheckFacts f = healthy_v1();
   f.config.state_dir = "/run/runc-isolcpus";
   f.state_dir.mode = 0755;
-  const Finding* x = find(evaluate_checks(f), Severity::kError, "mode 0755");
+  const auto fs = evaluate_checks(f);
+  const Finding* x = find(fs, Severity::kError, "mode 0755");
   ASSERT_NE(x, nullptr);
   EXPECT_EQ(x->fix, "chown root:root /run/runc-isolcpus && chmod 0700 /run/runc-isolcpus");
   f.state_dir = {false, false, 0, 0};

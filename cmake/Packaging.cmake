@@ -1,0 +1,98 @@
+# Install layout and CPack packages (DEB; RPM too when rpmbuild is present).
+# Included from the top-level CMakeLists.txt, after the runc-isolcpus target
+# and its bin/ install rules (runc-isolcpus, runc-isolcpus-ctl).
+#
+#   /usr/bin/runc-isolcpus, /usr/bin/runc-isolcpus-ctl
+#   /etc/runc-isolcpus/config.toml                   conffile, every key at its default
+#   /etc/crio/crio.conf.d/10-isolcpus.conf           conffile: the "isolcpus" CRI-O handler
+#   /usr/share/runc-isolcpus/containerd/*.toml       containerd handler tables (merged by hand on 1.x)
+#   /usr/share/runc-isolcpus/hooks.d/runc-isolcpus.json   hook mode, inactive until copied
+#   /usr/share/doc/runc-isolcpus/                    docs
+#
+# The runtime drop-ins in packaging/ name /usr/local/bin/runc-isolcpus (where
+# the Kubernetes installer puts the binary); the package's copies are
+# rewritten to /usr/bin.  The hooks.d file is not installed where CRI-O and
+# podman look: wrapper and hook mode on one container would each claim the
+# same CPUs, so hook mode is an explicit choice (docs/OPERATIONS.md).
+
+set(ISOLCPUS_PKG_STAGE ${CMAKE_BINARY_DIR}/packaging-stage)
+set(ISOLCPUS_BIN_PATH /usr/bin/runc-isolcpus)
+
+function(isolcpus_stage_dropin src dst)
+  if(EXISTS ${src})
+    file(READ ${src} text)
+    string(REPLACE "/usr/local/bin/runc-isolcpus" "${ISOLCPUS_BIN_PATH}" text "${text}")
+    file(WRITE ${dst} "${text}")
+  endif()
+endfunction()
+
+install(FILES ${CMAKE_SOURCE_DIR}/examples/config.toml DESTINATION /etc/runc-isolcpus)
+
+set(crio_dropin ${CMAKE_SOURCE_DIR}/packaging/crio/10-isolcpus.conf)
+if(EXISTS ${crio_dropin})
+  isolcpus_stage_dropin(${crio_dropin} ${ISOLCPUS_PKG_STAGE}/10-isolcpus.conf)
+  install(FILES ${ISOLCPUS_PKG_STAGE}/10-isolcpus.conf DESTINATION /etc/crio/crio.conf.d)
+endif()
+
+file(GLOB containerd_dropins CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/packaging/containerd/*.toml
+     ${CMAKE_SOURCE_DIR}/packaging/containerd/*.md)
+foreach(src ${containerd_dropins})
+  get_filename_component(name ${src} NAME)
+  isolcpus_stage_dropin(${src} ${ISOLCPUS_PKG_STAGE}/containerd/${name})
+  install(FILES ${ISOLCPUS_PKG_STAGE}/containerd/${name} DESTINATION share/runc-isolcpus/containerd)
+endforeach()
+
+install(FILES ${CMAKE_SOURCE_DIR}/packaging/hooks.d/runc-isolcpus.json DESTINATION share/runc-isolcpus/hooks.d)
+
+file(GLOB isolcpus_docs CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/docs/*.md ${CMAKE_SOURCE_DIR}/README.md)
+install(FILES ${isolcpus_docs} DESTINATION share/doc/runc-isolcpus)
+
+if(ISOLCPUS_FAULT_INJECTION)
+  message(WARNING "ISOLCPUS_FAULT_INJECTION is ON: packages built from this tree carry the test-only "
+                  "fault switch; configure a separate build with it OFF for release packages")
+endif()
+
+# --- CPack ------------------------------------------------------------------
+set(CPACK_PACKAGE_NAME runc-isolcpus)
+set(CPACK_PACKAGE_VENDOR "runc-isolcpus")
+set(CPACK_PACKAGE_CONTACT "runc-isolcpus maintainers <root@localhost>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
+    "OCI runtime wrapper that turns scheduler load balancing off for pinned containers' CPUs")
+set(CPACK_PACKAGE_DESCRIPTION
+    "runc-isolcpus sits where runc is called, reads a container's pinned CPUs from its OCI spec, and while the container lives takes those CPUs out of scheduler load balancing (cgroup v2 isolated partitions, cgroup v1 sched_load_balance), like CRI-O's cpu-load-balancing.crio.io annotation, for containerd and any runc caller. Then it execs the real runc with its arguments untouched.")
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_STRIP_FILES ON)
+set(CPACK_PACKAGE_FILE_NAME "${CPACK_PACKAGE_NAME}_${PROJECT_VERSION}")
+set(CPACK_GENERATOR DEB)
+
+# The binary is static: no shared-library dependencies to compute.
+set(CPACK_DEBIAN_PACKAGE_SECTION admin)
+set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS runc)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+# CMake marks files under /etc as conffiles itself only from 3.28 on (and
+# then this list would duplicate them).
+set(isolcpus_conffiles /etc/runc-isolcpus/config.toml)
+if(EXISTS ${crio_dropin})
+  list(APPEND isolcpus_conffiles /etc/crio/crio.conf.d/10-isolcpus.conf)
+endif()
+list(JOIN isolcpus_conffiles "\n" conffiles_text)
+file(WRITE ${ISOLCPUS_PKG_STAGE}/debian/conffiles "${conffiles_text}\n")
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${ISOLCPUS_PKG_STAGE}/debian/conffiles)
+
+find_program(ISOLCPUS_RPMBUILD rpmbuild)
+if(ISOLCPUS_RPMBUILD)
+  list(APPEND CPACK_GENERATOR RPM)
+  set(CPACK_RPM_PACKAGE_LICENSE "Apache-2.0")
+  set(CPACK_RPM_PACKAGE_GROUP "System Environment/Base")
+  set(CPACK_RPM_FILE_NAME RPM-DEFAULT)
+  set(CPACK_RPM_PACKAGE_AUTOREQ OFF)
+  set(CPACK_RPM_USER_FILELIST "%config(noreplace) /etc/runc-isolcpus/config.toml")
+  if(EXISTS ${crio_dropin})
+    list(APPEND CPACK_RPM_USER_FILELIST "%config(noreplace) /etc/crio/crio.conf.d/10-isolcpus.conf")
+  endif()
+  set(CPACK_RPM_EXCLUDE_FROM_AUTO_FILELIST_ADDITION /etc/crio /etc/crio/crio.conf.d)
+endif()
+
+include(CPack)

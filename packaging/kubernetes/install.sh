@@ -1,0 +1,202 @@
+#!/bin/sh
+# runc-isolcpus node installer (run by the installer DaemonSet, host / at /host).
+#   ISOLCPUS_ACTION   install (default) | uninstall
+#   ISOLCPUS_RUNTIME  auto (default) | containerd | crio
+#   ISOLCPUS_LABEL    node label set when ready (default runc-isolcpus.io/ready)
+#   NODE_NAME         this node (downward API)
+# Idempotent: running it twice changes nothing the second time.  After the
+# work it sleeps, so the DaemonSet pod stays Running as the node's marker.
+set -eu
+
+HOST=${ISOLCPUS_HOST:-/host}
+SRC=${ISOLCPUS_SRC:-/opt/runc-isolcpus}
+ACTION=${ISOLCPUS_ACTION:-install}
+RUNTIME=${ISOLCPUS_RUNTIME:-auto}
+LABEL_KEY=${ISOLCPUS_LABEL:-runc-isolcpus.io/ready}
+SA=${ISOLCPUS_SA_DIR:-/var/run/secrets/kubernetes.io/serviceaccount}
+BIN=/usr/local/bin/runc-isolcpus
+CTL=/usr/local/bin/runc-isolcpus-ctl
+CONFIG=/etc/runc-isolcpus/config.toml
+CRIO_DROPIN=/etc/crio/crio.conf.d/10-isolcpus.conf
+CONTAINERD2_DROPIN=/etc/containerd/conf.d/10-isolcpus.toml
+CONTAINERD_CONFIG=/etc/containerd/config.toml
+BEGIN_MARK="# BEGIN runc-isolcpus (managed by the runc-isolcpus installer; do not edit)"
+END_MARK="# END runc-isolcpus"
+
+log() { echo "runc-isolcpus-installer: $*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# Commands that must see the host (systemctl, the runtime's version): run in
+# PID 1's namespaces (the pod has hostPID and is privileged).
+host() { nsenter -t 1 -m -u -i -n -p -- "$@"; }
+
+detect_runtime() {
+  case "$RUNTIME" in
+    containerd|crio) echo "$RUNTIME"; return ;;
+    auto) ;;
+    *) die "ISOLCPUS_RUNTIME=$RUNTIME: use auto, containerd or crio" ;;
+  esac
+  if [ -S "$HOST/run/crio/crio.sock" ] || [ -S "$HOST/var/run/crio/crio.sock" ]; then
+    echo crio
+  elif [ -S "$HOST/run/containerd/containerd.sock" ]; then
+    echo containerd
+  else
+    die "neither CRI-O (/run/crio/crio.sock) nor containerd (/run/containerd/containerd.sock) runs on this node; set ISOLCPUS_RUNTIME"
+  fi
+}
+
+# Atomic replace: a runtime call in flight keeps the old inode.
+install_binary() {
+  mkdir -p "$HOST/usr/local/bin"
+  local name target
+  for name in runc-isolcpus runc-isolcpus-ctl; do
+    target=/usr/local/bin/$name
+    if ! cmp -s "$SRC/bin/$name" "$HOST$target"; then
+      cp "$SRC/bin/$name" "$HOST$target.new"
+      chmod 0755 "$HOST$target.new"
+      mv -f "$HOST$target.new" "$HOST$target"
+      log "installed $target"
+    fi
+  done
+}
+
+# The operator's config is never overwritten.
+install_config() {
+  if [ ! -e "$HOST$CONFIG" ]; then
+    mkdir -p "$HOST/etc/runc-isolcpus"
+    cp "$SRC/config.toml" "$HOST$CONFIG"
+    chmod 0644 "$HOST$CONFIG"
+    log "wrote $CONFIG (defaults)"
+  fi
+}
+
+# Returns 0 when the file changed.
+write_if_changed() { # src dst
+  if cmp -s "$1" "$HOST$2"; then return 1; fi
+  mkdir -p "$(dirname "$HOST$2")"
+  cp "$1" "$HOST$2.new" && mv -f "$HOST$2.new" "$HOST$2"
+  log "wrote $2"
+  return 0
+}
+
+containerd_major() {
+  v=$(host containerd --version 2>/dev/null | sed -n 's/.* v\{0,1\}\([0-9][0-9]*\)\.[0-9].*/\1/p' | head -n1)
+  echo "${v:-1}"
+}
+
+strip_block() { # file: print it without our marked block
+  awk -v b="$BEGIN_MARK" -v e="$END_MARK" '$0==b{skip=1;next} $0==e{skip=0;next} !skip' "$1"
+}
+
+containerd_install() {
+  if [ "$(containerd_major)" -ge 2 ]; then
+    # 2.x merges imports key by key: a conf.d drop-in is enough, provided
+    # config.toml imports conf.d (the default config does not).
+    write_if_changed "$SRC/containerd/isolcpus-containerd2.toml" "$CONTAINERD2_DROPIN" && changed=1
+    if ! grep -q 'conf.d/\*.toml' "$HOST$CONTAINERD_CONFIG" 2>/dev/null; then
+      die "$CONTAINERD_CONFIG does not import /etc/containerd/conf.d/*.toml; add imports = [\"/etc/containerd/conf.d/*.toml\"] at its top and re-run"
+    fi
+  else
+    # 1.6/1.7 replace a plugin's whole section from an import: the tables go
+    # into config.toml itself, between markers so uninstall finds them.
+    [ -f "$HOST$CONTAINERD_CONFIG" ] || die "$CONTAINERD_CONFIG missing: create one (containerd config default) first"
+    tmp=$(mktemp)
+    strip_block "$HOST$CONTAINERD_CONFIG" > "$tmp"
+    { echo "$BEGIN_MARK"; grep -v '^version' "$SRC/containerd/isolcpus-containerd1.toml" | grep -v '^#'; echo "$END_MARK"; } >> "$tmp"
+    if ! cmp -s "$tmp" "$HOST$CONTAINERD_CONFIG"; then
+      cp "$HOST$CONTAINERD_CONFIG" "$HOST$CONTAINERD_CONFIG.runc-isolcpus.bak"
+      cat "$tmp" > "$HOST$CONTAINERD_CONFIG"
+      log "added the isolcpus handler to $CONTAINERD_CONFIG (backup: $CONTAINERD_CONFIG.runc-isolcpus.bak)"
+      changed=1
+    fi
+    rm -f "$tmp"
+  fi
+}
+
+containerd_uninstall() {
+  if [ -e "$HOST$CONTAINERD2_DROPIN" ]; then
+    rm -f "$HOST$CONTAINERD2_DROPIN"
+    changed=1
+  fi
+  if [ -f "$HOST$CONTAINERD_CONFIG" ] && grep -qF "$BEGIN_MARK" "$HOST$CONTAINERD_CONFIG"; then
+    tmp=$(mktemp)
+    strip_block "$HOST$CONTAINERD_CONFIG" > "$tmp"
+    cat "$tmp" > "$HOST$CONTAINERD_CONFIG"
+    rm -f "$tmp"
+    changed=1
+    log "removed the isolcpus handler from $CONTAINERD_CONFIG"
+  fi
+}
+
+restart_runtime() { # runtime
+  case "$1" in
+    # CRI-O reloads runtime handlers on SIGHUP (crio.conf(5)).
+    crio) host systemctl reload crio || host systemctl restart crio ;;
+    # Running containers survive: their shims are separate processes.
+    containerd) host systemctl restart containerd ;;
+  esac
+  log "restarted $1"
+}
+
+set_label() { # "true" | null
+  token=$(cat "$SA/token")
+  if [ "$1" = null ]; then value=null; else value="\"$1\""; fi
+  curl -fsS --cacert "$SA/ca.crt" \
+    -H "Authorization: Bearer $token" -H "Content-Type: application/merge-patch+json" \
+    -X PATCH "https://${KUBERNETES_SERVICE_HOST}:${KUBERNETES_SERVICE_PORT}/api/v1/nodes/${NODE_NAME}" \
+    -d "{\"metadata\":{\"labels\":{\"$LABEL_KEY\":$value}}}" >/dev/null
+}
+
+# Containers still holding isolated CPUs need the wrapper for their delete.
+wait_until_unused() {
+  [ -x "$HOST$BIN" ] || return 0
+  while :; do
+    held=$(host "$CTL" status --json 2>/dev/null | grep -c '"id":' || true)
+    [ "${held:-0}" -eq 0 ] && return 0
+    log "$held container(s) still hold isolated CPUs; waiting for them to go (drain the node to hurry)"
+    sleep 30
+  done
+}
+
+do_install() {
+  rt=$(detect_runtime)
+  changed=0
+  install_binary
+  install_config
+  case "$rt" in
+    crio) write_if_changed "$SRC/crio/10-isolcpus.conf" "$CRIO_DROPIN" && changed=1 ;;
+    containerd) containerd_install ;;
+  esac
+  [ "$changed" = 1 ] && restart_runtime "$rt"
+  if host "$CTL" check; then
+    set_label true
+    log "node $NODE_NAME ready: labelled $LABEL_KEY=true"
+  else
+    set_label null || true
+    log "node $NODE_NAME NOT ready: fix the findings above; the label $LABEL_KEY stays off"
+  fi
+}
+
+do_uninstall() {
+  rt=$(detect_runtime)
+  # First: no new pods of the handler land here.
+  set_label null || true
+  wait_until_unused
+  changed=0
+  case "$rt" in
+    crio) [ -e "$HOST$CRIO_DROPIN" ] && rm -f "$HOST$CRIO_DROPIN" && changed=1 ;;
+    containerd) containerd_uninstall ;;
+  esac
+  [ "$changed" = 1 ] && restart_runtime "$rt"
+  rm -f "$HOST$CTL" "$HOST$BIN"
+  log "removed runc-isolcpus from $NODE_NAME ($CONFIG and the log are left for the operator)"
+}
+
+: "${NODE_NAME:?NODE_NAME must be set (downward API spec.nodeName)}"
+case "$ACTION" in
+  install) do_install ;;
+  uninstall) do_uninstall ;;
+  *) die "ISOLCPUS_ACTION=$ACTION: use install or uninstall" ;;
+esac
+[ "${ISOLCPUS_ONESHOT:-0}" = 1 ] && exit 0
+exec sleep infinity

@@ -1,0 +1,111 @@
+// check: gather the facts the preflight rules need (check_rules.cpp).
+#include <sys/stat.h>
+
+#include <ostream>
+
+#include "check_rules.hpp"
+#include "commands.hpp"
+#include "isolcpus/cgroup_tree.hpp"
+#include "isolcpus/runtime_exec.hpp"
+
+namespace isolcpus {
+namespace {
+
+std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) {
+    s.pop_back();
+  }
+  return s;
+}
+
+std::optional<CgroupPath> find_kubepods(const CgroupTree& tree) {
+  for (const char* name : {"kubepods.slice", "kubepods"}) {
+    auto cg = CgroupPath::parse(name);
+    if (cg && tree.exists(*cg)) {
+      return *cg;
+    }
+  }
+  return std::nullopt;
+}
+
+void gather_cgroups(CheckFacts& f) {
+  auto tree = open_cgroup_tree(f.host.cpuset_mount);
+  const CgroupPath root;
+  const auto kubepods = find_kubepods(*tree);
+  if (kubepods) {
+    f.kubepods = tree->describe(*kubepods, "");
+  }
+  if (f.host.mode == CgroupMode::kV1) {
+    f.v1_root_flag_file = tree->describe(root, "cpuset.sched_load_balance");
+    if (auto flag = tree->read(root, "cpuset.sched_load_balance")) {
+      f.v1_root_flag = trim(*flag) != "0";
+    }
+    return;
+  }
+  f.v2_root_isolated_file = tree->has_file(root, "cpuset.cpus.isolated");
+  // The partition files exist only in cgroups where cpuset is enabled.
+  std::vector<CgroupPath> probes;
+  if (kubepods) {
+    probes.push_back(*kubepods);
+  }
+  for (const auto& child : tree->children(root)) {
+    probes.push_back(child);
+  }
+  for (const auto& cg : probes) {
+    if (tree->has_file(cg, "cpuset.cpus.partition")) {
+      f.v2_partition_file = true;
+      f.v2_exclusive_file = tree->has_file(cg, "cpuset.cpus.exclusive");
+      break;
+    }
+  }
+  // Delegation: cpuset must be enabled from the root down to kubepods (whose
+  // own subtree_control hands it to the QoS and pod cgroups).
+  std::vector<CgroupPath> levels{root};
+  if (kubepods) {
+    levels.push_back(*kubepods);
+  }
+  for (const auto& cg : levels) {
+    DelegationLevel level;
+    level.path = tree->describe(cg, "cgroup.subtree_control");
+    if (auto text = tree->read(cg, "cgroup.subtree_control")) {
+      level.subtree_control = trim(*text);
+    }
+    f.delegation.push_back(std::move(level));
+  }
+}
+
+}  // namespace
+
+int cmd_check(const ConfigLoad& loaded, bool json, std::ostream& out, std::ostream& /*err*/) {
+  CheckFacts f;
+  f.config_path = loaded.path.string();
+  f.config_found = loaded.found;
+  f.config_problems = loaded.problems;
+  f.config = effective_config(loaded);
+
+  if (auto host = probe_host(f.config.host_root)) {
+    f.host = *host;
+    if (f.host.mode != CgroupMode::kNone) {
+      gather_cgroups(f);
+    }
+  } else {
+    f.probe_error = host.error().message;
+  }
+  if (auto runtime = locate_runtime(f.config.runtime)) {
+    f.runtime = *runtime;
+  } else {
+    f.runtime_error = runtime.error().message;
+  }
+  struct stat st {};
+  if (::lstat(f.config.state_dir.c_str(), &st) == 0) {
+    f.state_dir.exists = true;
+    f.state_dir.is_dir = S_ISDIR(st.st_mode);
+    f.state_dir.uid = st.st_uid;
+    f.state_dir.mode = st.st_mode & 07777;
+  }
+  const auto findings = evaluate_checks(f);
+  out << (json ? render_findings_json(findings) : render_findings_text(findings));
+  return blocks_isolation(findings) ? 1 : 0;
+}
+
+}  // namespace isolcpus

@@ -1,0 +1,263 @@
+#include "check_rules.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace isolcpus {
+
+std::string_view to_string(Severity s) {
+  switch (s) {
+    case Severity::kOk:
+      return "ok";
+    case Severity::kInfo:
+      return "info";
+    case Severity::kWarn:
+      return "warn";
+    case Severity::kError:
+      return "error";
+  }
+  return "?";
+}
+
+namespace {
+
+bool lists_word(const std::string& text, std::string_view word) {
+  std::istringstream in(text);
+  std::string w;
+  while (in >> w) {
+    if (w == word) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void check_config(const CheckFacts& f, std::vector<Finding>& out) {
+  if (!f.config_problems.empty()) {
+    for (const auto& p : f.config_problems) {
+      out.push_back(
+          {Severity::kError, "config", p,
+           "fix the file; until then the wrapper isolates nothing new (mode is treated as \"never\")"});
+    }
+    return;
+  }
+  if (!f.config_found) {
+    out.push_back({Severity::kInfo, "config", "no file at " + f.config_path + ": built-in defaults apply",
+                   "install one (the package ships /etc/runc-isolcpus/config.toml) to change the defaults"});
+  } else {
+    out.push_back({Severity::kOk, "config", f.config_path + " is valid", ""});
+  }
+  if (f.config.mode == Mode::kNever) {
+    out.push_back({Severity::kWarn, "config", "mode = \"never\": the wrapper only passes calls through",
+                   "set mode = \"annotation\" (or \"always\") in " + f.config_path});
+  }
+}
+
+void check_cpus(const CheckFacts& f, std::vector<Finding>& out) {
+  const auto& c = f.config;
+  CpuSet candidates = f.host.online - f.host.boot_isolated;
+  if (c.isolatable_cpus) {
+    const CpuSet outside = *c.isolatable_cpus - f.host.online;
+    if (!outside.empty()) {
+      out.push_back({Severity::kWarn, "cpus",
+                     "isolatable_cpus lists CPUs that are not online: " + outside.to_string() +
+                         " (online: " + f.host.online.to_string() + ")",
+                     "set isolatable_cpus to online CPUs in " + f.config_path});
+    }
+    candidates = candidates & *c.isolatable_cpus;
+  }
+  const std::size_t online = f.host.online.count();
+  const std::size_t boot = (f.host.online & f.host.boot_isolated).count();
+  if (online <= boot + c.min_housekeeping_cpus || candidates.empty()) {
+    out.push_back({Severity::kError, "cpus",
+                   std::to_string(online) + " CPUs online, " + std::to_string(boot) +
+                       " isolated at boot, min_housekeeping_cpus = " +
+                       std::to_string(c.min_housekeeping_cpus) + ": no CPU can ever be isolated",
+                   "lower min_housekeeping_cpus or widen isolatable_cpus in " + f.config_path +
+                       ", or use a node with more CPUs"});
+  } else {
+    out.push_back(
+        {Severity::kOk, "cpus",
+         std::to_string(online) + " CPUs online (" + f.host.online.to_string() + "), up to " +
+             std::to_string(std::min(candidates.count(), online - boot - c.min_housekeeping_cpus)) +
+             " can be isolated (min_housekeeping_cpus = " + std::to_string(c.min_housekeeping_cpus) + ")",
+         ""});
+  }
+  if (!f.host.boot_isolated.empty()) {
+    out.push_back({Severity::kInfo, "cpus",
+                   "CPUs " + f.host.boot_isolated.to_string() +
+                       " are isolated at boot (isolcpus=); they are never handed out or changed",
+                   ""});
+  }
+}
+
+void check_v2(const CheckFacts& f, std::vector<Finding>& out) {
+  const auto& k = f.host.kernel;
+  if (k < KernelVersion{6, 7, {}}) {
+    out.push_back({Severity::kError, "kernel",
+                   "kernel " + k.release + " on cgroup v2 has no remote isolated partitions (needs 6.7+)",
+                   "upgrade the kernel to 6.7 or later, or boot with cgroup v1 "
+                   "(systemd.unified_cgroup_hierarchy=0)"});
+  } else {
+    out.push_back(
+        {Severity::kOk, "kernel", "kernel " + k.release + " supports remote isolated partitions", ""});
+  }
+  if (!f.v2_partition_file || !f.v2_exclusive_file) {
+    out.push_back({Severity::kError, "kernel",
+                   std::string("cpuset.cpus.") + (!f.v2_exclusive_file ? "exclusive" : "partition") +
+                       " is missing below the cgroup v2 root: this kernel's cpuset lacks partitions",
+                   "use a kernel 6.7+ built with CONFIG_CPUSETS, and enable cpuset in the root's "
+                   "cgroup.subtree_control"});
+  } else {
+    out.push_back(
+        {Severity::kOk, "kernel", "cpuset.cpus.exclusive and cpuset.cpus.partition are available", ""});
+  }
+  if (!f.v2_root_isolated_file) {
+    out.push_back({Severity::kInfo, "kernel",
+                   "no cpuset.cpus.isolated at the root (kernel before 6.8): status cross-checks partitions "
+                   "one by one",
+                   ""});
+  }
+  for (const auto& level : f.delegation) {
+    if (!level.subtree_control) {
+      out.push_back({Severity::kError, "delegation", "cannot read " + level.path,
+                     "check that the cgroup2 filesystem is mounted and readable by root"});
+    } else if (!lists_word(*level.subtree_control, "cpuset")) {
+      out.push_back({Severity::kError, "delegation",
+                     level.path + " does not enable cpuset (reads \"" + *level.subtree_control + "\")",
+                     "echo +cpuset > " + level.path +
+                         " (kubelet with the static CPU manager policy does this; check its cgroup driver)"});
+    } else {
+      out.push_back({Severity::kOk, "delegation", level.path + " enables cpuset", ""});
+    }
+  }
+}
+
+void check_v1(const CheckFacts& f, std::vector<Finding>& out) {
+  out.push_back({Severity::kOk, "kernel",
+                 "kernel " + f.host.kernel.release + " with a cgroup v1 cpuset hierarchy", ""});
+  if (!f.v1_root_flag) {
+    out.push_back({Severity::kError, "cgroup", "cannot read " + f.v1_root_flag_file,
+                   "mount the cpuset hierarchy read-write at " + f.host.cpuset_mount.string()});
+    return;
+  }
+  if (!*f.v1_root_flag) {
+    out.push_back(
+        {Severity::kOk, "cgroup", f.v1_root_flag_file + " is 0: child cpusets decide balancing", ""});
+  } else if (f.config.v1_manage_root_flag) {
+    out.push_back({Severity::kInfo, "cgroup",
+                   f.v1_root_flag_file +
+                       " is 1; the wrapper sets it to 0 while a container is isolated and restores it after",
+                   ""});
+  } else {
+    out.push_back({Severity::kError, "cgroup",
+                   f.v1_root_flag_file +
+                       " is 1 and v1_manage_root_flag = false: the kernel balances every CPU, so containers "
+                       "start but nothing is isolated",
+                   "set v1_manage_root_flag = true in " + f.config_path + ", or write 0 to " +
+                       f.v1_root_flag_file + " yourself and keep the other top-level cpusets balanced"});
+  }
+}
+
+}  // namespace
+
+std::vector<Finding> evaluate_checks(const CheckFacts& f) {
+  std::vector<Finding> out;
+  check_config(f, out);
+  if (f.probe_error) {
+    out.push_back({Severity::kError, "host", "cannot probe the host: " + *f.probe_error,
+                   "check that /proc and /sys are mounted (host_root = \"" + f.config.host_root + "\")"});
+  } else {
+    switch (f.host.mode) {
+      case CgroupMode::kNone:
+        out.push_back({Severity::kError, "cgroup", "no cpuset controller is mounted (neither v2 nor v1)",
+                       "mount cgroup2 with the cpuset controller, or a v1 cpuset hierarchy"});
+        break;
+      case CgroupMode::kV2:
+        out.push_back({Severity::kOk, "cgroup", "cgroup v2 at " + f.host.cpuset_mount.string(), ""});
+        check_v2(f, out);
+        break;
+      case CgroupMode::kV1:
+        out.push_back({Severity::kOk, "cgroup", "cgroup v1 cpuset at " + f.host.cpuset_mount.string(), ""});
+        check_v1(f, out);
+        break;
+    }
+    if (f.host.mode != CgroupMode::kNone) {
+      if (f.kubepods) {
+        out.push_back({Severity::kOk, "kubernetes", "kubepods cgroup found at " + *f.kubepods, ""});
+      } else {
+        out.push_back({Severity::kInfo, "kubernetes",
+                       "no kubepods cgroup under " + f.host.cpuset_mount.string() +
+                           " (not a Kubernetes node, or kubelet has not started yet)",
+                       ""});
+      }
+      check_cpus(f, out);
+    }
+  }
+  if (f.runtime) {
+    out.push_back({Severity::kOk, "runtime", "real runtime: " + *f.runtime, ""});
+  } else {
+    out.push_back({Severity::kError, "runtime", f.runtime_error,
+                   "install runc, or set runtime = \"/path/to/runc\" in " + f.config_path});
+  }
+  const auto& sd = f.state_dir;
+  const std::string dir = f.config.state_dir;
+  if (!sd.exists) {
+    out.push_back(
+        {Severity::kOk, "ledger", dir + " does not exist yet; it is created 0700 on first use", ""});
+  } else if (!sd.is_dir) {
+    out.push_back({Severity::kError, "ledger", dir + " is not a directory",
+                   "remove it, or set state_dir in " + f.config_path + " to a directory on a tmpfs"});
+  } else if (sd.uid != 0 || sd.mode != 0700) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", sd.mode);
+    out.push_back({Severity::kError, "ledger",
+                   dir + " is owned by uid " + std::to_string(sd.uid) + " with mode " + mode +
+                       ": the ledger refuses it (another user could forge entries)",
+                   "chown root:root " + dir + " && chmod 0700 " + dir});
+  } else {
+    out.push_back({Severity::kOk, "ledger", dir + " is owned by root, mode 0700", ""});
+  }
+  return out;
+}
+
+bool blocks_isolation(const std::vector<Finding>& findings) {
+  return std::any_of(findings.begin(), findings.end(),
+                     [](const Finding& f) { return f.severity == Severity::kError; });
+}
+
+std::string render_findings_text(const std::vector<Finding>& findings) {
+  std::string out;
+  std::size_t counts[4] = {0, 0, 0, 0};
+  for (const auto& f : findings) {
+    ++counts[static_cast<int>(f.severity)];
+    static constexpr const char* kTags[] = {"[ OK ] ", "[INFO] ", "[WARN] ", "[FAIL] "};
+    out += kTags[static_cast<int>(f.severity)];
+    out += f.topic + ": " + f.what + "\n";
+    if (!f.fix.empty() && f.severity != Severity::kOk) {
+      out += "       fix: " + f.fix + "\n";
+    }
+  }
+  out += "summary: " + std::to_string(counts[3]) + " blocking, " + std::to_string(counts[2]) + " warnings, " +
+         std::to_string(counts[1]) + " notes, " + std::to_string(counts[0]) + " ok: " +
+         (counts[3] == 0 ? "this node can isolate CPUs\n"
+                         : "this node cannot isolate CPUs until the above is fixed\n");
+  return out;
+}
+
+std::string render_findings_json(const std::vector<Finding>& findings) {
+  nlohmann::json doc;
+  doc["blocking"] = blocks_isolation(findings);
+  auto& list = doc["findings"] = nlohmann::json::array();
+  for (const auto& f : findings) {
+    list.push_back({{"severity", std::string(to_string(f.severity))},
+                    {"topic", f.topic},
+                    {"what", f.what},
+                    {"fix", f.fix}});
+  }
+  return doc.dump(2) + "\n";
+}
+
+}  // namespace isolcpus

@@ -1,0 +1,66 @@
+// `runc-isolcpus-ctl check`: node preflight.  check.cpp gathers plain facts;
+// the rules here turn them into findings, each with a severity and the fix.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "isolcpus/config.hpp"
+#include "isolcpus/host.hpp"
+
+namespace isolcpus {
+
+enum class Severity { kOk, kInfo, kWarn, kError };  // kError blocks isolation
+std::string_view to_string(Severity s);
+
+struct Finding {
+  Severity severity = Severity::kOk;
+  std::string topic;  // short: "cgroup", "kernel", "runtime", ...
+  std::string what;   // what was found, naming files
+  std::string fix;    // what to do ("" for kOk)
+};
+
+struct DelegationLevel {
+  std::string path;                            // absolute path of its cgroup.subtree_control
+  std::optional<std::string> subtree_control;  // unset: unreadable
+};
+
+struct StateDirFacts {
+  bool exists = false;
+  bool is_dir = false;
+  unsigned uid = 0;
+  unsigned mode = 0;  // permission bits
+};
+
+struct CheckFacts {
+  // config
+  std::string config_path;
+  bool config_found = false;
+  std::vector<std::string> config_problems;
+  Config config;
+  // host
+  std::optional<std::string> probe_error;
+  HostFacts host;
+  // v2
+  bool v2_exclusive_file = false;           // cpuset.cpus.exclusive on a child
+  bool v2_partition_file = false;           // cpuset.cpus.partition on a child
+  bool v2_root_isolated_file = false;       // cpuset.cpus.isolated at the root (6.8+)
+  std::vector<DelegationLevel> delegation;  // root, then down to kubepods
+  std::optional<std::string> kubepods;      // absolute path, unset: not found
+  // v1
+  std::optional<bool> v1_root_flag;  // unset: unreadable
+  std::string v1_root_flag_file;
+  // runtime
+  std::optional<std::string> runtime;  // the real runtime found
+  std::string runtime_error;
+  StateDirFacts state_dir;
+};
+
+std::vector<Finding> evaluate_checks(const CheckFacts& facts);
+bool blocks_isolation(const std::vector<Finding>& findings);
+
+std::string render_findings_text(const std::vector<Finding>& findings);
+std::string render_findings_json(const std::vector<Finding>& findings);
+
+}  // namespace isolcpus

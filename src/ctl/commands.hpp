@@ -1,0 +1,23 @@
+// The ctl commands, one file each (src/ctl/<command>.cpp).  Each returns the
+// process exit status; output goes to the streams given.
+#pragma once
+
+#include <iosfwd>
+#include <string_view>
+
+#include "isolcpus/config.hpp"
+
+namespace isolcpus {
+
+// The Config the wrapper would act on: a file with problems means "isolate
+// nothing new" (src/main.cpp), so mode reads `never`.
+Config effective_config(const ConfigLoad& loaded);
+
+int cmd_status(const ConfigLoad& loaded, bool json, std::ostream& out, std::ostream& err);
+int cmd_check(const ConfigLoad& loaded, bool json, std::ostream& out, std::ostream& err);
+int cmd_reconcile(const ConfigLoad& loaded, std::ostream& out, std::ostream& err);
+int cmd_hook(const ConfigLoad& loaded, std::string_view stage, std::istream& in, std::ostream& err);
+int cmd_config(const ConfigLoad& loaded, std::ostream& out, std::ostream& err);
+int cmd_version(std::ostream& out);
+
+}  // namespace isolcpus

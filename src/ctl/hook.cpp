@@ -1,0 +1,186 @@
+// hook: the engine as an OCI hook (CRI-O / podman hooks.d, or a bundle's
+// hooks section), for nodes where the runtime cannot be wrapped.  The
+// createRuntime hook runs once runc has made the container's cgroup and init
+// process but before the workload's first instruction, which is exactly
+// where the wrapper's `start` isolates.
+#include <chrono>
+#include <istream>
+#include <iterator>
+#include <ostream>
+
+#include "../lifecycle/node_session.hpp"
+#include "../lifecycle/runc_state.hpp"
+#include "commands.hpp"
+#include "hook_state.hpp"
+#include "isolcpus/container_spec.hpp"
+#include "isolcpus/policy.hpp"
+
+namespace isolcpus {
+namespace {
+
+std::int64_t now_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+class HookRun {
+ public:
+  HookRun(const Config& config, const HookState& state, Log& log, std::ostream& err)
+      : config_(config), state_(state), log_(log), err_(err), node_(config, log) {}
+
+  int release() {
+    node_.release(kHookRoot, state_.id);
+    return 0;
+  }
+
+  int isolate() {
+    if (!valid_container_id(state_.id)) {
+      log_.info("container id \"" + state_.id + "\" is not valid for runc; not isolating");
+      return 0;
+    }
+    if (auto l = node_.ledger(); !l) {
+      return refuse("cannot open the ledger: " + l.error().message);
+    } else if (const LedgerEntry* e = (*l)->find(kHookRoot, state_.id);
+               e != nullptr && e->state == EntryState::kIsolated && e->init_pid == state_.pid) {
+      return 0;  // registered for both createRuntime and prestart: the first did it
+    }
+    // Hook mode has no `delete` to lean on when poststop is skipped (the
+    // runtime crashed): give back what dead containers hold first.
+    node_.reconcile();
+    if (state_.bundle.empty()) {
+      return refuse("the OCI state on stdin has no \"bundle\"");
+    }
+    auto spec = read_container_spec(state_.bundle);
+    if (!spec) {
+      return refuse("cannot read the bundle's spec: " + spec.error().message);
+    }
+    for (const auto& [key, value] : state_.annotations) {
+      spec->annotations.emplace(key, value);  // the spec's own value wins
+    }
+    HostCpus host;
+    auto facts = node_.host();
+    if (!facts) {
+      return refuse("cannot probe the host: " + facts.error().message);
+    }
+    host.online = (*facts)->online;
+    auto l = node_.ledger();
+    const LedgerEntry* stale = (*l)->find(kHookRoot, state_.id);
+    auto claimed = node_.claimed_cpus(stale);
+    if (!claimed) {
+      return refuse("cannot consult the ledger: " + claimed.error().message);
+    }
+    host.isolated = *claimed;
+    const Decision decision = decide(*spec, policy_config(config_), host);
+    for (const auto& w : decision.warnings) {
+      log_.warn("container " + state_.id + ": " + w);
+    }
+    if (decision.verdict == Verdict::kSkip) {
+      log_.debug("container " + state_.id + " not isolated: " + decision.reason);
+      return 0;
+    }
+    if (decision.verdict == Verdict::kRefuse) {
+      return refuse("refusing to isolate CPUs of container " + state_.id + ": " + decision.reason);
+    }
+    if (state_.pid <= 0) {
+      return refuse("the OCI state on stdin has no pid: register the hook for createRuntime or prestart");
+    }
+    if (stale != nullptr) {
+      node_.release(kHookRoot, state_.id);
+    }
+    LedgerEntry entry;
+    entry.runc_root = std::string(kHookRoot);
+    entry.container_id = state_.id;
+    entry.cpus = decision.cpus;
+    entry.bundle = state_.bundle;
+    entry.cgroups_path = spec->cgroups_path;
+    entry.pod_namespace = pod_namespace(*spec);
+    entry.pod_name = pod_name(*spec);
+    entry.container_name = container_name(*spec);
+    entry.decided_at = now_seconds();
+    // Liveness for reconcile: hook entries have no runc state dir to read.
+    entry.init_pid = state_.pid;
+    entry.init_start_ticks = process_start_ticks(node_.proc(), state_.pid).value_or(0);
+    (*l)->data().entries.push_back(std::move(entry));
+    if (auto ok = (*l)->commit(); !ok) {
+      return refuse("cannot record the isolation decision: " + ok.error().message);
+    }
+    auto raw = process_cpuset_cgroup(node_.proc(), state_.pid, (*facts)->mode);
+    if (!raw) {
+      node_.release(kHookRoot, state_.id);
+      return refuse("cannot find the container's cgroup: " + raw.error().message);
+    }
+    auto cgroup = CgroupPath::parse(*raw);
+    if (!cgroup) {
+      node_.release(kHookRoot, state_.id);
+      return refuse("cgroup \"" + *raw + "\" of container " + state_.id +
+                    " is not a safe path: " + cgroup.error().message);
+    }
+    if (auto done = node_.isolate(kHookRoot, state_.id, *cgroup); !done) {
+      node_.release(kHookRoot, state_.id);
+      return refuse("cannot isolate CPUs " + decision.cpus.to_string() + " of container " + state_.id + ": " +
+                    done.error().message);
+    }
+    return 0;
+  }
+
+ private:
+  // on_failure at the boundary: a failing createRuntime hook makes the
+  // runtime abort the container, with our stderr in its error.
+  int refuse(const std::string& reason) {
+    if (config_.on_failure == OnFailure::kFail) {
+      log_.error(reason);
+      err_ << "runc-isolcpus: " << reason << '\n';
+      return 1;
+    }
+    log_.warn(reason + " (on_failure = \"warn\": starting it with load balancing on)");
+    return 0;
+  }
+
+  const Config& config_;
+  const HookState& state_;
+  Log& log_;
+  std::ostream& err_;
+  NodeSession node_;
+};
+
+}  // namespace
+
+int cmd_hook(const ConfigLoad& loaded, std::string_view stage_name, std::istream& in, std::ostream& err) {
+  auto stage = hook_stage(stage_name);
+  if (!stage) {
+    err << "runc-isolcpus-ctl hook: " << stage.error().message << '\n';
+    return 1;
+  }
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  auto state = parse_hook_state(text);
+  if (!state) {
+    err << "runc-isolcpus-ctl hook " << stage_name << ": " << state.error().message << '\n';
+    return 1;
+  }
+  const Config config = effective_config(loaded);
+  Log log(config, "hook " + std::string(stage_name) + " " + state->id);
+  for (const auto& problem : loaded.problems) {
+    log.error(problem);
+    err << "runc-isolcpus config: " << problem << '\n';
+  }
+  HookRun run(config, *state, log, err);
+  if (*stage == HookStage::kAuto) {
+    stage = stage_from_status(state->status);
+    if (!stage) {
+      err << "runc-isolcpus-ctl hook: " << stage.error().message << '\n';
+      return 1;
+    }
+  }
+  switch (*stage) {
+    case HookStage::kAuto:
+    case HookStage::kIgnore:
+      return 0;
+    case HookStage::kRelease:
+      return run.release();
+    case HookStage::kIsolate:
+      break;
+  }
+  return run.isolate();
+}
+
+}  // namespace isolcpus

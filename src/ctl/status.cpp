@@ -1,0 +1,132 @@
+// status: gathers the ledger and the kernel's view (data only; the picture
+// is drawn by status_view.cpp).
+#include <chrono>
+#include <functional>
+#include <ostream>
+
+#include "../lifecycle/node_session.hpp"
+#include "commands.hpp"
+#include "status_view.hpp"
+
+namespace isolcpus {
+namespace {
+
+std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) {
+    s.pop_back();
+  }
+  return s;
+}
+
+std::vector<V1CpusetNode> walk_v1(const CgroupTree& tree) {
+  std::vector<V1CpusetNode> nodes;
+  std::function<void(const CgroupPath&)> visit = [&](const CgroupPath& cg) {
+    V1CpusetNode node;
+    node.path = cg;
+    node.file = tree.describe(cg, "cpuset.sched_load_balance");
+    auto flag = tree.read(cg, "cpuset.sched_load_balance");
+    auto cpus = tree.read(cg, "cpuset.cpus");
+    if (flag && cpus) {
+      node.load_balance = trim(*flag) != "0";
+      if (auto parsed = CpuSet::parse(*cpus)) {
+        node.cpus = *parsed;
+      }
+      nodes.push_back(std::move(node));
+    }
+    for (const auto& child : tree.children(cg)) {
+      visit(child);
+    }
+  };
+  visit(CgroupPath{});
+  return nodes;
+}
+
+// v2: an isolated container whose partition the kernel invalidated says why
+// in its own cpuset.cpus.partition ("isolated invalid (...)").
+void v2_culprits(const CgroupTree& tree, const std::vector<LedgerEntry>& entries, StatusInput& in) {
+  for (const auto& e : entries) {
+    if (!e.isolation) {
+      continue;
+    }
+    auto cg = CgroupPath::parse(e.isolation->cgroup);
+    if (!cg) {
+      continue;
+    }
+    auto partition = tree.read(*cg, "cpuset.cpus.partition");
+    const std::string file = tree.describe(*cg, "cpuset.cpus.partition");
+    std::string reason;
+    if (!partition) {
+      reason = file + " cannot be read (" + partition.error().message + ")";
+    } else if (trim(*partition) != "isolated") {
+      reason = file + " reads \"" + trim(*partition) + "\"";
+    }
+    if (!reason.empty()) {
+      for (unsigned cpu : e.cpus.cpus()) {
+        in.culprits[cpu].push_back(reason);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+int cmd_status(const ConfigLoad& loaded, bool json, std::ostream& out, std::ostream& err) {
+  const Config config = effective_config(loaded);
+  Log log;  // status is read-only: nothing for the log
+  NodeSession node(config, log);
+  StatusInput in;
+  in.state_dir = config.state_dir;
+  in.cgroup_mode = "none";
+  auto host = node.host();
+  if (!host) {
+    err << "runc-isolcpus-ctl status: cannot probe the host: " << host.error().message << '\n';
+    return 1;
+  }
+  in.cgroup_mode = (*host)->mode == CgroupMode::kV2 ? "v2" : (*host)->mode == CgroupMode::kV1 ? "v1" : "none";
+  in.kernel = (*host)->kernel.release;
+  in.online = (*host)->online;
+  in.boot_isolated = (*host)->boot_isolated;
+
+  auto ledger = read_ledger_snapshot(config.state_dir);
+  if (!ledger) {
+    err << "runc-isolcpus-ctl status: cannot read the ledger: " << ledger.error().message << '\n';
+    return 1;
+  }
+  in.entries = ledger->entries;
+
+  auto iso = node.isolator();
+  auto tree = node.tree();
+  if (iso && tree) {
+    in.isolator = std::string((*iso)->name());
+    IsolationContext ctx;
+    ctx.online = in.online;
+    ctx.boot_isolated = in.boot_isolated;
+    ctx.min_housekeeping_cpus = config.min_housekeeping_cpus;
+    ctx.v1_manage_root_flag = config.v1_manage_root_flag;
+    for (const auto& e : in.entries) {
+      if (e.isolation) {
+        ctx.others.push_back(*e.isolation);
+      }
+    }
+    in.kernel_isolated = (*iso)->kernel_isolated(ctx);
+    if ((*host)->mode == CgroupMode::kV1) {
+      in.culprits = v1_balancing_culprits(walk_v1(**tree));
+    } else {
+      v2_culprits(**tree, in.entries, in);
+    }
+  } else {
+    in.notes.push_back("the kernel's view is unknown: " + (iso ? tree.error().message : iso.error().message));
+  }
+  for (const auto& problem : loaded.problems) {
+    in.notes.push_back("config: " + problem);
+  }
+
+  const StatusView view = build_status(in);
+  const auto now =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  out << (json ? render_status_json(in, view, now) : render_status_text(in, view, now));
+  return view.problems == 0 ? 0 : 2;
+}
+
+}  // namespace isolcpus

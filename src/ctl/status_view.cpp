@@ -1,0 +1,267 @@
+#include "status_view.hpp"
+
+#include <cstdio>
+#include <ctime>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace isolcpus {
+
+std::map<unsigned, std::vector<std::string>> v1_balancing_culprits(const std::vector<V1CpusetNode>& nodes) {
+  // The kernel's rule (rebuild_sched_domains): walking top-down, a cpuset with
+  // sched_load_balance 1 makes one domain of all its CPUs and its children's
+  // flags no longer matter.
+  std::map<unsigned, std::vector<std::string>> out;
+  std::optional<CgroupPath> domain;
+  for (const auto& node : nodes) {
+    if (domain && node.path.is_within(*domain)) {
+      continue;
+    }
+    domain.reset();
+    if (node.load_balance && !node.cpus.empty()) {
+      for (unsigned cpu : node.cpus.cpus()) {
+        out[cpu].push_back(node.file);
+      }
+      domain = node.path;
+    }
+  }
+  return out;
+}
+
+namespace {
+
+const LedgerEntry* owner_of(const std::vector<LedgerEntry>& entries, unsigned cpu, std::size_t& holders) {
+  const LedgerEntry* owner = nullptr;
+  holders = 0;
+  for (const auto& e : entries) {
+    if (e.cpus.contains(cpu)) {
+      ++holders;
+      // Prefer the entry that holds the kernel side, if several claim it.
+      if (owner == nullptr || (e.isolation && !owner->isolation)) {
+        owner = &e;
+      }
+    }
+  }
+  return owner;
+}
+
+std::string join(const std::vector<std::string>& items, std::string_view sep) {
+  std::string out;
+  for (const auto& item : items) {
+    out += out.empty() ? "" : sep;
+    out += item;
+  }
+  return out;
+}
+
+std::string who(const LedgerEntry& e) {
+  std::string s = e.container_id;
+  if (!e.pod_name.empty()) {
+    s += " (" + e.pod_namespace + "/" + e.pod_name;
+    if (!e.container_name.empty()) {
+      s += " " + e.container_name;
+    }
+    s += ")";
+  }
+  return s;
+}
+
+}  // namespace
+
+StatusView build_status(const StatusInput& in) {
+  StatusView view;
+  for (unsigned cpu : in.online.cpus()) {
+    CpuRow row;
+    row.cpu = cpu;
+    std::size_t holders = 0;
+    row.owner = owner_of(in.entries, cpu, holders);
+    const bool boot = in.boot_isolated.contains(cpu);
+    if (boot) {
+      row.state = "boot-isolated";
+      ++view.boot_isolated;
+    } else if (row.owner != nullptr) {
+      row.state = std::string(to_string(row.owner->state));
+    } else {
+      row.state = "balanced";
+    }
+    if (!in.kernel_isolated) {
+      row.kernel = "unknown";
+    } else {
+      row.kernel = in.kernel_isolated->contains(cpu) || boot ? "isolated" : "balanced";
+    }
+    const bool ledger_isolated = row.owner != nullptr && row.owner->state == EntryState::kIsolated;
+    if (ledger_isolated) {
+      ++view.isolated;
+    } else if (!boot) {
+      ++view.balanced;
+    }
+    if (holders > 1) {
+      row.problems.push_back("claimed by " + std::to_string(holders) +
+                             " ledger entries at once; run `runc-isolcpus-ctl reconcile` and check the log");
+    }
+    if (ledger_isolated && row.kernel == "balanced") {
+      const auto culprit = in.culprits.find(cpu);
+      std::string msg =
+          "the ledger says container " + who(*row.owner) + " holds it isolated, but the kernel balances it";
+      if (culprit != in.culprits.end() && !culprit->second.empty()) {
+        msg += ": balanced by " + join(culprit->second, ", ");
+      }
+      row.problems.push_back(msg);
+    }
+    if (row.kernel == "isolated" && !boot && !ledger_isolated) {
+      row.problems.push_back(
+          "the kernel does not balance it, but no container in the ledger holds it isolated: a leftover from "
+          "a "
+          "crash or from another tool; run `runc-isolcpus-ctl reconcile`");
+    }
+    view.problems += row.problems.size();
+    view.rows.push_back(std::move(row));
+  }
+  return view;
+}
+
+std::string format_utc(std::int64_t unix_seconds) {
+  if (unix_seconds <= 0) {
+    return "-";
+  }
+  const std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string format_age(std::int64_t seconds) {
+  if (seconds < 0) {
+    seconds = 0;
+  }
+  if (seconds < 120) {
+    return std::to_string(seconds) + "s";
+  }
+  if (seconds < 7200) {
+    return std::to_string(seconds / 60) + "m";
+  }
+  if (seconds < 172800) {
+    return std::to_string(seconds / 3600) + "h";
+  }
+  return std::to_string(seconds / 86400) + "d";
+}
+
+namespace {
+
+std::string pad(std::string s, std::size_t width) {
+  if (s.size() < width) {
+    s.append(width - s.size(), ' ');
+  }
+  return s;
+}
+
+std::string container_cell(const LedgerEntry* e) {
+  if (e == nullptr) {
+    return "-";
+  }
+  std::string id = e->container_id.size() > 12 ? e->container_id.substr(0, 12) : e->container_id;
+  if (e->runc_root == "hook") {
+    id += " [hook]";
+  }
+  return id;
+}
+
+std::string pod_cell(const LedgerEntry* e) {
+  if (e == nullptr || e->pod_name.empty()) {
+    return "-";
+  }
+  std::string s = e->pod_namespace + "/" + e->pod_name;
+  if (!e->container_name.empty()) {
+    s += " " + e->container_name;
+  }
+  return s;
+}
+
+}  // namespace
+
+std::string render_status_text(const StatusInput& in, const StatusView& view, std::int64_t now) {
+  std::ostringstream out;
+  out << "node: cgroup " << in.cgroup_mode;
+  if (!in.isolator.empty()) {
+    out << " (" << in.isolator << ")";
+  }
+  out << ", kernel " << (in.kernel.empty() ? "?" : in.kernel) << ", " << in.online.count() << " CPUs online ("
+      << (in.online.empty() ? "-" : in.online.to_string()) << "), ledger " << in.state_dir << "\n";
+  out << "CPU   LEDGER         KERNEL    CONTAINER             POD                              SINCE\n";
+  for (const auto& row : view.rows) {
+    char cpu[16];
+    std::snprintf(cpu, sizeof cpu, "%4u  ", row.cpu);
+    out << cpu << pad(row.state, 15) << pad(row.kernel, 10) << pad(container_cell(row.owner), 22)
+        << pad(pod_cell(row.owner), 33);
+    if (row.owner != nullptr && row.owner->isolated_at > 0) {
+      out << format_utc(row.owner->isolated_at) << " (" << format_age(now - row.owner->isolated_at)
+          << " ago)";
+    } else {
+      out << "-";
+    }
+    out << "\n";
+    for (const auto& p : row.problems) {
+      out << "      ! CPU " << row.cpu << ": " << p << "\n";
+    }
+  }
+  for (const auto& note : in.notes) {
+    out << "note: " << note << "\n";
+  }
+  out << "summary: " << view.isolated << " isolated by containers, " << view.boot_isolated
+      << " isolated at boot, " << view.balanced << " balanced, " << view.problems
+      << (view.problems == 1 ? " problem" : " problems") << "\n";
+  return out.str();
+}
+
+std::string render_status_json(const StatusInput& in, const StatusView& view, std::int64_t now) {
+  using nlohmann::json;
+  json doc;
+  doc["cgroup_mode"] = in.cgroup_mode;
+  doc["isolator"] = in.isolator;
+  doc["kernel"] = in.kernel;
+  doc["state_dir"] = in.state_dir;
+  doc["online"] = in.online.to_string();
+  doc["boot_isolated"] = in.boot_isolated.to_string();
+  doc["kernel_isolated"] = in.kernel_isolated ? json(in.kernel_isolated->to_string()) : json(nullptr);
+  doc["now"] = now;
+  json cpus = json::array();
+  for (const auto& row : view.rows) {
+    json r;
+    r["cpu"] = row.cpu;
+    r["state"] = row.state;
+    r["kernel"] = row.kernel;
+    r["container_id"] = row.owner != nullptr ? json(row.owner->container_id) : json(nullptr);
+    r["problems"] = row.problems;
+    cpus.push_back(std::move(r));
+  }
+  doc["cpus"] = std::move(cpus);
+  json containers = json::array();
+  for (const auto& e : in.entries) {
+    json c;
+    c["id"] = e.container_id;
+    c["runc_root"] = e.runc_root;
+    c["mode"] = e.runc_root == "hook" ? "hook" : "wrapper";
+    c["state"] = std::string(to_string(e.state));
+    c["cpus"] = e.cpus.to_string();
+    c["pod_namespace"] = e.pod_namespace;
+    c["pod_name"] = e.pod_name;
+    c["container_name"] = e.container_name;
+    c["cgroup"] = e.isolation ? json(e.isolation->cgroup) : json(nullptr);
+    c["decided_at"] = e.decided_at;
+    c["isolated_at"] = e.isolated_at;
+    c["isolated_at_utc"] = e.isolated_at > 0 ? json(format_utc(e.isolated_at)) : json(nullptr);
+    c["init_pid"] = e.init_pid;
+    containers.push_back(std::move(c));
+  }
+  doc["containers"] = std::move(containers);
+  doc["notes"] = in.notes;
+  doc["summary"] = {{"isolated", view.isolated},
+                    {"boot_isolated", view.boot_isolated},
+                    {"balanced", view.balanced},
+                    {"problems", view.problems}};
+  return doc.dump(2) + "\n";
+}
+
+}  // namespace isolcpus

@@ -1,0 +1,71 @@
+// `runc-isolcpus-ctl status`: the node's CPU map.  Gathering (status.cpp)
+// is kept apart from the pure model and rendering here, so the picture an
+// operator sees is unit-tested without a kernel.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "isolcpus/cgroup_path.hpp"
+#include "isolcpus/cpuset.hpp"
+#include "isolcpus/ledger.hpp"
+
+namespace isolcpus {
+
+// One cpuset of a v1 hierarchy, as the kernel's domain builder sees it.
+struct V1CpusetNode {
+  CgroupPath path;
+  std::string file;  // absolute path of its sched_load_balance, for messages
+  bool load_balance = true;
+  CpuSet cpus;
+};
+
+// v1: the top-most balanced cpusets (flag 1, CPUs non-empty) that cover each
+// CPU.  The root with flag 1 covers everything.  Nodes in pre-order.
+std::map<unsigned, std::vector<std::string>> v1_balancing_culprits(const std::vector<V1CpusetNode>& nodes);
+
+// Everything status knows, gathered from the host.
+struct StatusInput {
+  std::string cgroup_mode;  // "v1", "v2", "none"
+  std::string isolator;     // isolator name, "" when none could be made
+  std::string kernel;       // uname -r
+  std::string state_dir;
+  CpuSet online;
+  CpuSet boot_isolated;
+  std::optional<CpuSet> kernel_isolated;  // unset: the kernel's view could not be read
+  std::vector<LedgerEntry> entries;
+  // Why the kernel balances a CPU (paths to files), for CPUs it balances.
+  std::map<unsigned, std::vector<std::string>> culprits;
+  std::vector<std::string> notes;  // problems met while gathering
+};
+
+struct CpuRow {
+  unsigned cpu = 0;
+  std::string state;   // balanced, isolated, boot-isolated, decided, isolating, releasing
+  std::string kernel;  // balanced, isolated, unknown
+  const LedgerEntry* owner = nullptr;
+  std::vector<std::string> problems;  // each a sentence naming the file to look at
+};
+
+struct StatusView {
+  std::vector<CpuRow> rows;
+  std::size_t isolated = 0;  // by containers, per the ledger
+  std::size_t boot_isolated = 0;
+  std::size_t balanced = 0;
+  std::size_t problems = 0;
+};
+
+// Pure.  Rows point into `in.entries`.
+StatusView build_status(const StatusInput& in);
+
+std::string format_utc(std::int64_t unix_seconds);
+std::string format_age(std::int64_t seconds);
+
+// Pure renderers.  `now` is unix seconds, for "since" ages.
+std::string render_status_text(const StatusInput& in, const StatusView& view, std::int64_t now);
+std::string render_status_json(const StatusInput& in, const StatusView& view, std::int64_t now);
+
+}  // namespace isolcpus
