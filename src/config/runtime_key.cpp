@@ -17,6 +17,8 @@ namespace {
 
 constexpr std::string_view kBlank = " \t";
 
+RuntimeKey unsure() { return {RuntimeKey::Kind::kUnsure, {}}; }
+
 std::string_view skip_blank(std::string_view s) {
   const auto first = s.find_first_not_of(kBlank);
   return first == std::string_view::npos ? std::string_view{} : s.substr(first);
@@ -24,27 +26,26 @@ std::string_view skip_blank(std::string_view s) {
 
 // `line` starts at its first non-blank character and begins with "runtime".
 RuntimeKey read_value(std::string_view line) {
-  const RuntimeKey unsure{RuntimeKey::Kind::kUnsure, {}};
   std::string_view rest = skip_blank(line.substr(7));
   if (rest.empty() || rest.front() != '=') {
-    return unsure;  // "runtime.x = ...", "runtimes = ...", a syntax error...
+    return unsure();  // "runtime.x = ...", "runtimes = ...", a syntax error...
   }
   rest = skip_blank(rest.substr(1));
   if (rest.size() < 2 || rest.front() != '"') {
-    return unsure;
+    return unsure();
   }
   const auto close = rest.find('"', 1);
   if (close == std::string_view::npos) {
-    return unsure;
+    return unsure();
   }
   const std::string_view value = rest.substr(1, close - 1);
   if (value.empty() || value.front() != '/' ||
       value.find_first_of(std::string_view("\\\0", 2)) != std::string_view::npos) {
-    return unsure;  // escapes and invalid values are the full parser's business
+    return unsure();  // escapes and invalid values are the full parser's business
   }
   const std::string_view tail = skip_blank(rest.substr(close + 1));
   if (!tail.empty() && tail.front() != '#') {
-    return unsure;
+    return unsure();
   }
   return {RuntimeKey::Kind::kFound, std::string(value)};
 }
@@ -52,10 +53,9 @@ RuntimeKey read_value(std::string_view line) {
 }  // namespace
 
 RuntimeKey scan_runtime_key(std::string_view text) {
-  const RuntimeKey unsure{RuntimeKey::Kind::kUnsure, {}};
   if (text.find("\"\"\"") != std::string_view::npos || text.find("'''") != std::string_view::npos ||
       text.find('\r') != std::string_view::npos) {
-    return unsure;  // multi-line strings could hide or fake a line
+    return unsure();  // multi-line strings could hide or fake a line
   }
   RuntimeKey found{RuntimeKey::Kind::kAbsent, {}};
   while (!text.empty()) {
@@ -66,17 +66,17 @@ RuntimeKey scan_runtime_key(std::string_view text) {
       continue;
     }
     if (line.front() == '[' || line.front() == '"' || line.front() == '\'') {
-      return unsure;  // tables and quoted keys: not our flat, bare-key format
+      return unsure();  // tables and quoted keys: not our flat, bare-key format
     }
     if (!line.starts_with("runtime")) {
       continue;
     }
     if (found.kind != RuntimeKey::Kind::kAbsent) {
-      return unsure;  // defined twice: an error the full parser reports
+      return unsure();  // defined twice: an error the full parser reports
     }
     found = read_value(line);
     if (found.kind == RuntimeKey::Kind::kUnsure) {
-      return unsure;
+      return unsure();
     }
   }
   return found;
@@ -96,14 +96,14 @@ RuntimeKey read_runtime_key(const std::filesystem::path& path) {
       if (errno == EINTR) {
         continue;
       }
-      return {RuntimeKey::Kind::kUnsure, {}};
+      return unsure();
     }
     if (n == 0) {
       break;
     }
     used += static_cast<std::size_t>(n);
     if (used == sizeof buf) {
-      return {RuntimeKey::Kind::kUnsure, {}};
+      return unsure();
     }
   }
   return scan_runtime_key(std::string_view(buf, used));

@@ -212,7 +212,7 @@ std::vector<Finding> evaluate_checks(const CheckFacts& f) {
                    "remove it, or set state_dir in " + f.config_path + " to a directory on a tmpfs"});
   } else if (sd.uid != 0 || sd.mode != 0700) {
     char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", sd.mode);
+    (void)std::snprintf(mode, sizeof mode, "%04o", sd.mode);
     out.push_back({Severity::kError, "ledger",
                    dir + " is owned by uid " + std::to_string(sd.uid) + " with mode " + mode +
                        ": the ledger refuses it (another user could forge entries)",

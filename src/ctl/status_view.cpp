@@ -128,7 +128,7 @@ std::string format_utc(std::int64_t unix_seconds) {
   std::tm tm{};
   ::gmtime_r(&t, &tm);
   char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  (void)std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
 }
 
@@ -192,7 +192,7 @@ std::string render_status_text(const StatusInput& in, const StatusView& view, st
   out << "CPU   LEDGER         KERNEL    CONTAINER             POD                              SINCE\n";
   for (const auto& row : view.rows) {
     char cpu[16];
-    std::snprintf(cpu, sizeof cpu, "%4u  ", row.cpu);
+    (void)std::snprintf(cpu, sizeof cpu, "%4u  ", row.cpu);
     out << cpu << pad(row.state, 15) << pad(row.kernel, 10) << pad(container_cell(row.owner), 22)
         << pad(pod_cell(row.owner), 33);
     if (row.owner != nullptr && row.owner->isolated_at > 0) {

@@ -288,7 +288,7 @@ ReconcileReport NodeSession::reconcile() {
       case EntryState::kDecided:
         if (!container_alive(*e)) {
           std::erase_if((*l)->data().entries,
-                        [&](const LedgerEntry& x) { return x.same_container(root, id); });
+                        [&r = root, &i = id](const LedgerEntry& x) { return x.same_container(r, i); });
           persist("a dropped decision");
           ++report.dropped;
           report.notes.push_back("dropped the decision for container " + id + ", which never started");
