@@ -28,6 +28,7 @@
 #include <string>
 #include <system_error>
 
+#include "isolcpus/text.hpp"
 #include "isolcpus/unique_fd.hpp"
 
 namespace isolcpus {
@@ -349,35 +350,6 @@ std::string unknown_key_message(std::string_view key) {
   return msg;
 }
 
-struct ReadResult {
-  int err = 0;  // errno of the failed open/read, 0 on success
-  std::string text;
-};
-
-ReadResult read_whole_file(const std::filesystem::path& path) {
-  ReadResult r;
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) {
-    r.err = errno;
-    return r;
-  }
-  char buf[8192];
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      r.err = errno;
-      return r;
-    }
-    if (n == 0) {
-      return r;
-    }
-    r.text.append(buf, static_cast<std::size_t>(n));
-  }
-}
-
 // A file with a problem is not applied, except where it says where things
 // are: a typo in `mode` must not send us to another runc, another ledger
 // (whose isolations could then never be released) or another log.
@@ -469,18 +441,18 @@ std::filesystem::path config_path_from_env() {
 }
 
 ConfigLoad load_config(const std::filesystem::path& path) {
-  auto read = read_whole_file(path);
-  if (read.err == ENOENT) {
+  auto read = read_file_text(path);
+  if (read.error == ENOENT) {
     ConfigLoad load;
     load.path = path;
     return load;
   }
-  if (read.err != 0) {
+  if (read.error != 0) {
     ConfigLoad load;
     load.path = path;
     load.found = true;
     load.problems.push_back(
-        path.string() + ": cannot read the config file: " + std::generic_category().message(read.err) +
+        path.string() + ": cannot read the config file: " + std::generic_category().message(read.error) +
         "; fix its permissions or type (it must be a readable regular file), or remove it to "
         "use the defaults");
     return load;

@@ -7,16 +7,10 @@
 #include "commands.hpp"
 #include "isolcpus/cgroup_tree.hpp"
 #include "isolcpus/runtime_exec.hpp"
+#include "isolcpus/text.hpp"
 
 namespace isolcpus {
 namespace {
-
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) {
-    s.pop_back();
-  }
-  return s;
-}
 
 std::optional<CgroupPath> find_kubepods(const CgroupTree& tree) {
   for (const char* name : {"kubepods.slice", "kubepods"}) {
@@ -38,7 +32,7 @@ void gather_cgroups(CheckFacts& f) {
   if (f.host.mode == CgroupMode::kV1) {
     f.v1_root_flag_file = tree->describe(root, "cpuset.sched_load_balance");
     if (auto flag = tree->read(root, "cpuset.sched_load_balance")) {
-      f.v1_root_flag = trim(*flag) != "0";
+      f.v1_root_flag = trim_right(*flag) != "0";
     }
     return;
   }
@@ -68,7 +62,7 @@ void gather_cgroups(CheckFacts& f) {
     DelegationLevel level;
     level.path = tree->describe(cg, "cgroup.subtree_control");
     if (auto text = tree->read(cg, "cgroup.subtree_control")) {
-      level.subtree_control = trim(*text);
+      level.subtree_control = std::string(trim_right(*text));
     }
     f.delegation.push_back(std::move(level));
   }

@@ -6,17 +6,11 @@
 
 #include "../lifecycle/node_session.hpp"
 #include "commands.hpp"
+#include "isolcpus/text.hpp"
 #include "status_view.hpp"
 
 namespace isolcpus {
 namespace {
-
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) {
-    s.pop_back();
-  }
-  return s;
-}
 
 std::vector<V1CpusetNode> walk_v1(const CgroupTree& tree) {
   std::vector<V1CpusetNode> nodes;
@@ -27,7 +21,7 @@ std::vector<V1CpusetNode> walk_v1(const CgroupTree& tree) {
     auto flag = tree.read(cg, "cpuset.sched_load_balance");
     auto cpus = tree.read(cg, "cpuset.cpus");
     if (flag && cpus) {
-      node.load_balance = trim(*flag) != "0";
+      node.load_balance = trim_right(*flag) != "0";
       if (auto parsed = CpuSet::parse(*cpus)) {
         node.cpus = *parsed;
       }
@@ -57,8 +51,8 @@ void v2_culprits(const CgroupTree& tree, const std::vector<LedgerEntry>& entries
     std::string reason;
     if (!partition) {
       reason = file + " cannot be read (" + partition.error().message + ")";
-    } else if (trim(*partition) != "isolated") {
-      reason = file + " reads \"" + trim(*partition) + "\"";
+    } else if (trim_right(*partition) != "isolated") {
+      reason = file + " reads \"" + std::string(trim_right(*partition)) + "\"";
     }
     if (!reason.empty()) {
       for (unsigned cpu : e.cpus.cpus()) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "isolcpus/host.hpp"
+#include "isolcpus/text.hpp"
 
 namespace isolcpus {
 namespace {
@@ -26,16 +27,6 @@ std::string_view trim(std::string_view s) {
     s.remove_suffix(1);
   }
   return s;
-}
-
-std::optional<std::string> slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return std::nullopt;
-  }
-  std::ostringstream out;
-  out << in.rdbuf();
-  return std::move(out).str();
 }
 
 // A host path from mountinfo ("/sys/fs/cgroup/cpuset") seen from host_root.
@@ -125,7 +116,7 @@ struct CpusetMount {
 };
 
 bool v2_has_cpuset(const fs::path& mount) {
-  const auto controllers = slurp(mount / "cgroup.controllers");
+  const auto controllers = read_file_if_any(mount / "cgroup.controllers");
   return controllers && has_word(trim(*controllers), "cpuset", ' ');
 }
 
@@ -164,7 +155,7 @@ CpusetMount find_in_default_layout(const fs::path& host_root) {
 }
 
 Expected<CpuSet> read_cpu_list(const fs::path& path, bool required) {
-  const auto text = slurp(path);
+  const auto text = read_file_if_any(path);
   if (!text) {
     if (!required) {
       return CpuSet{};
@@ -207,13 +198,13 @@ Expected<KernelVersion> parse_kernel_release(std::string_view release) {
 Expected<HostFacts> probe_host(const std::filesystem::path& host_root) {
   HostFacts facts;
 
-  const auto mountinfo = slurp(host_root / "proc/self/mountinfo");
+  const auto mountinfo = read_file_if_any(host_root / "proc/self/mountinfo");
   const auto mount = mountinfo ? find_in_mountinfo(host_root, *mountinfo) : find_in_default_layout(host_root);
   facts.mode = mount.mode;
   facts.cpuset_mount = mount.path;
 
   const auto osrelease_path = host_root / "proc/sys/kernel/osrelease";
-  const auto osrelease = slurp(osrelease_path);
+  const auto osrelease = read_file_if_any(osrelease_path);
   if (!osrelease) {
     return make_error(
         "cannot read " + osrelease_path.string() +

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <thread>
 
+#include "isolcpus/text.hpp"
+
 namespace isolcpus {
 namespace {
 
@@ -75,45 +77,16 @@ Expected<UniqueFd> take_lock(const fs::path& dir, std::chrono::milliseconds time
   return fd;
 }
 
-Expected<std::string> read_file(const fs::path& path, bool& missing) {
-  missing = false;
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd) {
-    if (errno == ENOENT) {
-      missing = true;
-      return std::string{};
-    }
-    return make_error("cannot read " + path.string() + ": " + errno_text());
-  }
-  std::string text;
-  char buf[8192];
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return make_error("cannot read " + path.string() + ": " + errno_text());
-    }
-    if (n == 0) {
-      break;
-    }
-    text.append(buf, static_cast<std::size_t>(n));
-  }
-  return text;
-}
-
 Expected<LedgerData> load(const fs::path& dir) {
   const auto path = dir / kLedgerFile;
-  bool missing = false;
-  auto text = read_file(path, missing);
-  if (!text) {
-    return text.error();
-  }
-  if (missing) {
+  const FileText file = read_file_text(path, /*no_follow=*/true);
+  if (file.error == ENOENT) {
     return LedgerData{};
   }
-  return parse_ledger(*text, path.string());
+  if (file.error != 0) {
+    return make_error("cannot read " + path.string() + ": " + std::strerror(file.error));
+  }
+  return parse_ledger(file.text, path.string());
 }
 
 }  // namespace

@@ -1,14 +1,9 @@
 #include "precreate_cgroup.hpp"
 
+#include "isolcpus/text.hpp"
+
 namespace isolcpus {
 namespace {
-
-std::string trimmed(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) {
-    s.pop_back();
-  }
-  return s;
-}
 
 // v1 cpusets start with empty cpus and mems (clone_children is 0 by
 // default), and a task cannot join such a cpuset: copy the parent's down.
@@ -18,7 +13,7 @@ Expected<void> inherit_v1(CgroupTree& tree, const CgroupPath& cg) {
     if (!parent) {
       return parent.error();
     }
-    if (auto ok = tree.write(cg, file, trimmed(*parent)); !ok) {
+    if (auto ok = tree.write(cg, file, trim_right(*parent)); !ok) {
       return ok;
     }
   }

@@ -4,20 +4,12 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "isolcpus/text.hpp"
+
 namespace isolcpus {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::optional<std::string> slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return std::nullopt;
-  }
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 }  // namespace
 
@@ -40,7 +32,7 @@ Expected<std::optional<RuncState>> read_runc_state(const fs::path& root, std::st
     return make_error("invalid container id \"" + std::string(id) + "\"");
   }
   const auto path = root / std::string(id) / "state.json";
-  auto text = slurp(path);
+  auto text = read_file_if_any(path);
   if (!text) {
     return std::optional<RuncState>{};
   }
@@ -59,7 +51,7 @@ std::optional<std::uint64_t> process_start_ticks(const fs::path& proc, int pid) 
   if (pid <= 0) {
     return std::nullopt;
   }
-  auto text = slurp(proc / std::to_string(pid) / "stat");
+  auto text = read_file_if_any(proc / std::to_string(pid) / "stat");
   if (!text) {
     return std::nullopt;
   }
@@ -86,7 +78,7 @@ std::optional<std::uint64_t> process_start_ticks(const fs::path& proc, int pid) 
 
 Expected<std::string> process_cpuset_cgroup(const fs::path& proc, int pid, CgroupMode mode) {
   const auto path = proc / std::to_string(pid) / "cgroup";
-  auto text = slurp(path);
+  auto text = read_file_if_any(path);
   if (!text) {
     return make_error("cannot read " + path.string() + " (process gone?)");
   }

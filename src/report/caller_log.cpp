@@ -6,44 +6,11 @@
 #include <cstdio>
 #include <ctime>
 
+#include "isolcpus/text.hpp"
 #include "isolcpus/unique_fd.hpp"
 
 namespace isolcpus {
 namespace {
-
-// JSON string escaping for the few characters a message can carry.
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          (void)std::snprintf(buf, sizeof buf, "\\u%04x",
-                              static_cast<unsigned>(static_cast<unsigned char>(c)));
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
 
 std::string rfc3339(std::chrono::system_clock::time_point when) {
   const std::time_t t = std::chrono::system_clock::to_time_t(when);
@@ -69,11 +36,11 @@ void write_all(int fd, std::string_view data) {
 std::string runc_json_log_line(std::string_view level, std::string_view msg,
                                std::chrono::system_clock::time_point when) {
   std::string line = "{\"level\":";
-  append_json_string(line, level);
+  line += quote_string(level);
   line += ",\"msg\":";
-  append_json_string(line, msg);
+  line += quote_string(msg);
   line += ",\"time\":";
-  append_json_string(line, rfc3339(when));
+  line += quote_string(rfc3339(when));
   line += "}\n";
   return line;
 }
@@ -89,7 +56,7 @@ void append_caller_log(const RuncInvocation& inv, std::string_view level, std::s
   } else {
     // logrus' text formatter, as runc writes it without --log-format json.
     line = "time=\"" + rfc3339(now) + "\" level=" + std::string(level) + " msg=";
-    append_json_string(line, msg);
+    line += quote_string(msg);
     line += '\n';
   }
   // O_CLOEXEC: this fd must not leak into the runtime we exec next.

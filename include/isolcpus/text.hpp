@@ -1,0 +1,31 @@
+// Small text helpers shared by every layer that reads kernel files or
+// writes JSON/TOML for people and tools.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace isolcpus {
+
+// Without the trailing newline and blanks kernel files end with.
+std::string_view trim_right(std::string_view s);
+
+// A double-quoted string in the escaping JSON and TOML basic strings share
+// (\" \\ \n \t \r, other control characters as \u00XX).
+std::string quote_string(std::string_view s);
+
+// A whole file, read with O_CLOEXEC (our fds must never leak into the
+// runtime we exec).  `error` is the errno of the failure, 0 on success.
+struct FileText {
+  std::string text;
+  int error = 0;
+};
+FileText read_file_text(const std::filesystem::path& path, bool no_follow = false);
+
+// The content, or nullopt when the file cannot be read (for /proc and /sys
+// files whose absence is itself the answer).
+std::optional<std::string> read_file_if_any(const std::filesystem::path& path);
+
+}  // namespace isolcpus
