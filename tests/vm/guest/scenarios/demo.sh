@@ -45,8 +45,20 @@ expect_null_domains during "2 3"
 map_row during
 check_eq "ledger owner" "$NS/$PODNAME" "$(ledger_field $ID pod_namespace)/$(ledger_field $ID pod_name)"
 ledger_line="container $ID of pod $(ledger_field $ID pod_namespace)/$(ledger_field $ID pod_name) (container $(ledger_field $ID container_name)): state $(ledger_state $ID), CPUs $(ledger_field $ID cpus), cgroup /$CGP"
-ctl status >/dev/null 2>&1 || info "runc-isolcpus-ctl status exited non-zero"
+# status on a real kernel: exit 0 (ledger and kernel agree), CPUs 2-3 isolated
+# by this container in both columns, 0-1 balanced in both.
+check "runc-isolcpus-ctl status exits 0 (ledger and kernel agree)" ctl status
 cp "$RT_OUT" $OUT/status
+for c in 2 3; do
+	check "status: cpu$c isolated by $ID in ledger and kernel" \
+		grep -Eq "^ +$c +isolated +isolated +$ID " $OUT/status
+done
+for c in 0 1; do
+	check "status: cpu$c balanced in ledger and kernel" grep -Eq "^ +$c +balanced +balanced " $OUT/status
+done
+check_contains "status summary" "2 isolated by containers" "$(cat $OUT/status)"
+check_contains "status summary" "0 problems" "$(cat $OUT/status)"
+check "runc-isolcpus-ctl check passes on 6.12 v2" ctl check
 ctr_down $ID
 expect_null_domains after ""
 map_row after
