@@ -1,6 +1,7 @@
-// For a foreground `runc run`: a detached process that waits for this PID
-// (runc, after our exec) to exit and then reconciles, so the CPUs come back
-// as soon as the container is gone instead of at the next invocation.
+// A detached process that waits for this PID (runc, after our exec) to exit
+// and then reconciles: for a foreground `runc run`, so the CPUs come back as
+// soon as the container is gone; after a v1 `runc create`, so the cpuset
+// runc made gets its flag cleared at once.
 #pragma once
 
 #include "isolcpus/config.hpp"

@@ -216,6 +216,17 @@ void NodeSession::release(std::string_view root, std::string_view id) {
   persist("a release");
 }
 
+bool NodeSession::v1_isolation_active() {
+  auto facts = host();
+  auto l = ledger();
+  if (!facts || !l || (*facts)->mode != CgroupMode::kV1) {
+    return false;
+  }
+  const auto& entries = (*l)->data().entries;
+  return std::any_of(entries.begin(), entries.end(),
+                     [](const LedgerEntry& e) { return e.isolation.has_value(); });
+}
+
 bool NodeSession::container_alive(const LedgerEntry& entry) {
   // The recorded process: runc's init (from start) or, for `run`, the runc
   // process itself, which lives as long as a foreground container.

@@ -49,6 +49,9 @@ class NodeSession {
   // work, and (v1) re-asserts the invariant.  Cheap when nothing is isolated.
   ReconcileReport reconcile();
 
+  // cgroup v1 with at least one container isolated: new cpusets can undo it.
+  bool v1_isolation_active();
+
   // True while the container still exists (init alive, or not yet created
   // and decided recently).
   bool container_alive(const LedgerEntry& entry);

@@ -2,19 +2,25 @@
 // decision.  Nothing changes in the kernel yet: the container's cgroup and
 // init process exist only once `runc create` has run, and `start` isolates
 // before the workload's first instruction.
-#include <chrono>
-
 #include "decide_for_bundle.hpp"
+#include "exit_watcher.hpp"
 #include "steps.hpp"
 
 namespace isolcpus {
 
 Outcome on_create(Call& call, NodeSession& node) {
   auto decided = decide_for_bundle(call, node);
-  if (!decided) {
-    return decided.outcome;
+  const Outcome outcome =
+      decided ? record_decision(call, node, *decided.decision, *decided.spec) : decided.outcome;
+  // cgroup v1: the cpuset `runc create` is about to make starts with
+  // sched_load_balance=1 and, when it overlaps isolated CPUs (a pod
+  // sandbox takes the pod's whole cpuset), balances them again until a
+  // wrapper call notices.  A watcher re-asserts the invariant the moment
+  // runc create exits, so the window is runc create's own run time.
+  if (outcome.exec_runtime && node.v1_isolation_active()) {
+    spawn_exit_watcher(call.config);
   }
-  return record_decision(call, node, *decided.decision, *decided.spec);
+  return outcome;
 }
 
 }  // namespace isolcpus

@@ -240,6 +240,27 @@ def test_killed_and_never_deleted_container_is_released(host: Host, by):
     assert_released(host, cid)
 
 
+def test_cpuset_made_by_runc_create_is_flagged_as_soon_as_create_exits(host: Host):
+    """v1: runc create makes the new container's cpuset with flag 1; covering
+    the isolated CPU (a pod sandbox gets the pod's whole cpuset), it would
+    balance that CPU again until some later wrapper call.  The create-time
+    watcher closes that window when runc create exits, with no further call."""
+    cid = unique_id("iso")
+    start_isolated(host, cid)
+    sandbox = unique_id("sandbox")
+    sb = host.bundle(sandbox, isolated=False, cpus="0-1", shares=2)
+    host.ok("create", "--bundle", sb, sandbox)
+    wait_until(lambda: host.flag(sandbox) == 0, 10, f"{sandbox}'s new cpuset flag cleared by the create-time watcher")
+    assert host.entry(sandbox) is None, "the plain container itself is not isolated"
+    assert_isolated(host, cid)
+    host.ok("delete", "--force", sandbox)
+    host.ok("kill", cid, "9")
+    wait_until(lambda: host.runc_state(cid) is None or host.runc_state(cid).get("status") == "stopped", 10,
+               f"{cid} stopped")
+    host.ok("delete", cid)
+    assert_released(host, cid)
+
+
 # 5 ---------------------------------------------------------------------------
 
 
