@@ -28,6 +28,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import toml_value
+
 DEFAULT_CONFIG = Path("/etc/runc-isolcpus/config.toml")
 CPUSET_ROOT = Path("/sys/fs/cgroup/cpuset")
 LOAD_BALANCE = "cpuset.sched_load_balance"
@@ -81,16 +83,6 @@ def clean_env(**extra: str) -> dict[str, str]:
     env["PATH"] = SAFE_PATH
     env.update(extra)
     return env
-
-
-def toml_value(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    return json.dumps(str(value))  # a JSON string is a valid TOML basic string
 
 
 class Isolcpus:

@@ -109,8 +109,15 @@ def parse_record(path: Path) -> Record:
 # A wrapper configured to exec the fake
 
 
-def toml_string(value: str) -> str:
-    return json.dumps(value)  # a JSON string literal is a valid TOML basic string
+def toml_value(value) -> str:
+    """A config value in TOML: bool, int, list, or anything else as a string."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return json.dumps(str(value))  # a JSON string literal is a valid TOML basic string
 
 
 @dataclasses.dataclass
@@ -154,15 +161,7 @@ def _b(value) -> bytes:
 
 
 def write_config(path: Path, **keys) -> Path:
-    lines = []
-    for key, value in keys.items():
-        if isinstance(value, bool):
-            lines.append(f"{key} = {'true' if value else 'false'}")
-        elif isinstance(value, int):
-            lines.append(f"{key} = {value}")
-        else:
-            lines.append(f"{key} = {toml_string(str(value))}")
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text("".join(f"{key} = {toml_value(value)}\n" for key, value in keys.items()))
     return path
 
 
@@ -223,7 +222,7 @@ def busybox() -> Path:
 
 
 def make_busybox_bundle(bundle: Path, busybox: Path, runc: Path, args=("sleep", "1000"),
-                        cpus: str | None = None, mems: str | None = None,
+                        cpus: str | None = None, mems: str | None = None, shares: int | None = None,
                         annotations: dict | None = None, cgroups_path: str | None = None) -> Path:
     """An OCI bundle with a static busybox rootfs, from `runc spec`."""
     rootfs = bundle / "rootfs"
@@ -238,12 +237,12 @@ def make_busybox_bundle(bundle: Path, busybox: Path, runc: Path, args=("sleep", 
     spec = json.loads(config_path.read_text())
     spec["process"]["terminal"] = False
     spec["process"]["args"] = list(args)
-    if cpus is not None or mems is not None:
+    spec["process"].pop("rlimits", None)  # no CAP_SYS_RESOURCE on this host
+    if cpus is not None or mems is not None or shares is not None:
         cpu = spec["linux"].setdefault("resources", {}).setdefault("cpu", {})
-        if cpus is not None:
-            cpu["cpus"] = cpus
-        if mems is not None:
-            cpu["mems"] = mems
+        for key, value in (("cpus", cpus), ("mems", mems), ("shares", shares)):
+            if value is not None:
+                cpu[key] = value
     if annotations:
         spec["annotations"] = dict(annotations)
     if cgroups_path is not None:

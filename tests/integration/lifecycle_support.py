@@ -13,7 +13,6 @@ import contextlib
 import fcntl
 import json
 import os
-import shutil
 import signal
 import subprocess
 import tempfile
@@ -21,19 +20,11 @@ import time
 import uuid
 from pathlib import Path
 
+from conftest import make_busybox_bundle, toml_value
+
 CPUSET = Path("/sys/fs/cgroup/cpuset")
 BALANCED = CPUSET / "runc-isolcpus.balanced"
 ANNOTATION = "cpu-load-balancing.crio.io"
-
-
-def toml_value(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    return json.dumps(str(value))
 
 
 def read_flag(cgroup: str) -> int:
@@ -95,32 +86,9 @@ def wait_for_quiet_host(timeout: float = 300) -> None:
 def make_bundle(bundle: Path, busybox: Path, runc: Path, *, args=("sleep", "1000"), cpus: str | None = "1",
                 mems: str | None = "0", shares: int | None = 1024, annotations: dict | None = None,
                 cgroups_path: str | None = None) -> Path:
-    rootfs = bundle / "rootfs"
-    (rootfs / "bin").mkdir(parents=True)
-    for d in ("proc", "sys", "dev", "tmp", "etc"):
-        (rootfs / d).mkdir()
-    shutil.copy2(busybox, rootfs / "bin" / "busybox")
-    for applet in ("sh", "sleep", "cat", "true", "echo"):
-        (rootfs / "bin" / applet).symlink_to("busybox")
-    subprocess.run([str(runc), "spec", "--bundle", str(bundle)], check=True, capture_output=True)
-    path = bundle / "config.json"
-    spec = json.loads(path.read_text())
-    spec["process"]["terminal"] = False
-    spec["process"]["args"] = list(args)
-    spec["process"].pop("rlimits", None)  # no CAP_SYS_RESOURCE on this host
-    cpu = spec["linux"].setdefault("resources", {}).setdefault("cpu", {})
-    if cpus is not None:
-        cpu["cpus"] = cpus
-    if mems is not None:
-        cpu["mems"] = mems
-    if shares is not None:
-        cpu["shares"] = shares
-    if annotations:
-        spec["annotations"] = dict(annotations)
-    if cgroups_path is not None:
-        spec["linux"]["cgroupsPath"] = cgroups_path
-    path.write_text(json.dumps(spec, indent=2))
-    return bundle
+    """conftest's busybox bundle with this module's defaults: one whole pinned CPU."""
+    return make_busybox_bundle(bundle, busybox, runc, args=args, cpus=cpus, mems=mems, shares=shares,
+                               annotations=annotations, cgroups_path=cgroups_path)
 
 
 class Host:
