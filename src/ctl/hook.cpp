@@ -3,11 +3,11 @@
 // createRuntime hook runs once runc has made the container's cgroup and init
 // process but before the workload's first instruction, which is exactly
 // where the wrapper's `start` isolates.
-#include <chrono>
 #include <istream>
 #include <iterator>
 #include <ostream>
 
+#include "../lifecycle/decide_for_bundle.hpp"
 #include "../lifecycle/node_session.hpp"
 #include "../lifecycle/runc_state.hpp"
 #include "commands.hpp"
@@ -17,11 +17,6 @@
 
 namespace isolcpus {
 namespace {
-
-std::int64_t now_seconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 class HookRun {
  public:
@@ -57,20 +52,14 @@ class HookRun {
     for (const auto& [key, value] : state_.annotations) {
       spec->annotations.emplace(key, value);  // the spec's own value wins
     }
-    HostCpus host;
-    auto facts = node_.host();
-    if (!facts) {
-      return refuse("cannot probe the host: " + facts.error().message);
+    auto decided = decide_on_node(*spec, config_, node_, kHookRoot, state_.id);
+    if (!decided) {
+      if (decide(*spec, policy_config(config_), HostCpus{}).verdict == Verdict::kSkip) {
+        return 0;  // not ours to isolate: a node we cannot read does not matter
+      }
+      return refuse("cannot decide on container " + state_.id + ": " + decided.error().message);
     }
-    host.online = (*facts)->online;
-    auto l = node_.ledger();
-    const LedgerEntry* stale = (*l)->find(kHookRoot, state_.id);
-    auto claimed = node_.claimed_cpus(stale);
-    if (!claimed) {
-      return refuse("cannot consult the ledger: " + claimed.error().message);
-    }
-    host.isolated = *claimed;
-    const Decision decision = decide(*spec, policy_config(config_), host);
+    const Decision& decision = *decided;
     for (const auto& w : decision.warnings) {
       log_.warn("container " + state_.id + ": " + w);
     }
@@ -84,19 +73,14 @@ class HookRun {
     if (state_.pid <= 0) {
       return refuse("the OCI state on stdin has no pid: register the hook for createRuntime or prestart");
     }
-    if (stale != nullptr) {
+    auto l = node_.ledger();
+    if (!l) {
+      return refuse("cannot consult the ledger: " + l.error().message);
+    }
+    if ((*l)->find(kHookRoot, state_.id) != nullptr) {
       node_.release(kHookRoot, state_.id);
     }
-    LedgerEntry entry;
-    entry.runc_root = std::string(kHookRoot);
-    entry.container_id = state_.id;
-    entry.cpus = decision.cpus;
-    entry.bundle = state_.bundle;
-    entry.cgroups_path = spec->cgroups_path;
-    entry.pod_namespace = pod_namespace(*spec);
-    entry.pod_name = pod_name(*spec);
-    entry.container_name = container_name(*spec);
-    entry.decided_at = now_seconds();
+    LedgerEntry entry = decision_entry(kHookRoot, state_.id, state_.bundle, *spec, decision);
     // Liveness for reconcile: hook entries have no runc state dir to read.
     entry.init_pid = state_.pid;
     entry.init_start_ticks = process_start_ticks(node_.proc(), state_.pid).value_or(0);
@@ -104,7 +88,8 @@ class HookRun {
     if (auto ok = (*l)->commit(); !ok) {
       return refuse("cannot record the isolation decision: " + ok.error().message);
     }
-    auto raw = process_cpuset_cgroup(node_.proc(), state_.pid, (*facts)->mode);
+    const CgroupMode mode = (*node_.host())->mode;  // probed by decide_on_node above
+    auto raw = process_cpuset_cgroup(node_.proc(), state_.pid, mode);
     if (!raw) {
       node_.release(kHookRoot, state_.id);
       return refuse("cannot find the container's cgroup: " + raw.error().message);

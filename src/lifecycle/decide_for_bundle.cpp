@@ -21,25 +21,16 @@ BundleDecision decide_for_bundle(Call& call, NodeSession& node) {
     call.log.warn("cannot read the bundle's spec, not isolating: " + spec.error().message);
     return result;
   }
-  const PolicyConfig policy = policy_config(call.config);
-  HostCpus host;
-  if (auto facts = node.host(); facts) {
-    host.online = (*facts)->online;
-  }
-  auto claimed = node.claimed_cpus(nullptr);
-  if (!claimed) {
-    result.outcome = refuse_or_warn(call, "cannot consult the ledger: " + claimed.error().message);
+  auto decided = decide_on_node(*spec, call.config, node, call.inv.root, id);
+  if (!decided) {
+    // A node we cannot read fails only the containers that want isolation.
+    if (decide(*spec, policy_config(call.config), HostCpus{}).verdict != Verdict::kSkip) {
+      result.outcome =
+          refuse_or_warn(call, "cannot decide on container " + id + ": " + decided.error().message);
+    }
     return result;
   }
-  host.isolated = *claimed;
-  // A stale entry of the same id (a container re-created under its old id)
-  // must not count against itself.
-  if (auto l = node.ledger(); l) {
-    if (const LedgerEntry* old = (*l)->find(call.inv.root, id); old != nullptr) {
-      host.isolated -= old->cpus;
-    }
-  }
-  Decision decision = decide(*spec, policy, host);
+  Decision decision = std::move(*decided);
   for (const auto& w : decision.warnings) {
     call.log.warn("container " + id + ": " + w);
     append_caller_log(call.inv, "warning", w);
@@ -71,20 +62,8 @@ Outcome record_decision(Call& call, NodeSession& node, const Decision& decision,
   if ((*l)->find(call.inv.root, id) != nullptr) {
     node.release(call.inv.root, id);
   }
-  LedgerEntry entry;
-  entry.runc_root = call.inv.root;
-  entry.container_id = id;
-  entry.state = EntryState::kDecided;
-  entry.cpus = decision.cpus;
-  entry.bundle = call.inv.bundle;
-  entry.cgroups_path = spec.cgroups_path;
+  LedgerEntry entry = decision_entry(call.inv.root, id, call.inv.bundle, spec, decision);
   entry.systemd_cgroup = call.inv.systemd_cgroup;
-  entry.pod_namespace = pod_namespace(spec);
-  entry.pod_name = pod_name(spec);
-  entry.container_name = container_name(spec);
-  entry.decided_at =
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
   (*l)->data().entries.push_back(std::move(entry));
   if (auto ok = (*l)->commit(); !ok) {
     return refuse_or_warn(call, "cannot record the isolation decision: " + ok.error().message);
@@ -92,6 +71,41 @@ Outcome record_decision(Call& call, NodeSession& node, const Decision& decision,
   call.log.info("container " + id + ": will isolate CPUs " + decision.cpus.to_string() + " (" +
                 decision.reason + ")");
   return {};
+}
+
+Expected<Decision> decide_on_node(const ContainerSpec& spec, const Config& config, NodeSession& node,
+                                  std::string_view root, std::string_view id) {
+  auto facts = node.host();
+  if (!facts) {
+    return make_error("cannot probe the host: " + facts.error().message);
+  }
+  auto l = node.ledger();
+  if (!l) {
+    return make_error("cannot consult the ledger: " + l.error().message);
+  }
+  auto claimed = node.claimed_cpus((*l)->find(root, id));
+  if (!claimed) {
+    return claimed.error();
+  }
+  return decide(spec, policy_config(config), HostCpus{(*facts)->online, *claimed});
+}
+
+LedgerEntry decision_entry(std::string_view root, std::string_view id, std::string_view bundle,
+                           const ContainerSpec& spec, const Decision& decision) {
+  LedgerEntry entry;
+  entry.runc_root = root;
+  entry.container_id = id;
+  entry.state = EntryState::kDecided;
+  entry.cpus = decision.cpus;
+  entry.bundle = bundle;
+  entry.cgroups_path = spec.cgroups_path;
+  entry.pod_namespace = pod_namespace(spec);
+  entry.pod_name = pod_name(spec);
+  entry.container_name = container_name(spec);
+  entry.decided_at =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  return entry;
 }
 
 }  // namespace isolcpus

@@ -18,6 +18,17 @@ struct BundleDecision {
 
 BundleDecision decide_for_bundle(Call& call, NodeSession& node);
 
+// The policy applied to this node as it is now: its online CPUs, and every
+// CPU claimed by another container or isolated at boot (an earlier entry of
+// the same root and id does not count against itself: ids are reused).
+// Shared by the wrapper's create/run and the OCI hook.
+Expected<Decision> decide_on_node(const ContainerSpec& spec, const Config& config, NodeSession& node,
+                                  std::string_view root, std::string_view id);
+
+// A fresh kDecided ledger entry for a container the policy chose to isolate.
+LedgerEntry decision_entry(std::string_view root, std::string_view id, std::string_view bundle,
+                           const ContainerSpec& spec, const Decision& decision);
+
 // Records a kIsolate decision for the call's container (replacing any stale
 // entry of the same id) and returns "exec runc".
 Outcome record_decision(Call& call, NodeSession& node, const Decision& decision, const ContainerSpec& spec);
