@@ -1,6 +1,8 @@
 // ContainerSpec: the few things of an OCI config.json this project cares about.
 #pragma once
 
+#include <cstddef>
+
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -26,7 +28,9 @@ struct ContainerSpec {
 // Pure: parse config.json text.  `origin` names the file in error messages.
 Expected<ContainerSpec> parse_container_spec(std::string_view json_text, std::string_view origin);
 
-// Shell: read <bundle>/config.json.
+// Shell: read <bundle>/config.json: a regular file of at most kMaxSpecBytes,
+// opened without blocking (a FIFO is refused, not waited on).
+inline constexpr std::size_t kMaxSpecBytes = std::size_t{16} << 20;
 Expected<ContainerSpec> read_container_spec(const std::filesystem::path& bundle);
 
 // The cpu part of a `runc update` resources document (LinuxResources JSON).

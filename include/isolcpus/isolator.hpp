@@ -8,13 +8,17 @@
 //             the plan BEFORE apply, so a crash mid-apply can be undone;
 //   apply()   makes the changes; on failure undoes what it did and says why;
 //   release() undoes an isolation applied wholly, partly or not at all;
-//             idempotent, never fails, returns warnings;
+//             idempotent; says exactly what it could not undo, so the caller
+//             keeps that in the ledger and retries it on every later call;
 //   enforce() re-asserts node invariants (v1: a cpuset created since, overlapping
-//             isolated CPUs, gets flag 0), cheap enough for every invocation.
+//             isolated CPUs, gets flag 0; with nothing isolated, node-wide
+//             changes a failed release left behind are retried), cheap enough
+//             for every invocation.
 #pragma once
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,7 +36,9 @@ struct IsolationContext {
   CpuSet online;
   CpuSet boot_isolated;
   unsigned min_housekeeping_cpus = 2;
-  std::vector<Isolation> others;    // every other container isolated (or being isolated) now
+  std::vector<Isolation> others;     // every other container isolated (or being isolated) now
+  std::vector<Isolation> releasing;  // others whose release is not complete: still in the kernel,
+                                     // not to be kept isolated (v2 keeps their ancestors' claims)
   V1NodeRecord* v1_node = nullptr;  // v1 only; persisted by the caller
   bool v1_manage_root_flag = true;
   // Called between kernel writes with a step name; tests use it to simulate a
@@ -40,6 +46,14 @@ struct IsolationContext {
   std::function<void(std::string_view step)> checkpoint;
   // Non-fatal findings (e.g. v1 root flag left at 1 by configuration).
   std::vector<std::string> warnings;
+};
+
+// What release() could not undo.  `left` is the part of the isolation still
+// in the kernel (nullopt: all of it is undone); each problem names the file.
+struct ReleaseResult {
+  std::vector<std::string> problems;
+  std::optional<Isolation> left;
+  [[nodiscard]] bool complete() const { return !left.has_value(); }
 };
 
 class Isolator {
@@ -54,11 +68,17 @@ class Isolator {
   [[nodiscard]] virtual std::string_view name() const = 0;
   virtual Expected<Isolation> plan(const CgroupPath& cgroup, const CpuSet& cpus, IsolationContext& ctx) = 0;
   virtual Expected<void> apply(const Isolation& plan, IsolationContext& ctx) = 0;
-  virtual std::vector<std::string> release(const Isolation& isolation, IsolationContext& ctx) = 0;
+  virtual ReleaseResult release(const Isolation& isolation, IsolationContext& ctx) = 0;
   virtual std::vector<std::string> enforce(IsolationContext& ctx) = 0;
   // CPUs the kernel currently reports isolated by partitions (v2) or with no
   // balanced cpuset covering them (v1), for status and checks.
   [[nodiscard]] virtual CpuSet kernel_isolated(const IsolationContext& ctx) const = 0;
+  // The CPUs the container's cgroup runs on now (its cpuset.cpus), to learn
+  // which side of an interrupted `runc update` won.
+  [[nodiscard]] virtual Expected<CpuSet> container_cpus(const CgroupPath& cgroup) const = 0;
+  // True when the node record holds node-wide changes (v1) that no isolated
+  // container needs any more: a failed release left them for enforce().
+  [[nodiscard]] virtual bool has_residue(const IsolationContext& ctx) const = 0;
 };
 
 std::unique_ptr<Isolator> make_v2_isolator(CgroupTree& tree, KernelVersion kernel);

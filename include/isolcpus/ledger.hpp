@@ -23,9 +23,35 @@ enum class EntryState {
   kDecided,    // create decided to isolate; nothing in the kernel yet
   kIsolating,  // plan persisted, kernel writes under way (a crash here is undone)
   kIsolated,   // kernel changes complete
-  kReleasing,  // release under way (a crash here is completed)
+  kReleasing,  // release under way or incomplete: `isolation` holds exactly what is left,
+               // retried on every acting call until the kernel lets go
 };
 std::string_view to_string(EntryState s);
+
+// Hook-mode ledger entries carry this instead of a runc --root, so they can
+// never collide with the wrapper's entries for the same container id.
+inline constexpr std::string_view kHookRoot = "hook";
+
+// A process, named so that a recycled PID is not mistaken for it.
+struct ProcessRef {
+  int pid = 0;
+  std::uint64_t start_ticks = 0;  // /proc/PID/stat field 22
+  [[nodiscard]] bool empty() const { return pid <= 0; }
+  friend bool operator==(const ProcessRef&, const ProcessRef&) = default;
+};
+
+// A `runc update` that moves an entry's CPUs, recorded before the old set is
+// released and cleared once the new one is isolated.  While the wrapper or
+// its runc child lives the update is in flight; once both are gone,
+// reconcile reads the container's cpuset.cpus to learn which set won.
+struct UpdateInFlight {
+  CpuSet from;
+  CpuSet to;
+  std::string cgroup;  // where the old set was isolated ("" = not started yet)
+  ProcessRef wrapper;
+  ProcessRef child;
+  friend bool operator==(const UpdateInFlight&, const UpdateInFlight&) = default;
+};
 
 struct LedgerEntry {
   std::string runc_root;  // absolute --root
@@ -43,6 +69,10 @@ struct LedgerEntry {
   int init_pid = 0;                    // for liveness checks once started
   std::uint64_t init_start_ticks = 0;  // /proc/PID/stat field 22, guards PID reuse
   std::optional<Isolation> isolation;  // set from kIsolating on
+  // Added in 0.2 (absent in older ledgers, which read as empty):
+  ProcessRef creator;                   // the wrapper that decided, which becomes `runc create`
+  std::optional<UpdateInFlight> update;  // a `runc update` under way
+  std::vector<std::string> problems;    // what the last release could not undo, naming files
 
   [[nodiscard]] bool same_container(std::string_view root, std::string_view id) const {
     return runc_root == root && container_id == id;
@@ -71,6 +101,14 @@ class Ledger {
   LedgerData& data() { return data_; }
   [[nodiscard]] const LedgerData& data() const { return data_; }
   Expected<void> commit();
+  // Benchmarks: with $RUNC_ISOLCPUS_LOCK_TRACE naming a file, each release of
+  // the lock appends "pid=P held_us=N waited_us=M call=LABEL".
+  void set_trace_label(std::string label) { trace_label_ = std::move(label); }
+  ~Ledger();
+  Ledger(Ledger&& other) noexcept;
+  Ledger& operator=(Ledger&&) = delete;
+  Ledger(const Ledger&) = delete;
+  Ledger& operator=(const Ledger&) = delete;
 
   LedgerEntry* find(std::string_view root, std::string_view id);
 
@@ -79,6 +117,9 @@ class Ledger {
   std::filesystem::path dir_;
   UniqueFd lock_;
   LedgerData data_;
+  std::chrono::steady_clock::time_point locked_at_{};
+  std::chrono::microseconds waited_{};
+  std::string trace_label_;
 };
 
 // Read-only snapshot without taking the lock (for status); may be a moment stale.

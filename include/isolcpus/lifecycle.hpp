@@ -6,6 +6,7 @@
 #include "isolcpus/config.hpp"
 #include "isolcpus/invocation.hpp"
 #include "isolcpus/log.hpp"
+#include "isolcpus/seams.hpp"
 
 namespace isolcpus {
 
@@ -16,6 +17,7 @@ struct Call {
   std::string runtime;  // the real runtime's absolute path
   int argc = 0;
   char** argv = nullptr;
+  const Seams* seams = nullptr;  // tests only
 };
 
 // What main does next.
@@ -35,8 +37,10 @@ Outcome handle_call(Call& call);
 // Releases what dead containers left isolated.  Returns the number released.
 struct ReconcileReport {
   int released = 0;
-  int undone = 0;   // half-done isolations rolled back
-  int dropped = 0;  // decisions whose container never appeared
+  int undone = 0;      // half-done isolations and releases completed
+  int dropped = 0;     // decisions whose container never appeared
+  int settled = 0;     // interrupted updates settled on the set the container runs on
+  int reisolated = 0;  // running containers that had lost their isolation
   std::vector<std::string> notes;
 };
 Expected<ReconcileReport> reconcile_node(const Config& config, Log& log);

@@ -33,18 +33,13 @@ class HookRun {
       log_.info("container id \"" + state_.id + "\" is not valid for runc; not isolating");
       return 0;
     }
-    if (auto l = node_.ledger(); !l) {
-      return refuse("cannot open the ledger: " + l.error().message);
-    } else if (const LedgerEntry* e = (*l)->find(kHookRoot, state_.id);
-               e != nullptr && e->state == EntryState::kIsolated && e->init_pid == state_.pid) {
+    if (already_isolated()) {
       return 0;  // registered for both createRuntime and prestart: the first did it
     }
-    // Hook mode has no `delete` to lean on when poststop is skipped (the
-    // runtime crashed): give back what dead containers hold first.
-    node_.reconcile();
     if (state_.bundle.empty()) {
       return refuse("the OCI state on stdin has no \"bundle\"");
     }
+    // Read before the node lock: nothing that can block runs under it.
     auto spec = read_container_spec(state_.bundle);
     if (!spec) {
       return refuse("cannot read the bundle's spec: " + spec.error().message);
@@ -52,6 +47,9 @@ class HookRun {
     for (const auto& [key, value] : state_.annotations) {
       spec->annotations.emplace(key, value);  // the spec's own value wins
     }
+    // Hook mode has no `delete` to lean on when poststop is skipped (the
+    // runtime crashed): give back what dead containers hold first.
+    node_.reconcile();
     auto decided = decide_on_node(*spec, config_, node_, kHookRoot, state_.id);
     if (!decided) {
       if (decide(*spec, policy_config(config_), HostCpus{}).verdict == Verdict::kSkip) {
@@ -73,22 +71,57 @@ class HookRun {
     if (state_.pid <= 0) {
       return refuse("the OCI state on stdin has no pid: register the hook for createRuntime or prestart");
     }
+    if (auto recorded = record(*spec, decision); recorded != 0) {
+      return recorded;
+    }
+    return isolate_recorded(decision);
+  }
+
+ private:
+  bool already_isolated() const {
+    auto data = read_ledger_snapshot(config_.state_dir);
+    if (!data) {
+      return false;
+    }
+    for (const auto& e : data->entries) {
+      if (e.same_container(kHookRoot, state_.id) && e.state == EntryState::kIsolated && e.init_pid == state_.pid) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  int record(const ContainerSpec& spec, const Decision& decision) {
     auto l = node_.ledger();
     if (!l) {
       return refuse("cannot consult the ledger: " + l.error().message);
     }
-    if ((*l)->find(kHookRoot, state_.id) != nullptr) {
-      node_.release(kHookRoot, state_.id);
+    if (const LedgerEntry* old = (*l)->find(kHookRoot, state_.id); old != nullptr) {
+      if (old->init_pid != state_.pid && node_.container_alive(*old)) {
+        // Another live container (another runtime's) has this id: it keeps
+        // what it has, this one is not isolated.
+        return refuse("a live container with id " + state_.id + " already holds CPUs " + old->cpus.to_string() +
+                      "; not isolating a second container of that id");
+      }
+      if (!node_.release(kHookRoot, state_.id)) {
+        return refuse("the kernel still holds CPUs of an earlier container " + state_.id);
+      }
     }
-    LedgerEntry entry = decision_entry(kHookRoot, state_.id, state_.bundle, *spec, decision);
+    LedgerEntry entry = decision_entry(kHookRoot, state_.id, state_.bundle, spec, decision);
     // Liveness for reconcile: hook entries have no runc state dir to read.
     entry.init_pid = state_.pid;
     entry.init_start_ticks = process_start_ticks(node_.proc(), state_.pid).value_or(0);
+    entry.creator = node_.self();
     (*l)->data().entries.push_back(std::move(entry));
-    if (auto ok = (*l)->commit(); !ok) {
+    if (auto ok = node_.save("an isolation decision"); !ok) {
+      std::erase_if((*l)->data().entries, [&](const LedgerEntry& e) { return e.same_container(kHookRoot, state_.id); });
       return refuse("cannot record the isolation decision: " + ok.error().message);
     }
-    const CgroupMode mode = (*node_.host())->mode;  // probed by decide_on_node above
+    return 0;
+  }
+
+  int isolate_recorded(const Decision& decision) {
+    const CgroupMode mode = (*node_.host())->mode;  // probed by decide_on_node
     auto raw = process_cpuset_cgroup(node_.proc(), state_.pid, mode);
     if (!raw) {
       node_.release(kHookRoot, state_.id);
@@ -97,8 +130,8 @@ class HookRun {
     auto cgroup = CgroupPath::parse(*raw);
     if (!cgroup) {
       node_.release(kHookRoot, state_.id);
-      return refuse("cgroup \"" + *raw + "\" of container " + state_.id +
-                    " is not a safe path: " + cgroup.error().message);
+      return refuse("cgroup \"" + *raw + "\" of container " + state_.id + " is not a safe path: " +
+                    cgroup.error().message);
     }
     if (auto done = node_.isolate(kHookRoot, state_.id, *cgroup); !done) {
       node_.release(kHookRoot, state_.id);
@@ -108,7 +141,6 @@ class HookRun {
     return 0;
   }
 
- private:
   // on_failure at the boundary: a failing createRuntime hook makes the
   // runtime abort the container, with our stderr in its error.
   int refuse(const std::string& reason) {

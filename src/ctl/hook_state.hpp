@@ -8,11 +8,9 @@
 
 #include "isolcpus/expected.hpp"
 
-namespace isolcpus {
+#include "isolcpus/ledger.hpp"  // kHookRoot
 
-// Hook-mode ledger entries carry this instead of a runc --root, so they can
-// never collide with the wrapper's entries for the same container id.
-inline constexpr std::string_view kHookRoot = "hook";
+namespace isolcpus {
 
 enum class HookStage { kIsolate, kRelease, kIgnore, kAuto };
 

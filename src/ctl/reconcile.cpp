@@ -22,7 +22,7 @@ int cmd_reconcile(const ConfigLoad& loaded, std::ostream& out, std::ostream& err
     out << note << '\n';
   }
   out << "released " << report->released << ", undone " << report->undone << ", dropped " << report->dropped
-      << '\n';
+      << ", settled " << report->settled << ", isolated again " << report->reisolated << '\n';
   return 0;
 }
 

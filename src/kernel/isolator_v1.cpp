@@ -73,9 +73,17 @@ class V1Isolator final : public Isolator {
 
   Expected<Isolation> plan(const CgroupPath& cgroup, const CpuSet& cpus, IsolationContext& ctx) override;
   Expected<void> apply(const Isolation& plan, IsolationContext& ctx) override;
-  std::vector<std::string> release(const Isolation& isolation, IsolationContext& ctx) override;
+  ReleaseResult release(const Isolation& isolation, IsolationContext& ctx) override;
   std::vector<std::string> enforce(IsolationContext& ctx) override;
   [[nodiscard]] CpuSet kernel_isolated(const IsolationContext& ctx) const override;
+  [[nodiscard]] Expected<CpuSet> container_cpus(const CgroupPath& cgroup) const override {
+    return read_cpus(cgroup);
+  }
+  [[nodiscard]] bool has_residue(const IsolationContext& ctx) const override {
+    const V1NodeRecord* r = ctx.v1_node;
+    return ctx.others.empty() && r != nullptr &&
+           (r->root_flag_original || !r->balanced_cgroup.empty() || !r->flag_changes.empty());
+  }
 
  private:
   // What plan() found the record as, so a failed apply() can put it back.
@@ -234,6 +242,8 @@ class V1Isolator final : public Isolator {
     }
     return problems;
   }
+
+  void restore_node(V1NodeRecord& record, std::vector<std::string>& problems);
 
   CgroupTree& tree_;
   std::optional<Pending> pending_;
@@ -417,8 +427,9 @@ Expected<void> V1Isolator::apply(const Isolation& plan, IsolationContext& ctx) {
   return {};
 }
 
-std::vector<std::string> V1Isolator::release(const Isolation& isolation, IsolationContext& ctx) {
-  std::vector<std::string> warnings;
+ReleaseResult V1Isolator::release(const Isolation& isolation, IsolationContext& ctx) {
+  ReleaseResult result;
+  std::vector<std::string>& warnings = result.problems;
   V1NodeRecord scratch;
   V1NodeRecord& record = ctx.v1_node != nullptr ? *ctx.v1_node : scratch;
   const CpuSet remaining = union_of(ctx.others);
@@ -427,6 +438,8 @@ std::vector<std::string> V1Isolator::release(const Isolation& isolation, Isolati
     warnings.push_back("container cgroup \"" + isolation.cgroup + "\" in the record is invalid (" +
                        cgroup.error().message + "); its cpuset flag was not restored");
   }
+  // A record naming no valid cgroup cannot be retried into anything better.
+  const std::size_t unfixable = warnings.size();
 
   // Released CPUs rejoin a domain first: grow (or create) the balanced cpuset.
   if (!ctx.others.empty()) {
@@ -467,12 +480,19 @@ std::vector<std::string> V1Isolator::release(const Isolation& isolation, Isolati
     }
   }
 
-  if (!ctx.others.empty()) {
-    return warnings;
+  if (warnings.size() > unfixable) {
+    result.left = isolation;  // retried whole: every step above is idempotent
   }
+  if (ctx.others.empty()) {
+    restore_node(record, warnings);
+  }
+  pending_.reset();
+  return result;
+}
 
-  // Last one out: put the node back as we found it.  Whatever cannot be
-  // restored stays in the record for the next release or reconcile.
+// Last one out: put the node back as we found it.  Whatever cannot be
+// restored stays in the record, and enforce() retries it on every call.
+void V1Isolator::restore_node(V1NodeRecord& record, std::vector<std::string>& warnings) {
   std::vector<FlagChange> kept;
   for (const auto& change : record.flag_changes) {
     auto path = CgroupPath::parse(change.cgroup);
@@ -521,13 +541,14 @@ std::vector<std::string> V1Isolator::release(const Isolation& isolation, Isolati
                          removed.error().message + " (move any task out of it and rmdir it)");
     }
   }
-  pending_.reset();
-  return warnings;
 }
 
 std::vector<std::string> V1Isolator::enforce(IsolationContext& ctx) {
   std::vector<std::string> warnings;
   if (ctx.others.empty()) {
+    if (has_residue(ctx)) {
+      restore_node(*ctx.v1_node, warnings);
+    }
     return warnings;
   }
   const CpuSet isolated = union_of(ctx.others);

@@ -180,52 +180,44 @@ class V2Isolator final : public Isolator {
     return {};
   }
 
-  std::vector<std::string> release(const Isolation& isolation, IsolationContext& ctx) override {
-    std::vector<std::string> warnings;
+  ReleaseResult release(const Isolation& isolation, IsolationContext& ctx) override {
+    ReleaseResult result;
     auto parsed = CgroupPath::parse(isolation.cgroup);
     if (!parsed) {
-      warnings.push_back("cannot release isolation of \"" + isolation.cgroup +
-                         "\": " + parsed.error().message);
-      return warnings;
+      // Nothing we could write names this cgroup: there is nothing to undo
+      // through it, but the ancestors' claims are still ours.
+      result.problems.push_back("cannot release isolation of \"" + isolation.cgroup +
+                                "\": " + parsed.error().message);
     }
-    const CgroupPath cgroup = *parsed;
-
-    if (!cgroup.is_root() && tree_.exists(cgroup)) {
-      if (tree_.has_file(cgroup, kPartition)) {
-        auto current = tree_.read(cgroup, kPartition);
-        if (!current) {
-          warnings.push_back(current.error().message);
-        } else if (trim(*current) != "member") {
-          if (auto ok = tree_.write(cgroup, kPartition, "member"); !ok) {
-            warnings.push_back("cannot turn the container's partition back into a member: " +
-                               ok.error().message);
-          }
-        }
-      }
-      // The container's own claim is wholly ours: clear it, whatever it holds.
-      if (tree_.has_file(cgroup, kExclusive)) {
-        auto own = read_cpus(cgroup, kExclusive);
-        if (!own) {
-          warnings.push_back(own.error().message);
-        } else if (!own->empty()) {
-          clear_cpus(cgroup, *own, warnings);
-        }
-      }
-    }
+    const bool container_done = !parsed || release_container(*parsed, result.problems);
 
     // Bottom-up, so no ancestor ever holds fewer exclusive CPUs than a child.
+    std::vector<LevelAddition> left_levels;
     for (auto level = isolation.ancestor_additions.rbegin(); level != isolation.ancestor_additions.rend();
          ++level) {
       auto ancestor = CgroupPath::parse(level->cgroup);
       if (!ancestor) {
-        warnings.push_back("skipping ancestor \"" + level->cgroup + "\": " + ancestor.error().message);
+        result.problems.push_back("skipping ancestor \"" + level->cgroup + "\": " + ancestor.error().message);
         continue;
       }
       const CpuSet still_needed = needed_by_others(*ancestor, isolation, ctx);
-      clear_cpus(*ancestor, level->added - still_needed, warnings);
+      if (!clear_cpus(*ancestor, level->added - still_needed, result.problems)) {
+        left_levels.insert(left_levels.begin(), *level);
+      }
     }
-    return warnings;
+    if (!container_done || !left_levels.empty()) {
+      Isolation left = isolation;
+      left.ancestor_additions = std::move(left_levels);
+      result.left = std::move(left);
+    }
+    return result;
   }
+
+  [[nodiscard]] Expected<CpuSet> container_cpus(const CgroupPath& cgroup) const override {
+    return read_cpus(cgroup, kCpus);
+  }
+
+  [[nodiscard]] bool has_residue(const IsolationContext& /*ctx*/) const override { return false; }
 
   std::vector<std::string> enforce(IsolationContext& /*ctx*/) override { return {}; }
 
@@ -429,37 +421,73 @@ class V2Isolator final : public Isolator {
   static CpuSet needed_by_others(const CgroupPath& ancestor, const Isolation& self,
                                  const IsolationContext& ctx) {
     CpuSet needed;
-    for (const Isolation& other : ctx.others) {
-      if (other.cgroup == self.cgroup) {
-        continue;
-      }
-      auto cg = CgroupPath::parse(other.cgroup);
-      if (cg && *cg != ancestor && cg->is_within(ancestor)) {
-        needed |= other.cpus;
+    for (const auto* list : {&ctx.others, &ctx.releasing}) {
+      for (const Isolation& other : *list) {
+        auto cg = CgroupPath::parse(other.cgroup);
+        if (other.cgroup != self.cgroup && cg && *cg != ancestor && cg->is_within(ancestor)) {
+          needed |= other.cpus;
+        }
       }
     }
     return needed;
   }
 
+  // Turns the container's partition back into a member and clears its own
+  // claim.  False when the kernel refused a write (the problem says which).
+  bool release_container(const CgroupPath& cgroup, std::vector<std::string>& problems) {
+    if (cgroup.is_root() || !tree_.exists(cgroup)) {
+      return true;  // rmdir already reset the partition and its claim
+    }
+    bool done = true;
+    if (tree_.has_file(cgroup, kPartition)) {
+      auto current = tree_.read(cgroup, kPartition);
+      if (!current) {
+        problems.push_back(current.error().message);
+        done = !tree_.exists(cgroup);
+      } else if (trim(*current) != "member") {
+        if (auto ok = tree_.write(cgroup, kPartition, "member"); !ok && tree_.exists(cgroup)) {
+          problems.push_back("cannot turn " + tree_.describe(cgroup, kPartition) + " back into a member: " + ok.error().message);
+          done = false;
+        }
+      }
+    }
+    // The container's own claim is wholly ours: clear it, whatever it holds.
+    if (tree_.has_file(cgroup, kExclusive)) {
+      auto own = read_cpus(cgroup, kExclusive);
+      if (!own) {
+        problems.push_back(own.error().message);
+        done = done && !tree_.exists(cgroup);
+      } else if (!clear_cpus(cgroup, *own, problems)) {
+        done = false;
+      }
+    }
+    return done;
+  }
+
   // Removes `cpus` from cg's cpuset.cpus.exclusive; missing dir or file means
-  // there is nothing left to undo.
-  void clear_cpus(const CgroupPath& cg, const CpuSet& cpus, std::vector<std::string>& warnings) {
+  // there is nothing left to undo.  False when the kernel refused.
+  bool clear_cpus(const CgroupPath& cg, const CpuSet& cpus, std::vector<std::string>& problems) {
     if (cpus.empty() || !tree_.exists(cg) || !tree_.has_file(cg, kExclusive)) {
-      return;
+      return true;
     }
     auto current = read_cpus(cg, kExclusive);
     if (!current) {
-      warnings.push_back(current.error().message);
-      return;
+      problems.push_back(current.error().message);
+      return !tree_.exists(cg);
     }
     const CpuSet remaining = *current - cpus;
     if (remaining == *current) {
-      return;
+      return true;
     }
     if (auto ok = tree_.write(cg, kExclusive, cpus_value(remaining)); !ok) {
-      warnings.push_back("cannot give back CPUs " + (*current & cpus).to_string() + ": " +
-                         ok.error().message);
+      if (!tree_.exists(cg)) {
+        return true;  // removed under us: its claim went with it
+      }
+      problems.push_back("cannot give back CPUs " + (*current & cpus).to_string() + " in " +
+                         tree_.describe(cg, kExclusive) + ": " + ok.error().message);
+      return false;
     }
+    return true;
   }
 
   std::vector<std::string> roll_back(const std::vector<UndoStep>& undo) {

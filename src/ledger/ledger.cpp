@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
@@ -94,19 +95,55 @@ Expected<LedgerData> load(const fs::path& dir) {
 Ledger::Ledger(fs::path dir, UniqueFd lock, LedgerData data)
     : dir_(std::move(dir)), lock_(std::move(lock)), data_(std::move(data)) {}
 
+Ledger::Ledger(Ledger&& other) noexcept
+    : dir_(std::move(other.dir_)),
+      lock_(std::move(other.lock_)),
+      data_(std::move(other.data_)),
+      locked_at_(other.locked_at_),
+      waited_(other.waited_),
+      trace_label_(std::move(other.trace_label_)) {}
+
+Ledger::~Ledger() {
+  if (!lock_) {
+    return;
+  }
+  const auto held =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - locked_at_);
+  // Explicit unlock: a child forked while we held the lock shares the open
+  // file description, and closing our copy alone would leave it locked.
+  (void)::flock(lock_.get(), LOCK_UN);
+  const char* trace = std::getenv("RUNC_ISOLCPUS_LOCK_TRACE");  // NOLINT(concurrency-mt-unsafe)
+  if (trace == nullptr || *trace == '\0') {
+    return;
+  }
+  const std::string line = "pid=" + std::to_string(::getpid()) + " held_us=" + std::to_string(held.count()) +
+                           " waited_us=" + std::to_string(waited_.count()) + " call=" +
+                           (trace_label_.empty() ? std::string("-") : trace_label_) + "\n";
+  UniqueFd fd(::open(trace, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (fd) {
+    (void)!::write(fd.get(), line.data(), line.size());
+  }
+}
+
 Expected<Ledger> Ledger::open(const fs::path& state_dir, std::chrono::milliseconds timeout) {
   if (auto ok = ensure_private_dir(state_dir); !ok) {
     return ok.error();
   }
+  const auto asked = std::chrono::steady_clock::now();
   auto lock = take_lock(state_dir, timeout);
   if (!lock) {
     return lock.error();
   }
+  const auto locked = std::chrono::steady_clock::now();
   auto data = load(state_dir);
   if (!data) {
+    (void)::flock(lock->get(), LOCK_UN);
     return data.error();
   }
-  return Ledger(state_dir, std::move(*lock), std::move(*data));
+  Ledger ledger(state_dir, std::move(*lock), std::move(*data));
+  ledger.locked_at_ = locked;
+  ledger.waited_ = std::chrono::duration_cast<std::chrono::microseconds>(locked - asked);
+  return ledger;
 }
 
 // Write to a temp file, fsync, rename over the old one, fsync the directory:

@@ -57,6 +57,51 @@ Isolation isolation_from(const json& j) {
   return iso;
 }
 
+json process_json(const ProcessRef& p) { return {{"pid", p.pid}, {"start_ticks", p.start_ticks}}; }
+
+ProcessRef process_from(const json& j) {
+  return ProcessRef{j.at("pid").get<int>(), j.at("start_ticks").get<std::uint64_t>()};
+}
+
+json update_json(const UpdateInFlight& u) {
+  return {{"from", cpus_json(u.from)},
+          {"to", cpus_json(u.to)},
+          {"cgroup", u.cgroup},
+          {"wrapper", process_json(u.wrapper)},
+          {"child", process_json(u.child)}};
+}
+
+UpdateInFlight update_from(const json& j) {
+  return UpdateInFlight{cpus_from(j, "from"), cpus_from(j, "to"), j.at("cgroup").get<std::string>(),
+                        process_from(j.at("wrapper")), process_from(j.at("child"))};
+}
+
+// Keys added after the first release are optional, so a ledger written by
+// an older wrapper reads as it was meant (and an older wrapper ignores them).
+void add_v02_fields(const LedgerEntry& e, json& j) {
+  if (!e.creator.empty()) {
+    j["creator"] = process_json(e.creator);
+  }
+  if (e.update) {
+    j["update"] = update_json(*e.update);
+  }
+  if (!e.problems.empty()) {
+    j["problems"] = e.problems;
+  }
+}
+
+void read_v02_fields(const json& j, LedgerEntry& e) {
+  if (j.contains("creator")) {
+    e.creator = process_from(j.at("creator"));
+  }
+  if (j.contains("update")) {
+    e.update = update_from(j.at("update"));
+  }
+  if (j.contains("problems")) {
+    e.problems = j.at("problems").get<std::vector<std::string>>();
+  }
+}
+
 }  // namespace
 
 std::string_view to_string(EntryState s) {
@@ -88,6 +133,7 @@ std::string serialize_ledger(const LedgerData& data) {
     if (e.isolation) {
       j["isolation"] = isolation_json(*e.isolation);
     }
+    add_v02_fields(e, j);
     entries.push_back(std::move(j));
   }
   json flags = json::array();
@@ -143,6 +189,7 @@ Expected<LedgerData> parse_ledger(std::string_view json_text, std::string_view o
       if (j.contains("isolation")) {
         e.isolation = isolation_from(j.at("isolation"));
       }
+      read_v02_fields(j, e);
       data.entries.push_back(std::move(e));
     }
     const auto& v1 = doc.at("v1");

@@ -1,5 +1,6 @@
 #include "child_runtime.hpp"
 
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -8,6 +9,7 @@
 #include <cstring>
 
 #include "isolcpus/unique_fd.hpp"
+#include "runc_state.hpp"
 
 extern char** environ;  // NOLINT: POSIX interface
 
@@ -38,7 +40,7 @@ Expected<UniqueFd> memfd_with(const std::string& bytes) {
 
 }  // namespace
 
-Expected<std::string> read_all_stdin() {
+Expected<std::string> read_all_stdin(std::size_t cap) {
   std::string bytes;
   char buf[65536];
   for (;;) {
@@ -53,6 +55,10 @@ Expected<std::string> read_all_stdin() {
       return bytes;
     }
     bytes.append(buf, static_cast<std::size_t>(n));
+    if (bytes.size() > cap) {
+      return make_error("the update resources on stdin exceed " + std::to_string(cap) +
+                        " bytes, more than any runc resources document; refusing the update");
+    }
   }
 }
 
@@ -68,8 +74,78 @@ Expected<void> replace_stdin(const std::string& bytes) {
   return {};
 }
 
-Expected<int> run_runtime_child(const std::string& runtime, char** argv,
-                                const std::optional<std::string>& stdin_bytes) {
+namespace {
+
+// The child waits on a pipe for one byte before it execs: its PID is in the
+// ledger before it can touch the container.  If we die first it reads EOF
+// and exits without running anything.
+class GatedChild final : public RuntimeChild {
+ public:
+  GatedChild(pid_t pid, ProcessRef process, UniqueFd gate) : pid_(pid), process_(process), gate_(std::move(gate)) {}
+  ~GatedChild() override {
+    gate_ = UniqueFd();  // EOF: a child never let go exits
+    if (!reaped_) {
+      (void)wait();
+    }
+  }
+  GatedChild(const GatedChild&) = delete;
+  GatedChild& operator=(const GatedChild&) = delete;
+  GatedChild(GatedChild&&) = delete;
+  GatedChild& operator=(GatedChild&&) = delete;
+
+  [[nodiscard]] ProcessRef process() const override { return process_; }
+
+  Expected<void> go() override {
+    const char go = 'g';
+    if (::write(gate_.get(), &go, 1) != 1) {
+      return make_error(std::string("cannot start the runtime child: ") + std::strerror(errno));
+    }
+    gate_ = UniqueFd();
+    return {};
+  }
+
+  Expected<int> wait() override {
+    int status = 0;
+    while (::waitpid(pid_, &status, 0) < 0) {
+      if (errno != EINTR) {
+        return make_error(std::string("waitpid: ") + std::strerror(errno));
+      }
+    }
+    reaped_ = true;
+    if (WIFEXITED(status)) {
+      return WEXITSTATUS(status);
+    }
+    return 128 + WTERMSIG(status);
+  }
+
+ private:
+  pid_t pid_;
+  ProcessRef process_;
+  UniqueFd gate_;
+  bool reaped_ = false;
+};
+
+[[noreturn]] void child_main(int gate, int input, const std::string& runtime, char** argv) {
+  char go = 0;
+  ssize_t n = 0;
+  while ((n = ::read(gate, &go, 1)) < 0 && errno == EINTR) {
+  }
+  if (n != 1 || go != 'g') {
+    ::_exit(125);
+  }
+  if (input >= 0 && ::dup2(input, STDIN_FILENO) < 0) {
+    ::_exit(255);
+  }
+  argv[0] = const_cast<char*>(runtime.c_str());  // NOLINT(cppcoreguidelines-pro-type-const-cast)
+  ::execve(runtime.c_str(), argv, environ);
+  ::_exit(255);
+}
+
+}  // namespace
+
+Expected<std::unique_ptr<RuntimeChild>> launch_runtime_child(const std::string& runtime, char** argv,
+                                                             const std::optional<std::string>& stdin_bytes,
+                                                             const std::filesystem::path& proc) {
   std::optional<UniqueFd> input;
   if (stdin_bytes) {
     auto fd = memfd_with(*stdin_bytes);
@@ -78,28 +154,22 @@ Expected<int> run_runtime_child(const std::string& runtime, char** argv,
     }
     input.emplace(std::move(*fd));
   }
+  int gate[2];
+  if (::pipe2(gate, O_CLOEXEC) != 0) {
+    return make_error(std::string("pipe: ") + std::strerror(errno));
+  }
+  UniqueFd gate_read(gate[0]);
+  UniqueFd gate_write(gate[1]);
   const pid_t pid = ::fork();
   if (pid < 0) {
     return make_error(std::string("fork: ") + std::strerror(errno));
   }
   if (pid == 0) {
-    if (input && ::dup2(input->get(), STDIN_FILENO) < 0) {
-      ::_exit(255);
-    }
-    argv[0] = const_cast<char*>(runtime.c_str());  // NOLINT(cppcoreguidelines-pro-type-const-cast)
-    ::execve(runtime.c_str(), argv, environ);
-    ::_exit(255);
+    gate_write = UniqueFd();
+    child_main(gate_read.get(), input ? input->get() : -1, runtime, argv);
   }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) {
-      return make_error(std::string("waitpid: ") + std::strerror(errno));
-    }
-  }
-  if (WIFEXITED(status)) {
-    return WEXITSTATUS(status);
-  }
-  return 128 + WTERMSIG(status);
+  const ProcessRef process{static_cast<int>(pid), process_start_ticks(proc, static_cast<int>(pid)).value_or(0)};
+  return std::unique_ptr<RuntimeChild>(std::make_unique<GatedChild>(pid, process, std::move(gate_write)));
 }
 
 }  // namespace isolcpus

@@ -1,23 +1,29 @@
 // Runs the real runtime as a child (only `update` needs to act after runc),
-// with the given bytes as its stdin, and returns its exit status the way a
-// shell would report it (128+N for death by signal N).
+// with the given bytes as its stdin; its exit status is reported the way a
+// shell would (128+N for death by signal N).
 #pragma once
 
+#include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "isolcpus/expected.hpp"
+#include "isolcpus/seams.hpp"
 
 namespace isolcpus {
 
-Expected<int> run_runtime_child(const std::string& runtime, char** argv,
-                                const std::optional<std::string>& stdin_bytes);
+// Forks the runtime with `stdin_bytes` as its stdin, held before its exec
+// until go() (see RuntimeChild).
+Expected<std::unique_ptr<RuntimeChild>> launch_runtime_child(const std::string& runtime, char** argv,
+                                                             const std::optional<std::string>& stdin_bytes,
+                                                             const std::filesystem::path& proc);
 
 // Puts `bytes` on fd 0 through a memfd, so an exec'd runtime reads exactly
 // what our caller sent after we consumed the original stdin.
 Expected<void> replace_stdin(const std::string& bytes);
 
-// Reads fd 0 to EOF.
-Expected<std::string> read_all_stdin();
+// Reads fd 0 to EOF; an error past `cap` bytes.
+Expected<std::string> read_all_stdin(std::size_t cap);
 
 }  // namespace isolcpus

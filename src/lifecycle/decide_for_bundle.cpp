@@ -7,15 +7,36 @@
 #include "runc_state.hpp"
 
 namespace isolcpus {
+namespace {
 
-BundleDecision decide_for_bundle(Call& call, NodeSession& node) {
+bool live_entry_holds(const Call& call, NodeSession& node) {
+  auto l = node.ledger();
+  if (!l) {
+    return false;
+  }
+  const LedgerEntry* e = (*l)->find(call.inv.root, *call.inv.container_id);
+  return e != nullptr && node.container_alive(*e);
+}
+
+}  // namespace
+
+BundleDecision decide_for_bundle(Call& call, NodeSession& node, const CallInputs& in) {
   BundleDecision result;
   const auto& id = *call.inv.container_id;
   if (!valid_container_id(id)) {
     call.log.info("container id \"" + id + "\" is not valid for runc; leaving the verdict to runc");
     return result;
   }
-  auto spec = read_container_spec(call.inv.bundle);
+  if (in.id_taken || live_entry_holds(call, node)) {
+    // runc refuses a second container of this id: the one that exists keeps
+    // everything it has, and runc says why in its own words.
+    call.log.info("container " + id + " already exists; leaving the call to runc, touching nothing");
+    return result;
+  }
+  if (!in.spec) {
+    return result;
+  }
+  const Expected<ContainerSpec>& spec = *in.spec;
   if (!spec) {
     // runc will fail on the same file and say so in its own words.
     call.log.warn("cannot read the bundle's spec, not isolating: " + spec.error().message);
@@ -46,7 +67,7 @@ BundleDecision decide_for_bundle(Call& call, NodeSession& node) {
     case Verdict::kIsolate:
       break;
   }
-  result.spec = std::move(*spec);
+  result.spec = *spec;
   result.decision = std::move(decision);
   return result;
 }
@@ -57,15 +78,18 @@ Outcome record_decision(Call& call, NodeSession& node, const Decision& decision,
     return refuse_or_warn(call, "cannot record the isolation decision: " + l.error().message);
   }
   const auto& id = *call.inv.container_id;
-  // An entry left under the same id by an earlier container of that name is
-  // released first: ids are reused (podman --replace, restarts).
-  if ((*l)->find(call.inv.root, id) != nullptr) {
-    node.release(call.inv.root, id);
+  // An entry left under the same id by an earlier, dead container of that
+  // name is released first: ids are reused (podman --replace, restarts).
+  if ((*l)->find(call.inv.root, id) != nullptr && !node.release(call.inv.root, id)) {
+    return refuse_or_warn(call, "cannot isolate container " + id +
+                                    ": the kernel still holds CPUs of an earlier container of that id");
   }
   LedgerEntry entry = decision_entry(call.inv.root, id, call.inv.bundle, spec, decision);
   entry.systemd_cgroup = call.inv.systemd_cgroup;
+  entry.creator = node.self();
   (*l)->data().entries.push_back(std::move(entry));
-  if (auto ok = (*l)->commit(); !ok) {
+  if (auto ok = node.save("an isolation decision"); !ok) {
+    std::erase_if((*l)->data().entries, [&](const LedgerEntry& e) { return e.same_container(call.inv.root, id); });
     return refuse_or_warn(call, "cannot record the isolation decision: " + ok.error().message);
   }
   call.log.info("container " + id + ": will isolate CPUs " + decision.cpus.to_string() + " (" +

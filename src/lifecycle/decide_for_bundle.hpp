@@ -5,6 +5,7 @@
 
 #include "isolcpus/container_spec.hpp"
 #include "isolcpus/policy.hpp"
+#include "call_inputs.hpp"
 #include "steps.hpp"
 
 namespace isolcpus {
@@ -16,7 +17,9 @@ struct BundleDecision {
   explicit operator bool() const { return decision.has_value(); }
 };
 
-BundleDecision decide_for_bundle(Call& call, NodeSession& node);
+// Decides on the bundle read before the lock (`in.spec`).  Nothing is
+// decided for an id runc already has, or that a live entry holds.
+BundleDecision decide_for_bundle(Call& call, NodeSession& node, const CallInputs& in);
 
 // The policy applied to this node as it is now: its online CPUs, and every
 // CPU claimed by another container or isolated at boot (an earlier entry of
@@ -29,7 +32,7 @@ Expected<Decision> decide_on_node(const ContainerSpec& spec, const Config& confi
 LedgerEntry decision_entry(std::string_view root, std::string_view id, std::string_view bundle,
                            const ContainerSpec& spec, const Decision& decision);
 
-// Records a kIsolate decision for the call's container (replacing any stale
+// Records a kIsolate decision for the call's container (replacing a dead
 // entry of the same id) and returns "exec runc".
 Outcome record_decision(Call& call, NodeSession& node, const Decision& decision, const ContainerSpec& spec);
 

@@ -1,5 +1,6 @@
 #include "isolcpus/caller_log.hpp"
 #include "isolcpus/lifecycle.hpp"
+#include "call_inputs.hpp"
 #include "steps.hpp"
 
 namespace isolcpus {
@@ -35,21 +36,24 @@ Outcome refuse_or_warn(Call& call, const std::string& reason) {
 
 Outcome handle_call(Call& call) {
   try {
-    NodeSession node(call.config, call.log);
+    // Everything that can block is read before the node lock is taken.
+    const CallInputs in = read_call_inputs(call);
+    NodeSession node(call.config, call.log, call.seams != nullptr ? *call.seams : Seams{});
+    node.set_label(std::string(call.inv.subcommand_name));
     // Every acting invocation first gives back what dead containers hold.
     node.reconcile();
     switch (call.inv.subcommand) {
       case Subcommand::kCreate:
-        return on_create(call, node);
+        return on_create(call, node, in);
       case Subcommand::kRun:
       case Subcommand::kRestore:  // like run: the workload resumes with no `start` after it
-        return on_run(call, node);
+        return on_run(call, node, in);
       case Subcommand::kStart:
-        return on_start(call, node);
+        return on_start(call, node, in);
       case Subcommand::kDelete:
-        return on_delete(call, node);
+        return on_delete(call, node, in);
       case Subcommand::kUpdate:
-        return on_update(call, node);
+        return on_update(call, node, in);
       default:
         return {};
     }

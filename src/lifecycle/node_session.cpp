@@ -1,18 +1,20 @@
 #include "node_session.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 
+#include "container_cgroup.hpp"
 #include "fault.hpp"
 #include "runc_state.hpp"
 
 namespace isolcpus {
 namespace {
 
-// A decision recorded by `create` whose container has not appeared in runc's
-// state yet is kept this long before reconcile drops it: `runc create` is
-// still running (or failed, and nobody will call delete).
-constexpr std::int64_t kDecisionGraceSeconds = 120;
+// Ledgers written before 0.2 name no creator: their decisions live this
+// long after `create` decided (wall clock, as those versions did).
+constexpr std::int64_t kLegacyDecisionGraceSeconds = 120;
 
 std::int64_t now_seconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -28,9 +30,16 @@ std::string describe(const LedgerEntry& e) {
   return s;
 }
 
+bool holds_kernel_state(const LedgerEntry& e) { return e.isolation.has_value(); }
+
 }  // namespace
 
-NodeSession::NodeSession(const Config& config, Log& log) : config_(config), log_(log) {}
+NodeSession::NodeSession(const Config& config, Log& log, const Seams& seams)
+    : config_(config), log_(log), seams_(seams) {
+  if (!seams_.checkpoint) {
+    seams_.checkpoint = fault_checkpoint();
+  }
+}
 
 std::filesystem::path NodeSession::proc() const { return std::filesystem::path(config_.host_root) / "proc"; }
 
@@ -41,11 +50,15 @@ Expected<Ledger*> NodeSession::ledger() {
       return opened.error();
     }
     ledger_.emplace(std::move(*opened));
+    ledger_->set_trace_label(label_);
   }
   return &*ledger_;
 }
 
 Expected<const HostFacts*> NodeSession::host() {
+  if (seams_.host != nullptr) {
+    return seams_.host;
+  }
   if (!host_) {
     auto probed = probe_host(config_.host_root);
     if (!probed) {
@@ -66,8 +79,13 @@ Expected<Isolator*> NodeSession::isolator() {
       return make_error(
           "no cpuset controller is mounted (neither cgroup v2 with cpuset nor a v1 cpuset hierarchy)");
     }
-    tree_ = open_cgroup_tree((*facts)->cpuset_mount);
-    auto made = make_isolator(**facts, *tree_);
+    if (seams_.tree != nullptr) {
+      tree_in_use_ = seams_.tree;
+    } else {
+      tree_ = open_cgroup_tree((*facts)->cpuset_mount);
+      tree_in_use_ = tree_.get();
+    }
+    auto made = make_isolator(**facts, *tree_in_use_);
     if (!made) {
       return made.error();
     }
@@ -80,30 +98,59 @@ Expected<CgroupTree*> NodeSession::tree() {
   if (auto iso = isolator(); !iso) {
     return iso.error();
   }
-  return tree_.get();
+  return tree_in_use_;
 }
 
-void NodeSession::persist(std::string_view what) {
+void NodeSession::step(const std::string& name) const {
+  if (seams_.checkpoint) {
+    seams_.checkpoint(name);
+  }
+}
+
+Expected<void> NodeSession::save(std::string_view what) {
+  step("save:" + std::string(what));
+  if (seams_.fail_save && seams_.fail_save(what)) {
+    return make_error("cannot record " + std::string(what) + " in the ledger: No space left on device (test)");
+  }
   if (auto ok = ledger_->commit(); !ok) {
     log_.error("cannot record " + std::string(what) + " in the ledger: " + ok.error().message);
+    return ok.error();
   }
+  step("saved:" + std::string(what));
+  return {};
+}
+
+ProcessRef NodeSession::self() {
+  if (seams_.self) {
+    return *seams_.self;
+  }
+  const int pid = static_cast<int>(::getpid());
+  return ProcessRef{pid, process_start_ticks(proc(), pid).value_or(0)};
+}
+
+bool NodeSession::process_alive(const ProcessRef& p) {
+  if (p.empty()) {
+    return false;
+  }
+  const auto ticks = process_start_ticks(proc(), p.pid);
+  return ticks && *ticks == p.start_ticks;
 }
 
 IsolationContext NodeSession::context_for(const LedgerEntry* self) {
   IsolationContext ctx;
-  if (host_) {
-    ctx.online = host_->online;
-    ctx.boot_isolated = host_->boot_isolated;
+  if (auto facts = host(); facts) {
+    ctx.online = (*facts)->online;
+    ctx.boot_isolated = (*facts)->boot_isolated;
   }
   ctx.min_housekeeping_cpus = config_.min_housekeeping_cpus;
   ctx.v1_manage_root_flag = config_.v1_manage_root_flag;
   ctx.v1_node = &ledger_->data().v1;
   for (const auto& e : ledger_->data().entries) {
     if (&e != self && e.isolation) {
-      ctx.others.push_back(*e.isolation);
+      (e.state == EntryState::kReleasing ? ctx.releasing : ctx.others).push_back(*e.isolation);
     }
   }
-  ctx.checkpoint = fault_checkpoint();
+  ctx.checkpoint = seams_.checkpoint;
   return ctx;
 }
 
@@ -116,12 +163,46 @@ Expected<CpuSet> NodeSession::claimed_cpus(const LedgerEntry* self) {
   for (const auto& e : (*l)->data().entries) {
     if (&e != self) {
       claimed |= e.cpus;
+      if (e.isolation) {
+        claimed |= e.isolation->cpus;
+      }
+      if (e.update) {
+        claimed |= e.update->to;
+      }
     }
   }
   if (auto facts = host(); facts) {
     claimed |= (*facts)->boot_isolated;
   }
   return claimed;
+}
+
+bool NodeSession::undo_kernel(LedgerEntry& entry) {
+  auto iso = isolator();
+  if (!iso) {
+    entry.state = EntryState::kReleasing;
+    entry.problems = {"cannot release: " + iso.error().message};
+    return false;
+  }
+  IsolationContext ctx = context_for(&entry);
+  ReleaseResult result = (*iso)->release(*entry.isolation, ctx);
+  for (const auto& w : ctx.warnings) {
+    log_.warn(w);
+  }
+  for (const auto& p : result.problems) {
+    log_.warn(describe(entry) + ": " + p);
+  }
+  if (!result.complete()) {
+    entry.state = EntryState::kReleasing;
+    entry.isolation = std::move(result.left);
+    entry.problems = std::move(result.problems);
+    return false;
+  }
+  entry.isolation.reset();
+  entry.state = EntryState::kDecided;
+  entry.isolated_at = 0;
+  entry.problems.clear();
+  return true;
 }
 
 Expected<void> NodeSession::isolate(std::string_view root, std::string_view id, const CgroupPath& cgroup) {
@@ -146,7 +227,8 @@ Expected<void> NodeSession::isolate(std::string_view root, std::string_view id, 
   }
   entry->isolation = *plan;
   entry->state = EntryState::kIsolating;
-  if (auto ok = (*l)->commit(); !ok) {
+  if (auto ok = save("an isolation plan"); !ok) {
+    // Nothing is in the kernel yet: forget the plan.
     entry->isolation.reset();
     entry->state = EntryState::kDecided;
     (*l)->data().v1 = node_before;
@@ -156,64 +238,76 @@ Expected<void> NodeSession::isolate(std::string_view root, std::string_view id, 
   for (const auto& w : ctx.warnings) {
     log_.warn(w);
   }
+  entry = (*l)->find(root, id);
   if (!applied) {
-    // apply() rolled the kernel back to where plan() found it, so the node
-    // record from before the plan is the truth again.
-    entry->isolation.reset();
-    entry->state = EntryState::kDecided;
-    (*l)->data().v1 = node_before;
-    persist("a failed isolation's rollback");
+    // apply() rolled back what it could; undo_kernel proves it (or keeps
+    // what is left for later), and the node record from before the plan is
+    // the truth again when nothing is left.
+    if (undo_kernel(*entry)) {
+      (*l)->data().v1 = node_before;
+    }
+    (void)save("a failed isolation's rollback");
     return applied.error();
   }
   entry->state = EntryState::kIsolated;
   entry->isolated_at = now_seconds();
-  persist("an isolation");
+  if (auto ok = save("an isolation"); !ok) {
+    // The disk still says "isolating", which the next reconcile would undo
+    // under a running container: undo it now, while the caller can decide.
+    const bool undone = undo_kernel(*entry);
+    (void)save("an isolation undone for want of a ledger");
+    return make_error(ok.error().message + (undone ? "; the isolation was undone"
+                                                   : "; undoing the isolation was incomplete, see the log"));
+  }
   log_.info("isolated CPUs " + entry->cpus.to_string() + " of " + describe(*entry) + " in " + plan->cgroup +
             " (" + std::string((*iso)->name()) + ")");
   return {};
 }
 
-void NodeSession::unisolate(std::string_view root, std::string_view id) {
+bool NodeSession::unisolate(std::string_view root, std::string_view id) {
   auto l = ledger();
   if (!l) {
     log_.error("cannot release container " + std::string(id) + ": " + l.error().message);
-    return;
+    return false;
   }
   LedgerEntry* entry = (*l)->find(root, id);
-  if (entry == nullptr || !entry->isolation) {
-    return;
+  if (entry == nullptr || !holds_kernel_state(*entry)) {
+    return true;
   }
-  auto iso = isolator();
-  if (!iso) {
-    log_.error("cannot release CPUs " + entry->cpus.to_string() + " of " + describe(*entry) + ": " +
-               iso.error().message);
-    return;
-  }
+  const EntryState before = entry->state;
   entry->state = EntryState::kReleasing;
-  persist("a release");
-  IsolationContext ctx = context_for(entry);
-  for (const auto& w : (*iso)->release(*entry->isolation, ctx)) {
-    log_.warn(w);
+  if (auto ok = save("a release"); !ok) {
+    // Unrecorded, a crash mid-release would leave "isolated" on disk over a
+    // released kernel: leave the kernel as it is, the caller goes on.
+    entry->state = before;
+    return false;
   }
-  log_.info("released CPUs " + entry->cpus.to_string() + " of " + describe(*entry));
-  entry->isolation.reset();
-  entry->state = EntryState::kDecided;
-  entry->isolated_at = 0;
-  persist("a release");
+  const bool done = undo_kernel(*entry);
+  if (done) {
+    log_.info("released CPUs " + entry->cpus.to_string() + " of " + describe(*entry));
+  } else {
+    log_.error("CPUs " + entry->cpus.to_string() + " of " + describe(*entry) +
+               " could not all be released; kept in the ledger and retried on every call");
+  }
+  (void)save("a release");
+  return done;
 }
 
-void NodeSession::release(std::string_view root, std::string_view id) {
-  unisolate(root, id);
+void NodeSession::erase(std::string_view root, std::string_view id) {
+  std::erase_if(ledger_->data().entries, [&](const LedgerEntry& e) { return e.same_container(root, id); });
+}
+
+bool NodeSession::release(std::string_view root, std::string_view id) {
+  if (!unisolate(root, id)) {
+    return false;
+  }
   auto l = ledger();
-  if (!l) {
-    return;
+  if (!l || (*l)->find(root, id) == nullptr) {
+    return true;
   }
-  const LedgerEntry* entry = (*l)->find(root, id);
-  if (entry == nullptr || entry->isolation) {
-    return;  // unknown, or the kernel side could not be released: keep the record
-  }
-  std::erase_if((*l)->data().entries, [&](const LedgerEntry& e) { return e.same_container(root, id); });
-  persist("a release");
+  erase(root, id);
+  (void)save("a release");
+  return true;
 }
 
 bool NodeSession::v1_isolation_active() {
@@ -223,28 +317,145 @@ bool NodeSession::v1_isolation_active() {
     return false;
   }
   const auto& entries = (*l)->data().entries;
-  return std::any_of(entries.begin(), entries.end(),
-                     [](const LedgerEntry& e) { return e.isolation.has_value(); });
+  return std::any_of(entries.begin(), entries.end(), holds_kernel_state);
 }
 
 bool NodeSession::container_alive(const LedgerEntry& entry) {
   // The recorded process: runc's init (from start) or, for `run`, the runc
   // process itself, which lives as long as a foreground container.
-  if (entry.init_pid > 0) {
-    const auto ticks = process_start_ticks(proc(), entry.init_pid);
-    if (ticks && *ticks == entry.init_start_ticks) {
+  if (process_alive(ProcessRef{entry.init_pid, entry.init_start_ticks})) {
+    return true;
+  }
+  if (entry.runc_root != kHookRoot) {
+    auto state = read_runc_state(entry.runc_root, entry.container_id);
+    if (state && *state && process_alive(ProcessRef{(*state)->init_pid, (*state)->init_start_ticks})) {
       return true;
     }
   }
-  auto state = read_runc_state(entry.runc_root, entry.container_id);
-  if (state && *state) {
-    const auto ticks = process_start_ticks(proc(), (*state)->init_pid);
-    return ticks && *ticks == (*state)->init_start_ticks;
+  if (entry.init_pid > 0) {
+    return false;  // started, and its init is gone
   }
-  // Not in runc's state: alive only while `runc create` may still be on its
-  // way (a decision recorded moments ago, nothing started yet).
-  return entry.state == EntryState::kDecided && entry.init_pid == 0 &&
-         now_seconds() - entry.decided_at < kDecisionGraceSeconds;
+  // Not created yet: alive while the wrapper that decided (now `runc
+  // create`) still runs.  Pre-0.2 entries name no creator.
+  if (!entry.creator.empty()) {
+    return process_alive(entry.creator);
+  }
+  return now_seconds() - entry.decided_at < kLegacyDecisionGraceSeconds;
+}
+
+// An update whose wrapper and runc child are both gone (SIGKILLed by a
+// caller's timeout, most often): the container's own cpuset.cpus says which
+// set it runs on now, and that set is the one to hold.
+void NodeSession::settle_update(const std::string& root, const std::string& id, ReconcileReport& report) {
+  LedgerEntry* e = ledger_->find(root, id);
+  const UpdateInFlight update = *e->update;
+  if (process_alive(update.wrapper) || process_alive(update.child)) {
+    return;  // still in flight
+  }
+  CpuSet won = update.from;
+  auto cgroup = CgroupPath::parse(update.cgroup);
+  auto iso = isolator();
+  if (!update.cgroup.empty() && cgroup && iso) {
+    if (auto now = (*iso)->container_cpus(*cgroup); now && *now == update.to) {
+      won = update.to;
+    }
+  }
+  if (e->isolation && e->isolation->cpus != won && !undo_kernel(*e)) {
+    (void)save("an interrupted update's release");
+    return;  // retried next time, the update record kept
+  }
+  e->cpus = won;
+  e->update.reset();
+  (void)save("a settled update");
+  ++report.settled;
+  report.notes.push_back("settled an interrupted update of container " + id + ": it runs on CPUs " +
+                         won.to_string());
+}
+
+void NodeSession::isolate_again(const std::string& root, const std::string& id, ReconcileReport& report) {
+  const LedgerEntry* e = ledger_->find(root, id);
+  auto located = locate_container_cgroup(*e, *this);
+  Expected<void> done = located ? isolate(root, id, located->path) : Expected<void>(located.error());
+  if (done) {
+    ++report.reisolated;
+    report.notes.push_back("isolated container " + id + " again: it runs, and had lost its isolation");
+  } else {
+    report.notes.push_back("container " + id + " runs without isolation of CPUs " + e->cpus.to_string() +
+                           " and cannot be isolated again yet: " + done.error().message);
+  }
+}
+
+void NodeSession::reconcile_entry(const std::string& root, const std::string& id, ReconcileReport& report) {
+  LedgerEntry* e = ledger_->find(root, id);
+  if (e->update) {
+    settle_update(root, id, report);
+    e = ledger_->find(root, id);
+    if (e == nullptr || e->update) {
+      return;
+    }
+  }
+  const bool alive = container_alive(*e);
+  const bool held_kernel = holds_kernel_state(*e);
+  switch (e->state) {
+    case EntryState::kIsolated:
+      if (alive) {
+        return;
+      }
+      break;
+    case EntryState::kDecided:
+      if (alive && e->init_pid > 0 && config_.mode != Mode::kNever) {
+        isolate_again(root, id, report);  // a failed delete, an interrupted release
+      }
+      if (alive) {
+        return;
+      }
+      break;
+    case EntryState::kIsolating:  // a wrapper died mid-isolation: its `runc start` never ran
+    case EntryState::kReleasing:  // a release was interrupted, or the kernel refused part of it
+      e->state = EntryState::kReleasing;
+      if (!undo_kernel(*e)) {
+        (void)save("a retried release");
+        report.notes.push_back("container " + id + ": the kernel still refuses to release all of it");
+        return;
+      }
+      report.notes.push_back("completed an interrupted release or isolation of container " + id);
+      if (alive) {
+        ++report.undone;
+        (void)save("an undone isolation");
+        return;  // its claim stays; a started one is isolated again on the next call
+      }
+      break;
+  }
+  if (!unisolate(root, id)) {
+    return;
+  }
+  erase(root, id);
+  (void)save("a dead container's release");
+  ++(held_kernel ? report.released : report.dropped);
+  report.notes.push_back((held_kernel ? "gave back CPUs of container " : "dropped the decision for container ") +
+                         id + ", which is gone");
+}
+
+void NodeSession::enforce_node(ReconcileReport& report) {
+  const LedgerData& data = ledger_->data();
+  const bool idle = std::none_of(data.entries.begin(), data.entries.end(), holds_kernel_state) &&
+                    data.v1 == V1NodeRecord{};
+  auto iso = idle ? Expected<Isolator*>(make_error("idle")) : isolator();
+  if (!iso) {
+    return;  // nothing isolated, nothing left behind: no need to probe the host
+  }
+  IsolationContext ctx = context_for(nullptr);
+  if (ctx.others.empty() && !(*iso)->has_residue(ctx)) {
+    return;
+  }
+  const auto before = ledger_->data().v1;
+  for (const auto& note : (*iso)->enforce(ctx)) {
+    log_.warn(note);
+    report.notes.push_back(note);
+  }
+  if (!(ledger_->data().v1 == before)) {
+    (void)save("enforced flags");
+  }
 }
 
 ReconcileReport NodeSession::reconcile() {
@@ -254,74 +465,17 @@ ReconcileReport NodeSession::reconcile() {
     report.notes.push_back(l.error().message);
     return report;
   }
-  // Work on ids, not pointers: release() erases entries.
+  // Work on ids, not pointers: entries are erased on the way.
   std::vector<std::pair<std::string, std::string>> keys;
   for (const auto& e : (*l)->data().entries) {
     keys.emplace_back(e.runc_root, e.container_id);
   }
   for (const auto& [root, id] : keys) {
-    LedgerEntry* e = (*l)->find(root, id);
-    if (e == nullptr) {
-      continue;
-    }
-    switch (e->state) {
-      case EntryState::kReleasing:
-        release(root, id);
-        ++report.released;
-        report.notes.push_back("completed an interrupted release of container " + id);
-        break;
-      case EntryState::kIsolating: {
-        // A wrapper died mid-isolation, so its `runc start` never ran: undo,
-        // and leave the decision for a retried start.
-        auto iso = isolator();
-        if (!iso) {
-          report.notes.push_back("cannot undo half-done isolation of " + id + ": " + iso.error().message);
-          break;
-        }
-        IsolationContext ctx = context_for(e);
-        for (const auto& w : (*iso)->release(*e->isolation, ctx)) {
-          log_.warn(w);
-        }
-        e->isolation.reset();
-        e->state = EntryState::kDecided;
-        persist("an undone isolation");
-        ++report.undone;
-        report.notes.push_back("undid an interrupted isolation of container " + id);
-        break;
-      }
-      case EntryState::kIsolated:
-        if (!container_alive(*e)) {
-          release(root, id);
-          ++report.released;
-          report.notes.push_back("released CPUs of container " + id + ", which is gone");
-        }
-        break;
-      case EntryState::kDecided:
-        if (!container_alive(*e)) {
-          std::erase_if((*l)->data().entries,
-                        [&r = root, &i = id](const LedgerEntry& x) { return x.same_container(r, i); });
-          persist("a dropped decision");
-          ++report.dropped;
-          report.notes.push_back("dropped the decision for container " + id + ", which never started");
-        }
-        break;
+    if ((*l)->find(root, id) != nullptr) {
+      reconcile_entry(root, id, report);
     }
   }
-  const bool any_isolated = std::any_of((*l)->data().entries.begin(), (*l)->data().entries.end(),
-                                        [](const LedgerEntry& e) { return e.isolation.has_value(); });
-  if (any_isolated) {
-    if (auto iso = isolator(); iso) {
-      IsolationContext ctx = context_for(nullptr);
-      const auto before = (*l)->data().v1;
-      for (const auto& note : (*iso)->enforce(ctx)) {
-        log_.warn(note);
-        report.notes.push_back(note);
-      }
-      if (!((*l)->data().v1 == before)) {
-        persist("enforced flags");
-      }
-    }
-  }
+  enforce_node(report);
   for (const auto& note : report.notes) {
     log_.info("reconcile: " + note);
   }

@@ -1,5 +1,10 @@
 // NodeSession: the host state one invocation works on (ledger, probed host,
 // isolator), opened lazily so a call that needs none of it pays for none.
+//
+// It keeps the ledger and the kernel in agreement (docs/INVARIANTS.md):
+// every kernel change is recorded before it is made and every record is
+// cleared only once the kernel let go, so a crash or a failed write at any
+// point leaves a ledger from which reconcile() restores the invariants.
 #pragma once
 
 #include <filesystem>
@@ -15,56 +20,88 @@
 #include "isolcpus/ledger.hpp"
 #include "isolcpus/lifecycle.hpp"
 #include "isolcpus/log.hpp"
+#include "isolcpus/seams.hpp"
 
 namespace isolcpus {
 
 class NodeSession {
  public:
-  NodeSession(const Config& config, Log& log);
+  NodeSession(const Config& config, Log& log, const Seams& seams = {});
 
+  // Opens (and locks) the ledger on first use; again after unlock().
   Expected<Ledger*> ledger();
   Expected<Isolator*> isolator();
   Expected<const HostFacts*> host();
   Expected<CgroupTree*> tree();
   [[nodiscard]] std::filesystem::path proc() const;
+  [[nodiscard]] const Seams& seams() const { return seams_; }
+  void set_label(std::string label) { label_ = std::move(label); }
 
-  // CPUs no new container may take: claimed by any entry (decided or
-  // isolated) except `self`, plus those isolated at boot.
+  // Lets go of the node lock (unsaved changes are dropped), so a child
+  // process can run without holding up every other call on the node.
+  void unlock() { ledger_.reset(); }
+
+  // Saves the ledger.  Every save goes through here (crash and full-disk
+  // seams included).
+  Expected<void> save(std::string_view what);
+
+  // This process, for liveness records.
+  ProcessRef self();
+  bool process_alive(const ProcessRef& p);
+
+  // CPUs no new container may take: claimed by any entry (decided,
+  // isolated, releasing, or the target of an update in flight) except
+  // `self`, plus those isolated at boot.
   Expected<CpuSet> claimed_cpus(const LedgerEntry* self);
 
   // Isolates the entry for (root, id), whose cpus are already recorded, in
-  // `cgroup`.  Plan, persist, apply, persist: a crash in between is undone by
-  // the next reconcile.  On failure the entry is back to kDecided.
+  // `cgroup`: plan, save, apply, save.  On any failure, the kernel work is
+  // undone before returning (a save that fails after apply included) and
+  // the entry is back to kDecided, or kReleasing with what the kernel kept.
   Expected<void> isolate(std::string_view root, std::string_view id, const CgroupPath& cgroup);
 
-  // Releases and forgets the entry for (root, id).  Never fails: problems
-  // are logged.  A no-op for unknown containers.
-  void release(std::string_view root, std::string_view id);
+  // Releases the kernel side and keeps the entry (kDecided, its CPUs still
+  // claimed).  False when something is left: the entry is then kReleasing
+  // with exactly what is left, and every later reconcile retries it.
+  bool unisolate(std::string_view root, std::string_view id);
 
-  // Releases the kernel side but keeps the entry as a decision (kDecided),
-  // for `update`, which re-isolates a new set afterwards.
-  void unisolate(std::string_view root, std::string_view id);
+  // Releases and forgets the entry.  False when the kernel kept something:
+  // the entry stays, kReleasing.  True for unknown containers.
+  bool release(std::string_view root, std::string_view id);
 
   // Gives back what dead containers hold, completes or undoes half-done
-  // work, and (v1) re-asserts the invariant.  Cheap when nothing is isolated.
+  // work, settles interrupted updates, isolates again a started container
+  // that lost its isolation, and (v1) re-asserts the invariant.
   ReconcileReport reconcile();
 
   // cgroup v1 with at least one container isolated: new cpusets can undo it.
   bool v1_isolation_active();
 
-  // True while the container still exists (init alive, or not yet created
-  // and decided recently).
+  // True while the container still exists: its init (or `runc run`) lives,
+  // runc's state shows a live init, or the process that decided it (which
+  // becomes `runc create`) still runs.
   bool container_alive(const LedgerEntry& entry);
 
  private:
   IsolationContext context_for(const LedgerEntry* self);
-  void persist(std::string_view what);
+  void step(const std::string& name) const;  // the crash seam
+  // Undoes what `entry->isolation` holds in the kernel; updates the entry
+  // (kDecided when all is undone, kReleasing with what is left) in memory.
+  bool undo_kernel(LedgerEntry& entry);
+  void settle_update(const std::string& root, const std::string& id, ReconcileReport& report);
+  void reconcile_entry(const std::string& root, const std::string& id, ReconcileReport& report);
+  void isolate_again(const std::string& root, const std::string& id, ReconcileReport& report);
+  void erase(std::string_view root, std::string_view id);
+  void enforce_node(ReconcileReport& report);
 
   const Config& config_;
   Log& log_;
+  Seams seams_;
+  std::string label_;
   std::optional<Ledger> ledger_;
   std::optional<HostFacts> host_;
   std::unique_ptr<CgroupTree> tree_;
+  CgroupTree* tree_in_use_ = nullptr;
   std::unique_ptr<Isolator> isolator_;
 };
 

@@ -1,15 +1,15 @@
-// create: read the bundle's config.json, decide, and record the
-// decision.  Nothing changes in the kernel yet: the container's cgroup and
-// init process exist only once `runc create` has run, and `start` isolates
-// before the workload's first instruction.
+// create: decide on the bundle's config.json (read before the lock) and
+// record the decision.  Nothing changes in the kernel yet: the container's
+// cgroup and init process exist only once `runc create` has run, and `start`
+// isolates before the workload's first instruction.
 #include "decide_for_bundle.hpp"
 #include "exit_watcher.hpp"
 #include "steps.hpp"
 
 namespace isolcpus {
 
-Outcome on_create(Call& call, NodeSession& node) {
-  auto decided = decide_for_bundle(call, node);
+Outcome on_create(Call& call, NodeSession& node, const CallInputs& in) {
+  auto decided = decide_for_bundle(call, node, in);
   const Outcome outcome =
       decided ? record_decision(call, node, *decided.decision, *decided.spec) : decided.outcome;
   // cgroup v1: the cpuset `runc create` is about to make starts with

@@ -5,25 +5,33 @@
 
 namespace isolcpus {
 
-Outcome on_delete(Call& call, NodeSession& node) {
+Outcome on_delete(Call& call, NodeSession& node, const CallInputs& /*in*/) {
   auto l = node.ledger();
   if (!l) {
     call.log.error("cannot consult the ledger to release container " + *call.inv.container_id + ": " +
                    l.error().message);
     return {};
   }
-  const LedgerEntry* entry = (*l)->find(call.inv.root, *call.inv.container_id);
+  const std::string& id = *call.inv.container_id;
+  const LedgerEntry* entry = (*l)->find(call.inv.root, id);
   if (entry == nullptr) {
     return {};
   }
+  const bool alive = node.container_alive(*entry);
   // Without --force runc refuses to delete a running container; releasing
   // here would leave it running unisolated.
-  if (!call.inv.force && entry->isolation && node.container_alive(*entry)) {
-    call.log.info("container " + *call.inv.container_id +
-                  " still runs and delete has no --force: keeping its CPUs isolated");
+  if (!call.inv.force && entry->isolation && alive) {
+    call.log.info("container " + id + " still runs and delete has no --force: keeping its CPUs isolated");
     return {};
   }
-  node.release(call.inv.root, *call.inv.container_id);
+  if (alive) {
+    // runc kills it next, but may fail to: the entry keeps its CPUs claimed
+    // until a later call finds the container gone (and isolates it again if
+    // it still runs).
+    node.unisolate(call.inv.root, id);
+    return {};
+  }
+  node.release(call.inv.root, id);
   return {};
 }
 

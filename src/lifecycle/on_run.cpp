@@ -15,8 +15,8 @@
 
 namespace isolcpus {
 
-Outcome on_run(Call& call, NodeSession& node) {
-  auto decided = decide_for_bundle(call, node);
+Outcome on_run(Call& call, NodeSession& node, const CallInputs& in) {
+  auto decided = decide_for_bundle(call, node, in);
   if (!decided) {
     return decided.outcome;
   }
@@ -53,7 +53,7 @@ Outcome on_run(Call& call, NodeSession& node) {
   if (LedgerEntry* entry = (*l)->find(root, id); entry != nullptr) {
     entry->init_pid = static_cast<int>(::getpid());
     entry->init_start_ticks = process_start_ticks(node.proc(), entry->init_pid).value_or(0);
-    (void)(*l)->commit();
+    (void)node.save("the runc run process");
   }
   if (!call.inv.detach) {
     spawn_exit_watcher(call.config);

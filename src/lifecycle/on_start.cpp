@@ -1,43 +1,70 @@
 // start: isolate the container's CPUs, then let runc start the workload, so
 // the workload's first instruction already runs on unbalanced CPUs.
 #include "container_cgroup.hpp"
+#include "decide_for_bundle.hpp"
 #include "steps.hpp"
 
 namespace isolcpus {
+namespace {
 
-Outcome on_start(Call& call, NodeSession& node) {
+// No decision for this container: its create went through an older wrapper
+// or the decision was lost.  Decide now from the bundle runc recorded,
+// rather than let an opted-in container start balanced without a word.
+Outcome decide_late(Call& call, NodeSession& node, const CallInputs& in) {
+  if (!in.spec) {
+    return {};  // runc has no such container, or it is not ours to judge
+  }
+  auto decided = decide_for_bundle(call, node, in);
+  if (!decided) {
+    return decided.outcome;
+  }
+  call.log.info("container " + *call.inv.container_id + " had no decision at start: decided from bundle " +
+                in.bundle);
+  return record_decision(call, node, *decided.decision, *decided.spec);
+}
+
+}  // namespace
+
+Outcome on_start(Call& call, NodeSession& node, const CallInputs& in) {
   auto l = node.ledger();
   if (!l) {
     return refuse_or_warn(call, "cannot consult the ledger: " + l.error().message);
   }
   const auto& id = *call.inv.container_id;
+  if ((*l)->find(call.inv.root, id) == nullptr) {
+    if (Outcome late = decide_late(call, node, in); !late.exec_runtime) {
+      return late;
+    }
+  }
   LedgerEntry* entry = (*l)->find(call.inv.root, id);
-  if (entry == nullptr || entry->state != EntryState::kDecided) {
+  if (entry == nullptr || entry->state != EntryState::kDecided || entry->init_pid > 0) {
     return {};  // not ours, or already isolated (a repeated start)
+  }
+  // A refused start gives its claim back at once: the kubelet retries under
+  // a new container id, which must find the CPUs free.
+  const auto refuse = [&](const std::string& reason) {
+    node.release(call.inv.root, id);
+    return refuse_or_warn(call, reason);
+  };
+  if (entry->update) {
+    // Not ours to release: the update's wrapper finishes it.
+    return refuse_or_warn(call, "cannot isolate container " + id + ": a `runc update` of its CPUs is under way");
   }
   auto located = locate_container_cgroup(*entry, node);
   if (!located) {
-    return refuse_or_warn(call, "cannot isolate CPUs " + entry->cpus.to_string() + " of container " + id +
-                                    ": " + located.error().message);
+    return refuse("cannot isolate CPUs " + entry->cpus.to_string() + " of container " + id + ": " +
+                  located.error().message);
   }
   const std::string cpus = entry->cpus.to_string();
-  auto isolated = node.isolate(call.inv.root, id, located->path);
-  if (!isolated) {
-    const std::string reason = "cannot isolate CPUs " + cpus + " of container " + id + " in cgroup " +
-                               located->path.str() + ": " + isolated.error().message;
-    if (call.config.on_failure == OnFailure::kWarn) {
-      // Running unisolated: nothing to track any more.
-      node.release(call.inv.root, id);
-    }
-    return refuse_or_warn(call, reason);
+  if (auto isolated = node.isolate(call.inv.root, id, located->path); !isolated) {
+    return refuse("cannot isolate CPUs " + cpus + " of container " + id + " in cgroup " + located->path.str() +
+                  ": " + isolated.error().message);
   }
   entry = (*l)->find(call.inv.root, id);
   if (entry != nullptr && located->init.init_pid > 0) {
     entry->init_pid = located->init.init_pid;
     entry->init_start_ticks = located->init.init_start_ticks;
-    if (auto ok = (*l)->commit(); !ok) {
-      call.log.warn("cannot record the init process of container " + id + ": " + ok.error().message);
-    }
+    (void)node.save("the init process");
   }
   return {};
 }

@@ -1,10 +1,13 @@
-// update: when an isolated container's cpus change, release the old set, let
-// runc update the cgroup (with the caller's exact stdin bytes), then isolate
-// the new set.  A created container not started yet only has its decision
-// moved.  Anything else about the update passes straight through.
-#include <fstream>
-#include <sstream>
-
+// update: when an opted-in container's cpus change, record the update as in
+// flight, release the old set, let runc update the cgroup (with the
+// caller's exact stdin bytes) WITHOUT the node lock, then isolate the new
+// set.  A created container not started yet only has its decision moved.
+// Anything else about the update passes straight through.
+//
+// A crash anywhere leaves the in-flight record; once the wrapper and its
+// runc child are both gone, reconcile reads the container's cpuset.cpus to
+// learn which set won and isolates that one.
+#include "call_inputs.hpp"
 #include "child_runtime.hpp"
 #include "isolcpus/caller_log.hpp"
 #include "isolcpus/container_spec.hpp"
@@ -14,53 +17,9 @@
 namespace isolcpus {
 namespace {
 
-struct NewCpus {
-  std::optional<CpuSet> cpus;              // nullopt: the update does not touch cpus (or cannot be read)
-  std::optional<std::string> stdin_bytes;  // set when we consumed stdin
-};
-
-NewCpus read_new_cpus(Call& call) {
-  NewCpus out;
-  const auto& req = call.inv.update;
-  if (req.resources) {
-    std::string text;
-    if (*req.resources == "-") {
-      auto bytes = read_all_stdin();
-      if (!bytes) {
-        call.log.warn(bytes.error().message);
-        return out;
-      }
-      out.stdin_bytes = *bytes;
-      text = *bytes;
-    } else {
-      std::ifstream in(*req.resources, std::ios::binary);  // relative to the caller's cwd, like runc
-      if (!in) {
-        return out;  // runc reports the missing file
-      }
-      std::ostringstream buf;
-      buf << in.rdbuf();
-      text = buf.str();
-    }
-    auto cpus = parse_update_cpus(text, *req.resources == "-" ? "update resources on stdin" : *req.resources);
-    if (!cpus) {
-      call.log.warn(cpus.error().message);
-      return out;
-    }
-    out.cpus = *cpus;
-    return out;  // with -r, runc ignores the other update flags
-  }
-  if (req.cpuset_cpus) {
-    auto cpus = CpuSet::parse(*req.cpuset_cpus);
-    if (cpus && !cpus->empty()) {
-      out.cpus = *cpus;
-    }
-  }
-  return out;
-}
-
-Outcome pass_through(Call& call, const NewCpus& update) {
-  if (update.stdin_bytes) {
-    if (auto ok = replace_stdin(*update.stdin_bytes); !ok) {
+Outcome pass_through(Call& call, const CallInputs& in) {
+  if (in.stdin_bytes) {
+    if (auto ok = replace_stdin(*in.stdin_bytes); !ok) {
       report_caller_error(call.inv, ok.error().message);
       return {.exec_runtime = false, .exit_code = 1};
     }
@@ -68,95 +27,150 @@ Outcome pass_through(Call& call, const NewCpus& update) {
   return {};
 }
 
-}  // namespace
+Outcome stop(Call& call, const std::string& reason, int code = 1) {
+  call.log.error(reason);
+  report_caller_error(call.inv, reason);
+  return {.exec_runtime = false, .exit_code = code};
+}
 
-Outcome on_update(Call& call, NodeSession& node) {
-  auto l = node.ledger();
-  if (!l) {
-    call.log.error("cannot consult the ledger: " + l.error().message);
-    return {};
-  }
-  const std::string root = call.inv.root;
-  const std::string id = *call.inv.container_id;
-  const LedgerEntry* entry = (*l)->find(root, id);
-  // A created container not started yet (kDecided) counts too: start
-  // isolates the recorded cpus, so they must follow the update.
-  const bool was_isolated = entry != nullptr && entry->state == EntryState::kIsolated && entry->isolation;
-  const bool was_decided = entry != nullptr && entry->state == EntryState::kDecided && !entry->isolation;
-  if (!was_isolated && !was_decided) {
-    return {};  // stdin untouched: runc reads it itself
-  }
-  NewCpus update = read_new_cpus(call);
-  if (!update.cpus || *update.cpus == entry->cpus) {
-    return pass_through(call, update);
-  }
-  const CpuSet old_cpus = entry->cpus;
-  const std::string cgroup_text = was_isolated ? entry->isolation->cgroup : std::string();
-
-  // The new set must pass the same guardrails as at create.
+// The new set must pass the same guardrails as at create.  The bundle was
+// read before the lock; when it is unreadable the entry itself is the
+// evidence of the opt-in.
+Decision decide_new_cpus(Call& call, NodeSession& node, const CallInputs& in, const LedgerEntry& entry) {
   ContainerSpec spec;
-  if (auto read = read_container_spec(entry->bundle); read) {
-    spec = std::move(*read);
+  if (in.spec && *in.spec) {
+    spec = **in.spec;
   } else {
     spec.annotations[std::string(kLoadBalancingAnnotation)] = "disable";
   }
-  spec.cpus = *update.cpus;
-  spec.shares = update.cpus->count() * 1024;
+  spec.cpus = *in.new_cpus;
+  spec.shares = in.new_cpus->count() * 1024;
   HostCpus host;
   if (auto facts = node.host(); facts) {
     host.online = (*facts)->online;
   }
-  if (auto claimed = node.claimed_cpus(entry); claimed) {
+  if (auto claimed = node.claimed_cpus(&entry); claimed) {
     host.isolated = *claimed;
   }
-  const Decision decision = decide(spec, policy_config(call.config), host);
+  return decide(spec, policy_config(call.config), host);
+}
+
+// Runs `runc update` as a child, its PID recorded before it may exec, the
+// node lock released while it runs.  Returns its exit status.
+Expected<int> run_update_child(Call& call, NodeSession& node, const CallInputs& in) {
+  const std::string& root = call.inv.root;
+  const std::string& id = *call.inv.container_id;
+  auto child = node.seams().launch_update
+                   ? node.seams().launch_update(in.stdin_bytes)
+                   : launch_runtime_child(call.runtime, call.argv, in.stdin_bytes, node.proc());
+  if (!child) {
+    return child.error();
+  }
+  auto l = node.ledger();
+  if (LedgerEntry* e = (*l)->find(root, id); e != nullptr && e->update) {
+    e->update->child = (*child)->process();
+    (void)node.save("the update's runc child");
+  }
+  node.unlock();
+  if (auto ok = (*child)->go(); !ok) {
+    return ok.error();
+  }
+  return (*child)->wait();
+}
+
+// Back under the lock: the entry follows the set runc put the container on.
+Outcome finish_update(Call& call, NodeSession& node, const Decision& decision, int status) {
+  const std::string& root = call.inv.root;
+  const std::string& id = *call.inv.container_id;
+  const Outcome done{.exec_runtime = false, .exit_code = status};
+  auto l = node.ledger();
+  if (!l) {
+    call.log.error("cannot finish the update of container " + id + ": " + l.error().message +
+                   "; the next call settles it");
+    return done;
+  }
+  LedgerEntry* e = (*l)->find(root, id);
+  if (e == nullptr || !e->update || e->update->wrapper != node.self()) {
+    return done;  // deleted meanwhile (or settled by someone else)
+  }
+  const UpdateInFlight update = *e->update;
+  const bool moved = status == 0;
+  if (moved && decision.verdict != Verdict::kIsolate) {
+    node.release(root, id);  // the new set may not be isolated: stop tracking
+    return done;
+  }
+  e->cpus = moved ? update.to : update.from;
+  e->update.reset();
+  (void)node.save("an update's new cpus");
+  if (update.cgroup.empty()) {
+    return done;  // not started yet: start isolates the recorded set
+  }
+  auto cgroup = CgroupPath::parse(update.cgroup);
+  Expected<void> isolated = cgroup ? node.isolate(root, id, *cgroup) : Expected<void>(cgroup.error());
+  if (isolated) {
+    return done;
+  }
+  const std::string reason = "runc update of container " + id + (moved ? " succeeded" : " failed") +
+                             " but CPUs " + e->cpus.to_string() + " could not be isolated: " + isolated.error().message;
+  node.release(root, id);
+  if (call.config.on_failure == OnFailure::kFail) {
+    return stop(call, reason, status == 0 ? 1 : status);
+  }
+  call.log.warn(reason);
+  return done;
+}
+
+}  // namespace
+
+Outcome on_update(Call& call, NodeSession& node, const CallInputs& in) {
+  if (in.refusal) {
+    return stop(call, *in.refusal);
+  }
+  auto l = node.ledger();
+  if (!l) {
+    call.log.error("cannot consult the ledger: " + l.error().message);
+    return pass_through(call, in);
+  }
+  const std::string& root = call.inv.root;
+  const std::string& id = *call.inv.container_id;
+  LedgerEntry* entry = (*l)->find(root, id);
+  // A created container not started yet (kDecided) counts too: start
+  // isolates the recorded cpus, so they must follow the update.
+  const bool was_isolated = entry != nullptr && entry->state == EntryState::kIsolated && entry->isolation;
+  const bool was_decided = entry != nullptr && entry->state == EntryState::kDecided && !entry->isolation;
+  if ((!was_isolated && !was_decided) || entry->update || !in.new_cpus || *in.new_cpus == entry->cpus) {
+    return pass_through(call, in);
+  }
+  const Decision decision = decide_new_cpus(call, node, in, *entry);
   if (decision.verdict == Verdict::kRefuse) {
     Outcome refused = refuse_or_warn(call, "refusing to move container " + id + " to CPUs " +
-                                               update.cpus->to_string() + ": " + decision.reason);
+                                               in.new_cpus->to_string() + ": " + decision.reason);
     if (!refused.exec_runtime) {
       return refused;
     }
   }
-
-  if (was_isolated) {
-    node.unisolate(root, id);
+  entry->update = UpdateInFlight{entry->cpus, *in.new_cpus, was_isolated ? entry->isolation->cgroup : "",
+                                 node.self(), {}};
+  if (auto ok = node.save("an update in flight"); !ok) {
+    return stop(call, "cannot record the update of container " + id + " in the ledger, so it was not run: " +
+                          ok.error().message);
   }
-  auto status = run_runtime_child(call.runtime, call.argv, update.stdin_bytes);
-  if (!status) {
-    report_caller_error(call.inv, status.error().message);
-    return {.exec_runtime = false, .exit_code = 1};
-  }
-  LedgerEntry* current = (*l)->find(root, id);
-  if (current == nullptr) {
-    return {.exec_runtime = false, .exit_code = *status};
-  }
-  const bool moved = *status == 0;
-  if (moved && decision.verdict != Verdict::kIsolate) {
-    node.release(root, id);  // the new set may not be isolated: stop tracking
-    return {.exec_runtime = false, .exit_code = *status};
-  }
-  current->cpus = moved ? *update.cpus : old_cpus;
-  if (auto ok = (*l)->commit(); !ok) {
-    call.log.error("cannot record new cpus of container " + id + ": " + ok.error().message);
-  }
-  if (!was_isolated) {
-    return {.exec_runtime = false, .exit_code = *status};  // start isolates the recorded set
-  }
-  auto cgroup = CgroupPath::parse(cgroup_text);
-  Expected<void> isolated = cgroup ? node.isolate(root, id, *cgroup) : Expected<void>(cgroup.error());
-  if (!isolated) {
-    const std::string reason = "runc update of container " + id + (moved ? " succeeded" : " failed") +
-                               " but CPUs " + current->cpus.to_string() +
-                               " could not be isolated: " + isolated.error().message;
-    node.release(root, id);
-    if (call.config.on_failure == OnFailure::kFail) {
-      report_caller_error(call.inv, reason);
-      call.log.error(reason);
-      return {.exec_runtime = false, .exit_code = *status == 0 ? 1 : *status};
+  const std::string old_cpus = entry->cpus.to_string();
+  if (was_isolated && !node.unisolate(root, id)) {
+    if (LedgerEntry* e = (*l)->find(root, id); e != nullptr) {
+      e->update.reset();
+      (void)node.save("a refused update");
     }
-    call.log.warn(reason);
+    return stop(call, "cannot move container " + id + ": its CPUs " + old_cpus +
+                          " could not be released (see runc-isolcpus-ctl status and the log); the update was "
+                          "not run");
   }
-  return {.exec_runtime = false, .exit_code = *status};
+  auto status = run_update_child(call, node, in);
+  if (!status) {
+    // The record stays: reconcile settles it once we are gone.
+    return stop(call, status.error().message);
+  }
+  return finish_update(call, node, decision, *status);
 }
 
 }  // namespace isolcpus

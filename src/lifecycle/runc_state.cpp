@@ -41,6 +41,13 @@ Expected<std::optional<RuncState>> read_runc_state(const fs::path& root, std::st
     RuncState state;
     state.init_pid = doc.at("init_process_pid").get<int>();
     state.init_start_ticks = doc.at("init_process_start").get<std::uint64_t>();
+    if (doc.contains("config") && doc["config"].contains("labels") && doc["config"]["labels"].is_array()) {
+      for (const auto& label : doc["config"]["labels"]) {
+        if (label.is_string() && label.get<std::string>().starts_with("bundle=")) {
+          state.bundle = label.get<std::string>().substr(7);
+        }
+      }
+    }
     return std::optional<RuncState>{state};
   } catch (const std::exception& e) {
     return make_error("cannot read runc state " + path.string() + ": " + e.what());

@@ -18,6 +18,7 @@ bool valid_container_id(std::string_view id);
 struct RuncState {
   int init_pid = 0;
   std::uint64_t init_start_ticks = 0;
+  std::string bundle;  // from the "bundle=" label runc keeps in its state
 };
 
 // Reads <root>/<id>/state.json; nullopt when the container does not exist.

@@ -6,11 +6,13 @@
 
 namespace isolcpus {
 
-Outcome on_create(Call& call, NodeSession& node);
-Outcome on_run(Call& call, NodeSession& node);  // also restore
-Outcome on_start(Call& call, NodeSession& node);
-Outcome on_delete(Call& call, NodeSession& node);
-Outcome on_update(Call& call, NodeSession& node);
+struct CallInputs;
+
+Outcome on_create(Call& call, NodeSession& node, const CallInputs& in);
+Outcome on_run(Call& call, NodeSession& node, const CallInputs& in);  // also restore
+Outcome on_start(Call& call, NodeSession& node, const CallInputs& in);
+Outcome on_delete(Call& call, NodeSession& node, const CallInputs& in);
+Outcome on_update(Call& call, NodeSession& node, const CallInputs& in);
 
 // The failure policy at the boundary: "fail" stops the call with `reason`
 // on stderr and in the caller's log; "warn" logs it and lets runc go on.

@@ -4,6 +4,7 @@
 #include "isolcpus/container_spec.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -226,10 +227,22 @@ Expected<ContainerSpec> read_container_spec(const std::filesystem::path& bundle)
     return make_error(path.string() + ": cannot read the container spec: " +
                       std::generic_category().message(err) + " (is the bundle path right?)");
   };
-
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  // O_NONBLOCK and the regular-file check: a FIFO planted as config.json
+  // must not hold the wrapper (and the node) forever.
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (!fd) {
     return fail(errno);
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) {
+    return fail(errno);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return make_error(path.string() + ": not a regular file; the container spec must be a plain JSON file");
+  }
+  if (st.st_size > static_cast<off_t>(kMaxSpecBytes)) {
+    return make_error(path.string() + ": " + std::to_string(st.st_size) + " bytes, more than the " +
+                      std::to_string(kMaxSpecBytes >> 20) + " MiB runc-isolcpus reads; not isolating");
   }
   std::string text;
   char buf[16384];
@@ -245,6 +258,10 @@ Expected<ContainerSpec> read_container_spec(const std::filesystem::path& bundle)
       break;
     }
     text.append(buf, static_cast<std::size_t>(n));
+    if (text.size() > kMaxSpecBytes) {
+      return make_error(path.string() + ": grew past " + std::to_string(kMaxSpecBytes >> 20) +
+                        " MiB while being read; not isolating");
+    }
   }
   return parse_container_spec(text, path.string());
 }

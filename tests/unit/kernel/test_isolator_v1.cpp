@@ -86,7 +86,7 @@ class V1Isolation : public ::testing::Test {
 
   std::vector<std::string> release(const Isolation& iso, std::vector<Isolation> others = {}) {
     auto ctx = context(std::move(others));
-    return isolator->release(iso, ctx);
+    return isolator->release(iso, ctx).problems;
   }
 
   TempDir dir;
@@ -396,7 +396,7 @@ TEST_F(V1Isolation, RootFlagLeftAtOneWhenNotManagedWarnsAndDoesTheRest) {
 
   auto rctx = context();
   rctx.v1_manage_root_flag = false;
-  EXPECT_TRUE(isolator->release(*plan, rctx).empty());
+  EXPECT_TRUE(isolator->release(*plan, rctx).problems.empty());
   EXPECT_EQ(fake.snapshot(), initial);
 }
 
@@ -575,7 +575,7 @@ TEST_F(V1Isolation, ACrashMidApplyIsUndoneFromThePersistedRecord) {
     record = persisted;
     auto rctx = context();
     const auto w = recovered->release(*plan, rctx);
-    EXPECT_TRUE(w.empty()) << crash_at << ": " << w.front();
+    EXPECT_TRUE(w.complete() && w.problems.empty()) << crash_at << ": " << (w.problems.empty() ? "" : w.problems.front());
     EXPECT_EQ(fake.snapshot(), initial) << "crash at " << crash_at;
     EXPECT_EQ(record, V1NodeRecord{}) << "crash at " << crash_at;
   }

@@ -122,7 +122,7 @@ TEST_F(IsolatorV2, IsolatesNestedKubernetesPath) {
 TEST_F(IsolatorV2, ReleaseLeavesNoExclusiveEntry) {
   const Isolation done = isolate(kC1, CpuSet::of({2, 4}));
   IsolationContext ctx = context();
-  EXPECT_TRUE(isolator_->release(done, ctx).empty());
+  EXPECT_TRUE(isolator_->release(done, ctx).problems.empty());
   EXPECT_EQ(fake_->partition(kC1), "member");
   EXPECT_TRUE(fake_->root_isolated().empty());
   expect_clean();
@@ -131,9 +131,9 @@ TEST_F(IsolatorV2, ReleaseLeavesNoExclusiveEntry) {
 TEST_F(IsolatorV2, ReleaseIsIdempotent) {
   const Isolation done = isolate(kC1, CpuSet::of({2}));
   IsolationContext ctx = context();
-  EXPECT_TRUE(isolator_->release(done, ctx).empty());
+  EXPECT_TRUE(isolator_->release(done, ctx).problems.empty());
   const std::size_t writes = fake_->writes();
-  EXPECT_TRUE(isolator_->release(done, ctx).empty());
+  EXPECT_TRUE(isolator_->release(done, ctx).problems.empty());
   EXPECT_EQ(fake_->writes(), writes) << "second release wrote to the kernel";
   expect_clean();
 }
@@ -142,7 +142,7 @@ TEST_F(IsolatorV2, ReleaseOfAPlanNeverApplied) {
   IsolationContext ctx = context();
   auto plan = isolator_->plan(P(kC1), CpuSet::of({2}), ctx);
   ASSERT_TRUE(plan);
-  EXPECT_TRUE(isolator_->release(*plan, ctx).empty());
+  EXPECT_TRUE(isolator_->release(*plan, ctx).problems.empty());
   EXPECT_EQ(fake_->writes(), 0U);
   expect_clean();
 }
@@ -154,7 +154,7 @@ TEST_F(IsolatorV2, ReleaseAfterContainerCgroupWasRemoved) {
   EXPECT_TRUE(fake_->root_isolated().empty());
   EXPECT_EQ(fake_->exclusive(kPod), CpuSet::of({2}));
   IsolationContext ctx = context();
-  EXPECT_TRUE(isolator_->release(done, ctx).empty());
+  EXPECT_TRUE(isolator_->release(done, ctx).problems.empty());
   EXPECT_TRUE(fake_->exclusive(kKubepods).empty());
   EXPECT_TRUE(fake_->exclusive(kPod).empty());
   // A new container may now claim the CPU.
@@ -168,7 +168,7 @@ TEST_F(IsolatorV2, ReleaseAfterWholePodRemoved) {
   ASSERT_TRUE(fake_->remove(P(kC2)));
   ASSERT_TRUE(fake_->remove(P(kPod)));
   IsolationContext ctx = context();
-  EXPECT_TRUE(isolator_->release(done, ctx).empty());
+  EXPECT_TRUE(isolator_->release(done, ctx).problems.empty());
   EXPECT_TRUE(fake_->exclusive(kKubepods).empty());
 }
 
@@ -185,7 +185,7 @@ TEST_P(IsolatorV2ReleaseOrder, TwoContainersOfOnePodShareAncestors) {
   const Isolation& gone = first_goes_first ? first : second;
   const Isolation& staying = first_goes_first ? second : first;
   IsolationContext ctx = context({staying});
-  EXPECT_TRUE(isolator_->release(gone, ctx).empty());
+  EXPECT_TRUE(isolator_->release(gone, ctx).problems.empty());
   EXPECT_EQ(fake_->exclusive(kKubepods), staying.cpus);
   EXPECT_EQ(fake_->exclusive(kPod), staying.cpus);
   EXPECT_EQ(fake_->partition(staying.cgroup), "isolated");
@@ -193,7 +193,7 @@ TEST_P(IsolatorV2ReleaseOrder, TwoContainersOfOnePodShareAncestors) {
   EXPECT_EQ(fake_->root_isolated(), staying.cpus);
 
   IsolationContext last = context();
-  EXPECT_TRUE(isolator_->release(staying, last).empty());
+  EXPECT_TRUE(isolator_->release(staying, last).problems.empty());
   expect_clean();
 }
 
@@ -209,7 +209,7 @@ TEST_F(IsolatorV2, ReleaseKeepsCpusAnotherRecordNeedsAtThatLevel) {
   other.cgroup = "kubepods.slice/kubepods-pod2.slice/cri-containerd-ccc.scope";
   other.cpus = CpuSet::of({2});
   IsolationContext ctx = context({other});
-  EXPECT_TRUE(isolator_->release(done, ctx).empty());
+  EXPECT_TRUE(isolator_->release(done, ctx).problems.empty());
   EXPECT_EQ(fake_->exclusive(kKubepods), CpuSet::of({2}));  // shared ancestor: still needed
   EXPECT_TRUE(fake_->exclusive(kPod).empty());              // not an ancestor of the other
   EXPECT_TRUE(fake_->exclusive(kC1).empty());
@@ -224,7 +224,7 @@ TEST_F(IsolatorV2, KeepsOperatorsExclusiveEntries) {
   EXPECT_EQ(plan->ancestor_additions[0].added, CpuSet::of({2}));
   ASSERT_TRUE(isolator_->apply(*plan, ctx));
   EXPECT_EQ(fake_->exclusive(kKubepods), CpuSet::of({2, 6}));
-  EXPECT_TRUE(isolator_->release(*plan, ctx).empty());
+  EXPECT_TRUE(isolator_->release(*plan, ctx).problems.empty());
   EXPECT_EQ(fake_->exclusive(kKubepods), CpuSet::of({6}));
   EXPECT_TRUE(fake_->exclusive(kPod).empty());
 }
@@ -238,7 +238,7 @@ TEST_F(IsolatorV2, KeepsAnOperatorsClaimOnTheSameCpu) {
   EXPECT_EQ(plan->ancestor_additions[1].added, CpuSet::of({2}));
   ASSERT_TRUE(isolator_->apply(*plan, ctx));
   EXPECT_EQ(fake_->partition(kC1), "isolated");
-  EXPECT_TRUE(isolator_->release(*plan, ctx).empty());
+  EXPECT_TRUE(isolator_->release(*plan, ctx).problems.empty());
   EXPECT_EQ(fake_->exclusive(kKubepods), CpuSet::of({2}));
   EXPECT_TRUE(fake_->exclusive(kPod).empty());
 }
@@ -249,7 +249,7 @@ TEST_F(IsolatorV2, ContainerDirectlyUnderRoot) {
   EXPECT_TRUE(done.ancestor_additions.empty());
   EXPECT_EQ(fake_->partition("mycontainer"), "isolated");
   IsolationContext ctx = context();
-  EXPECT_TRUE(isolator_->release(done, ctx).empty());
+  EXPECT_TRUE(isolator_->release(done, ctx).problems.empty());
   EXPECT_EQ(fake_->partition("mycontainer"), "member");
   EXPECT_TRUE(fake_->exclusive("mycontainer").empty());
 }
@@ -282,7 +282,7 @@ TEST_F(IsolatorV2, ReleaseUndoesACrashAtEveryCheckpoint) {
     ASSERT_TRUE(plan);
     EXPECT_THROW((void)isolator_->apply(*plan, ctx), std::runtime_error);
     IsolationContext after = context();
-    EXPECT_TRUE(isolator_->release(*plan, after).empty());
+    EXPECT_TRUE(isolator_->release(*plan, after).problems.empty());
     expect_clean();
   }
 }
@@ -437,7 +437,7 @@ TEST_F(IsolatorV2Kernel69, SucceedsWhenAncestorCpusCoverTheCpu) {
   const Isolation done = isolate(kC1, CpuSet::of({2}));
   EXPECT_EQ(fake_->partition(kC1), "isolated");
   IsolationContext ctx = context();
-  EXPECT_TRUE(isolator_->release(done, ctx).empty());
+  EXPECT_TRUE(isolator_->release(done, ctx).problems.empty());
   EXPECT_TRUE(fake_->exclusive(kKubepods).empty());
 }
 

@@ -84,8 +84,10 @@ class NodeSessionTest : public ::testing::Test {
                     nlohmann::json{{"init_process_pid", pid}, {"init_process_start", ticks}}.dump());
   }
 
-  // Seeds the ledger with one entry, as create would have recorded it.
-  void seed(const std::string& id, const std::string& cpus, std::int64_t decided_at) {
+  // Seeds the ledger with one entry, as create would have recorded it; its
+  // creator (the wrapper that became `runc create`) has exited.
+  void seed(const std::string& id, const std::string& cpus, std::int64_t decided_at,
+            ProcessRef creator = ProcessRef{31337, 1}) {
     auto ledger = Ledger::open(config.state_dir, config.lock_timeout);
     ASSERT_TRUE(ledger) << ledger.error().message;
     LedgerEntry e;
@@ -94,6 +96,7 @@ class NodeSessionTest : public ::testing::Test {
     e.cpus = *CpuSet::parse(cpus);
     e.cgroups_path = "/" + std::string(kContainer);
     e.decided_at = decided_at;
+    e.creator = creator;
     ledger->data().entries.push_back(e);
     ASSERT_TRUE(ledger->commit());
   }
@@ -278,9 +281,33 @@ TEST_F(NodeSessionTest, ReconcileReleasesADeadContainerAndKeepsALiveOne) {
   expect_all_flags_back();
 }
 
-TEST_F(NodeSessionTest, ReconcileDropsStaleDecisionsOnly) {
-  seed("fresh", "2", now_seconds());
-  seed("stale", "3", now_seconds() - 3600);
+// Item 6 of the reliability issue: a decision lives while the process that
+// made it (the wrapper, now `runc create`) runs, however long that takes and
+// whatever the wall clock does; once it is gone without a container, the
+// decision goes too.
+TEST_F(NodeSessionTest, DecisionLivesWhileItsCreatorRunsWhateverTheClock) {
+  process(5000, 42);
+  seed("slow", "2", now_seconds() - 3600, ProcessRef{5000, 42});
+  seed("failed", "3", now_seconds(), ProcessRef{5001, 42});
+  {
+    NodeSession node(config, log);
+    EXPECT_EQ(node.reconcile().dropped, 1);
+  }
+  auto data = snapshot();
+  EXPECT_NE(entry(data, "slow"), nullptr);
+  EXPECT_EQ(entry(data, "failed"), nullptr);
+  process(5000, 43);  // the pid now belongs to another process
+  {
+    NodeSession node(config, log);
+    EXPECT_EQ(node.reconcile().dropped, 1);
+  }
+  EXPECT_EQ(entry(snapshot(), "slow"), nullptr);
+}
+
+// Ledgers written before 0.2 name no creator: the old wall-clock grace.
+TEST_F(NodeSessionTest, LegacyDecisionsWithoutCreatorKeepTheWallClockGrace) {
+  seed("fresh", "2", now_seconds(), ProcessRef{});
+  seed("stale", "3", now_seconds() - 3600, ProcessRef{});
   {
     NodeSession node(config, log);
     EXPECT_EQ(node.reconcile().dropped, 1);
@@ -333,6 +360,8 @@ class HandleCallTest : public NodeSessionTest {
 TEST_F(HandleCallTest, UpdateBeforeStartMovesTheDecision) {
   bundle("b1", "2-3", annotated);
   ASSERT_TRUE(call({"create", "--bundle", (host / "b1").string(), kId}).exec_runtime);
+  process(4242, 777);  // what runc create leaves: a container in runc's state
+  runc_state(kId, 4242, 777);
   const Outcome out = call({"update", "--cpuset-cpus", "2", kId});
   EXPECT_FALSE(out.exec_runtime);  // ran as a child, to learn its status
   EXPECT_EQ(out.exit_code, 0);
@@ -347,6 +376,8 @@ TEST_F(HandleCallTest, FailedUpdateBeforeStartKeepsTheDecision) {
   runtime = "/bin/false";
   bundle("b1", "2-3", annotated);
   ASSERT_TRUE(call({"create", "--bundle", (host / "b1").string(), kId}).exec_runtime);
+  process(4242, 777);
+  runc_state(kId, 4242, 777);
   const Outcome out = call({"update", "--cpuset-cpus", "2", kId});
   EXPECT_FALSE(out.exec_runtime);
   EXPECT_EQ(out.exit_code, 1);
@@ -404,10 +435,36 @@ TEST_F(HandleCallTest, CreateRecordsADecisionAndStartIsolates) {
   EXPECT_TRUE(call({"delete", kId}).exec_runtime);
   EXPECT_EQ(flag(kContainer), "0");
   ASSERT_NE(entry(snapshot(), kId), nullptr);
-  // ... with --force it releases.
+  // ... with --force it releases the kernel side but keeps the claim until
+  // the container is seen gone: runc may still fail to kill it.
   EXPECT_TRUE(call({"delete", "--force", kId}).exec_runtime);
+  ASSERT_NE(entry(snapshot(), kId), nullptr);
+  EXPECT_EQ(entry(snapshot(), kId)->state, EntryState::kDecided);
+  expect_all_flags_back();
+  std::filesystem::remove_all(host / "proc/4242");  // runc delete did its work
+  std::filesystem::remove_all(host / "runc" / kId);
+  EXPECT_TRUE(call({"delete", kId}).exec_runtime);
   EXPECT_EQ(entry(snapshot(), kId), nullptr);
   expect_all_flags_back();
+}
+
+// Item 7: `runc delete --force` failed and the container still runs: the
+// next call isolates it again, and its CPUs were never free for another pod.
+TEST_F(HandleCallTest, ContainerThatSurvivesAFailedDeleteIsIsolatedAgain) {
+  bundle("b1", "2-3", annotated);
+  bundle("b2", "2-3", annotated);
+  ASSERT_TRUE(call({"create", "--bundle", (host / "b1").string(), kId}).exec_runtime);
+  process(4242, 777);
+  runc_state(kId, 4242, 777);
+  ASSERT_TRUE(call({"start", kId}).exec_runtime);
+  ASSERT_TRUE(call({"delete", "--force", kId}).exec_runtime);  // ... and runc fails
+  // Another pod asks for the same CPUs: refused, they are still claimed.
+  const Outcome other = call({"create", "--bundle", (host / "b2").string(), "c2"});
+  EXPECT_FALSE(other.exec_runtime);
+  const LedgerEntry* e = entry(snapshot(), kId);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->state, EntryState::kIsolated) << "the create's reconcile isolates the survivor again";
+  EXPECT_EQ(flag(kContainer), "0");
 }
 
 // Regression: restore was handled like create (a decision only), but no
@@ -425,7 +482,8 @@ TEST_F(HandleCallTest, RestoreIsolatesBeforeRuncRuns) {
 }
 
 TEST_F(HandleCallTest, OverlappingClaimIsRefusedUnderFail) {
-  seed("other", "3", now_seconds());
+  process(5000, 42);  // "other" is being created right now
+  seed("other", "3", now_seconds(), ProcessRef{5000, 42});
   bundle("b1", "2-3", annotated);
   const Outcome out = call({"create", "--bundle", (host / "b1").string(), kId});
   EXPECT_FALSE(out.exec_runtime);
@@ -435,7 +493,8 @@ TEST_F(HandleCallTest, OverlappingClaimIsRefusedUnderFail) {
 
 TEST_F(HandleCallTest, OverlappingClaimPassesThroughUnderWarn) {
   config.on_failure = OnFailure::kWarn;
-  seed("other", "3", now_seconds());
+  process(5000, 42);
+  seed("other", "3", now_seconds(), ProcessRef{5000, 42});
   bundle("b1", "2-3", annotated);
   const Outcome out = call({"create", "--bundle", (host / "b1").string(), kId});
   EXPECT_TRUE(out.exec_runtime);
@@ -455,7 +514,9 @@ TEST_F(HandleCallTest, DeniedNamespaceIsRefused) {
   EXPECT_NE(err.find("default"), std::string::npos) << err;
 }
 
-TEST_F(HandleCallTest, FailedIsolationAtStartKeepsTheDecisionUnderFail) {
+// Item 8: a refused start gives its claim back at once, so the kubelet's
+// retry under a new container id finds the CPUs free.
+TEST_F(HandleCallTest, FailedIsolationAtStartGivesTheClaimBackUnderFail) {
   bundle("b1", "2-3", annotated);
   ASSERT_TRUE(call({"create", "--bundle", (host / "b1").string(), kId}).exec_runtime);
   cpuset(kContainer, "2", true);  // CPU 3 taken away behind our back
@@ -464,9 +525,7 @@ TEST_F(HandleCallTest, FailedIsolationAtStartKeepsTheDecisionUnderFail) {
   const Outcome out = call({"start", kId});
   EXPECT_FALSE(out.exec_runtime);
   EXPECT_EQ(out.exit_code, 1);
-  const auto data = snapshot();
-  ASSERT_NE(entry(data, kId), nullptr);
-  EXPECT_EQ(entry(data, kId)->state, EntryState::kDecided);
+  EXPECT_EQ(entry(snapshot(), kId), nullptr);
   expect_all_flags_back();
 }
 

@@ -3,6 +3,7 @@
 #include "isolcpus/container_spec.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <string>
 
@@ -289,12 +290,31 @@ TEST(ReadContainerSpec, MissingFileNamesPathAndErrno) {
   EXPECT_NE(msg.find("No such file or directory"), std::string::npos) << msg;
 }
 
-TEST(ReadContainerSpec, DirectoryInsteadOfFileNamesErrno) {
+TEST(ReadContainerSpec, DirectoryInsteadOfFileIsRefusedByName) {
   TempDir dir;
   dir.make_dirs("bundle/config.json");
   auto spec = read_container_spec(dir / "bundle");
   ASSERT_FALSE(spec);
-  EXPECT_NE(spec.error().message.find("Is a directory"), std::string::npos) << spec.error().message;
+  EXPECT_NE(spec.error().message.find("config.json: not a regular file"), std::string::npos)
+      << spec.error().message;
+}
+
+// A FIFO as config.json would block a plain open(2)+read(2) forever.
+TEST(ReadContainerSpec, FifoIsRefusedWithoutBlocking) {
+  TempDir dir;
+  dir.make_dirs("bundle");
+  ASSERT_EQ(::mkfifo((dir / "bundle" / "config.json").c_str(), 0600), 0);
+  auto spec = read_container_spec(dir / "bundle");
+  ASSERT_FALSE(spec);
+  EXPECT_NE(spec.error().message.find("not a regular file"), std::string::npos) << spec.error().message;
+}
+
+TEST(ReadContainerSpec, OversizedSpecIsRefusedWithItsSize) {
+  TempDir dir;
+  dir.write_file("bundle/config.json", std::string(kMaxSpecBytes + 1, ' '));
+  auto spec = read_container_spec(dir / "bundle");
+  ASSERT_FALSE(spec);
+  EXPECT_NE(spec.error().message.find("more than the 16 MiB"), std::string::npos) << spec.error().message;
 }
 
 // `runc update -r`: LinuxResources JSON.
