@@ -43,6 +43,6 @@ struct ReconcileReport {
   int reisolated = 0;  // running containers that had lost their isolation
   std::vector<std::string> notes;
 };
-Expected<ReconcileReport> reconcile_node(const Config& config, Log& log);
+Expected<ReconcileReport> reconcile_node(const Config& config, Log& log, const Seams& seams = {});
 
 }  // namespace isolcpus

@@ -64,8 +64,8 @@ Outcome handle_call(Call& call) {
   }
 }
 
-Expected<ReconcileReport> reconcile_node(const Config& config, Log& log) {
-  NodeSession node(config, log);
+Expected<ReconcileReport> reconcile_node(const Config& config, Log& log, const Seams& seams) {
+  NodeSession node(config, log, seams);
   if (auto l = node.ledger(); !l) {
     return l.error();
   }

@@ -396,35 +396,29 @@ void NodeSession::reconcile_entry(const std::string& root, const std::string& id
   }
   const bool alive = container_alive(*e);
   const bool held_kernel = holds_kernel_state(*e);
-  switch (e->state) {
-    case EntryState::kIsolated:
-      if (alive) {
-        return;
-      }
-      break;
-    case EntryState::kDecided:
-      if (alive && e->init_pid > 0 && config_.mode != Mode::kNever) {
-        isolate_again(root, id, report);  // a failed delete, an interrupted release
-      }
-      if (alive) {
-        return;
-      }
-      break;
-    case EntryState::kIsolating:  // a wrapper died mid-isolation: its `runc start` never ran
-    case EntryState::kReleasing:  // a release was interrupted, or the kernel refused part of it
-      e->state = EntryState::kReleasing;
-      if (!undo_kernel(*e)) {
-        (void)save("a retried release");
-        report.notes.push_back("container " + id + ": the kernel still refuses to release all of it");
-        return;
-      }
-      report.notes.push_back("completed an interrupted release or isolation of container " + id);
-      if (alive) {
-        ++report.undone;
-        (void)save("an undone isolation");
-        return;  // its claim stays; a started one is isolated again on the next call
-      }
-      break;
+  if (e->state == EntryState::kIsolating || e->state == EntryState::kReleasing) {
+    // A wrapper died mid-isolation (its `runc start` never ran), a release
+    // was interrupted, or the kernel refused part of one: finish undoing.
+    e->state = EntryState::kReleasing;
+    if (!undo_kernel(*e)) {
+      (void)save("a retried release");
+      report.notes.push_back("container " + id + ": the kernel still refuses to release all of it");
+      return;
+    }
+    report.notes.push_back("completed an interrupted release or isolation of container " + id);
+    if (alive) {
+      ++report.undone;
+      (void)save("an undone isolation");
+    }
+  }
+  if (alive) {
+    // A started container that lost its isolation (a failed delete, an
+    // interrupted release or update) is isolated again; a created one keeps
+    // its decision for `start`.
+    if (e->state == EntryState::kDecided && e->init_pid > 0 && config_.mode != Mode::kNever) {
+      isolate_again(root, id, report);
+    }
+    return;
   }
   if (!unisolate(root, id)) {
     return;

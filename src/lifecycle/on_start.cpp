@@ -11,10 +11,26 @@ namespace {
 // or the decision was lost.  Decide now from the bundle runc recorded,
 // rather than let an opted-in container start balanced without a word.
 Outcome decide_late(Call& call, NodeSession& node, const CallInputs& in) {
-  if (!in.spec) {
+  if (!in.spec || !*in.spec) {
     return {};  // runc has no such container, or it is not ours to judge
   }
-  auto decided = decide_for_bundle(call, node, in);
+  // config.json is as create saw it; a `runc update` since then moved the
+  // container, and its cgroup says where it runs now.
+  CallInputs live = in;
+  LedgerEntry probe;
+  probe.runc_root = call.inv.root;
+  probe.container_id = *call.inv.container_id;
+  probe.cgroups_path = (*in.spec)->cgroups_path;
+  probe.systemd_cgroup = call.inv.systemd_cgroup;
+  auto located = locate_container_cgroup(probe, node);
+  auto iso = node.isolator();
+  if (located && iso) {
+    if (auto cpus = (*iso)->container_cpus(located->path); cpus && !cpus->empty()) {
+      (*live.spec)->cpus = *cpus;
+      (*live.spec)->shares = cpus->count() * 1024;
+    }
+  }
+  auto decided = decide_for_bundle(call, node, live);
   if (!decided) {
     return decided.outcome;
   }

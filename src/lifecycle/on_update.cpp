@@ -112,11 +112,14 @@ Outcome finish_update(Call& call, NodeSession& node, const Decision& decision, i
   }
   const std::string reason = "runc update of container " + id + (moved ? " succeeded" : " failed") +
                              " but CPUs " + e->cpus.to_string() + " could not be isolated: " + isolated.error().message;
-  node.release(root, id);
   if (call.config.on_failure == OnFailure::kFail) {
-    return stop(call, reason, status == 0 ? 1 : status);
+    // The container runs on these CPUs now: it keeps its claim, and every
+    // later call tries to isolate it again (status shows it meanwhile).
+    return stop(call, reason + "; it keeps its claim and is isolated again by the next call",
+                status == 0 ? 1 : status);
   }
-  call.log.warn(reason);
+  node.release(root, id);
+  call.log.warn(reason + " (on_failure = \"warn\": it runs balanced)");
   return done;
 }
 

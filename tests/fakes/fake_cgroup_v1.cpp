@@ -125,6 +125,9 @@ void FakeCgroupV1::fail_operation(unsigned nth) {
 }
 
 Expected<void> FakeCgroupV1::injected(const std::string& what) {
+  if (before_mutation) {
+    before_mutation();
+  }
   log_.push_back(what);
   if (fail_at_ == 0) {
     return {};

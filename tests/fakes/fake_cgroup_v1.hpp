@@ -7,6 +7,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -44,6 +45,8 @@ class FakeCgroupV1 final : public CgroupTree {
   // snapshots to prove a tree is back where it started.
   [[nodiscard]] std::map<std::string, std::string> snapshot() const;
 
+  // Called before every mutating call; a test may throw from it to model a crash.
+  std::function<void()> before_mutation;
   // Failure injection: the nth mutating call (write, make, remove) counted
   // from now fails as the kernel would with EIO; 0 turns it off.
   void fail_operation(unsigned nth);

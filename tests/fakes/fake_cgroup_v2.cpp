@@ -153,6 +153,9 @@ Expected<std::string> FakeCgroupV2::read(const CgroupPath& cg, std::string_view 
 }
 
 Expected<void> FakeCgroupV2::write(const CgroupPath& cg, std::string_view name, std::string_view value) {
+  if (before_write) {
+    before_write();
+  }
   ++writes_;
   log_.push_back(cg.str() + ":" + std::string(name) + "=" + std::string(value));
   if (writes_ == fail_at_) {

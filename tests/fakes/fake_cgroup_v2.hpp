@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -52,6 +53,8 @@ class FakeCgroupV2 final : public CgroupTree {
   // Every file under the mount with its content, to compare before/after.
   [[nodiscard]] std::map<std::string, std::string> snapshot() const;
 
+  // Called before every write; a test may throw from it to model a crash.
+  std::function<void()> before_write;
   // The n-th write from now (1-based) fails with EIO and changes nothing.
   void fail_write(std::size_t n) { fail_at_ = writes_ + n; }
   [[nodiscard]] std::size_t writes() const { return writes_; }
