@@ -46,7 +46,7 @@ enum class Kind { kCreate, kStart, kUpdate, kDelete, kDie, kReconcile };
 struct Fault {
   int crash_at = 0;    // checkpoints, kernel writes and saves all count
   int fail_write = 0;  // the n-th kernel write fails (EIO)
-  int fail_save = 0;   // the n-th ledger save fails (ENOSPC)
+  int fail_save = 0;   // the n-th ledger save and every later one fail (ENOSPC)
   [[nodiscard]] bool any() const { return crash_at + fail_write + fail_save > 0; }
 };
 
@@ -84,7 +84,7 @@ std::string describe(const Op& op) {
     out << " [kernel write " << op.fault.fail_write << " fails]";
   }
   if (op.fault.fail_save > 0) {
-    out << " [save " << op.fault.fail_save << " fails]";
+    out << " [disk full from save " << op.fault.fail_save << "]";
   }
   if (op.nested) {
     out << " {meanwhile: " << describe(*op.nested) << "}";
@@ -174,12 +174,13 @@ class World {
     }
   }
 
+  // A full disk stays full: from the n-th save on, every save of the step fails.
   bool save_fails() {
-    if (armed_ && ++saves_ == fault_.fail_save) {
-      ++counts_.save_failures;
-      return true;
+    if (!armed_ || fault_.fail_save == 0 || ++saves_ < fault_.fail_save) {
+      return false;
     }
-    return false;
+    counts_.save_failures += saves_ == fault_.fail_save ? 1 : 0;
+    return true;
   }
 
   void arm(const Fault& fault) {
