@@ -4,6 +4,8 @@
 #include <ostream>
 
 #include "check_rules.hpp"
+#include "isolcpus/ledger.hpp"
+#include "status_view.hpp"
 #include "commands.hpp"
 #include "isolcpus/cgroup_tree.hpp"
 #include "isolcpus/runtime_exec.hpp"
@@ -96,6 +98,17 @@ int cmd_check(const ConfigLoad& loaded, bool json, std::ostream& out, std::ostre
     f.state_dir.is_dir = S_ISDIR(st.st_mode);
     f.state_dir.uid = st.st_uid;
     f.state_dir.mode = st.st_mode & 07777;
+  }
+  if (f.state_dir.exists && f.state_dir.is_dir) {
+    if (auto data = read_ledger_snapshot(f.config.state_dir)) {
+      for (const auto& e : data->entries) {
+        if (auto problem = entry_problem(e)) {
+          f.ledger_problems.push_back(*problem);
+        }
+      }
+    } else {
+      f.ledger_error = data.error().message;
+    }
   }
   const auto findings = evaluate_checks(f);
   out << (json ? render_findings_json(findings) : render_findings_text(findings));

@@ -220,6 +220,13 @@ std::vector<Finding> evaluate_checks(const CheckFacts& f) {
   } else {
     out.push_back({Severity::kOk, "ledger", dir + " is owned by root, mode 0700", ""});
   }
+  if (f.ledger_error) {
+    out.push_back({Severity::kError, "ledger", *f.ledger_error, "inspect it; see docs/OPERATIONS.md"});
+  }
+  for (const auto& problem : f.ledger_problems) {
+    out.push_back({Severity::kError, "ledger", problem,
+                   "run `runc-isolcpus-ctl status`; the log names the file the kernel refused"});
+  }
   return out;
 }
 

@@ -55,6 +55,9 @@ struct CheckFacts {
   std::optional<std::string> runtime;  // the real runtime found
   std::string runtime_error;
   StateDirFacts state_dir;
+  // ledger: what its entries say is wrong (status_view's entry_problem)
+  std::vector<std::string> ledger_problems;
+  std::optional<std::string> ledger_error;  // unreadable ledger
 };
 
 std::vector<Finding> evaluate_checks(const CheckFacts& facts);

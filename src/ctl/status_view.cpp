@@ -68,6 +68,30 @@ std::string who(const LedgerEntry& e) {
 
 }  // namespace
 
+std::optional<std::string> entry_problem(const LedgerEntry& e) {
+  if (e.state == EntryState::kReleasing) {
+    std::string msg = "container " + who(e) + ": the release of CPUs " + e.cpus.to_string() +
+                      " is incomplete, retried by every wrapper call and `runc-isolcpus-ctl reconcile`";
+    if (!e.problems.empty()) {
+      msg += "; the kernel refused: " + join(e.problems, "; ");
+    }
+    if (e.isolation) {
+      msg += " (cgroup " + e.isolation->cgroup + ")";
+    }
+    return msg;
+  }
+  if (e.state == EntryState::kDecided && e.init_pid > 0 && !e.update) {
+    return "container " + who(e) + " runs on CPUs " + e.cpus.to_string() +
+           " without isolation (a failed delete or isolation left it so); every wrapper call and "
+           "`runc-isolcpus-ctl reconcile` isolate it again, see the log for why it failed";
+  }
+  if (e.state == EntryState::kIsolating) {
+    return "container " + who(e) + ": an isolation of CPUs " + e.cpus.to_string() +
+           " was interrupted; the next call undoes it";
+  }
+  return std::nullopt;
+}
+
 StatusView build_status(const StatusInput& in) {
   StatusView view;
   for (unsigned cpu : in.online.cpus()) {
@@ -107,6 +131,11 @@ StatusView build_status(const StatusInput& in) {
         msg += ": balanced by " + join(culprit->second, ", ");
       }
       row.problems.push_back(msg);
+    }
+    if (row.owner != nullptr) {
+      if (auto problem = entry_problem(*row.owner)) {
+        row.problems.push_back(*problem);
+      }
     }
     if (row.kernel == "isolated" && !boot && !ledger_isolated) {
       row.problems.push_back(

@@ -58,6 +58,11 @@ struct StatusView {
   std::size_t problems = 0;
 };
 
+// What an entry's state says is wrong (docs/INVARIANTS.md I2, I4): a
+// release the kernel refused in part, or a running container that lost its
+// isolation and is waiting to get it back.  Shared by status and check.
+std::optional<std::string> entry_problem(const LedgerEntry& e);
+
 // Pure.  Rows point into `in.entries`.
 StatusView build_status(const StatusInput& in);
 

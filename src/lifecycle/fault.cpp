@@ -23,4 +23,20 @@ std::function<void(std::string_view)> fault_checkpoint() {
 #endif
 }
 
+std::function<bool(std::string_view)> fault_fail_save() {
+#ifdef ISOLCPUS_FAULT_INJECTION
+  const char* target = std::getenv("RUNC_ISOLCPUS_FAIL_SAVE");  // NOLINT(concurrency-mt-unsafe)
+  if (target == nullptr || *target == '\0') {
+    return {};
+  }
+  // From the named save on, every save fails: a disk that filled up.
+  return [wanted = std::string(target), full = false](std::string_view what) mutable {
+    full = full || what == wanted || wanted == "*";
+    return full;
+  };
+#else
+  return {};
+#endif
+}
+
 }  // namespace isolcpus

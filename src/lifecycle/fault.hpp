@@ -11,4 +11,10 @@ namespace isolcpus {
 
 std::function<void(std::string_view)> fault_checkpoint();
 
+// Test-only full disk: with $RUNC_ISOLCPUS_FAIL_SAVE naming a ledger save
+// ("an isolation", "the update's runc child", ... or "*"), that save and
+// every later one fail as ENOSPC would.  Save steps are also checkpoints
+// ("save:<what>", "saved:<what>") for RUNC_ISOLCPUS_FAULT.
+std::function<bool(std::string_view)> fault_fail_save();
+
 }  // namespace isolcpus

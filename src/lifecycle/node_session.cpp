@@ -39,6 +39,9 @@ NodeSession::NodeSession(const Config& config, Log& log, const Seams& seams)
   if (!seams_.checkpoint) {
     seams_.checkpoint = fault_checkpoint();
   }
+  if (!seams_.fail_save) {
+    seams_.fail_save = fault_fail_save();
+  }
 }
 
 std::filesystem::path NodeSession::proc() const { return std::filesystem::path(config_.host_root) / "proc"; }

@@ -48,6 +48,14 @@ TEST(CheckRules, HealthyNodesPass) {
   EXPECT_FALSE(blocks_isolation(evaluate_checks(healthy_v2())));
 }
 
+TEST(CheckRules, LedgerProblemsBlockAndAreNamed) {
+  CheckFacts f = healthy_v1();
+  f.ledger_problems = {"container c1: the release of CPUs 3 is incomplete"};
+  const auto fs = evaluate_checks(f);
+  EXPECT_NE(find(fs, Severity::kError, "release of CPUs 3 is incomplete"), nullptr);
+  EXPECT_TRUE(blocks_isolation(fs));
+}
+
 TEST(CheckRules, V1RootFlagLockedByConfigBlocks) {
   CheckFacts f = healthy_v1();
   f.v1_root_flag = true;

@@ -102,6 +102,41 @@ TEST(BuildStatus, KernelIsolatedWithoutOwnerIsALeftover) {
   EXPECT_NE(v.rows[1].problems[0].find("reconcile"), std::string::npos);
 }
 
+// I2/I4: an incomplete release names what the kernel refused.
+TEST(BuildStatus, IncompleteReleaseIsAProblemNamingTheFile) {
+  StatusInput in = two_cpu_input();
+  LedgerEntry e = isolated_entry("c1", "1");
+  e.state = EntryState::kReleasing;
+  e.problems = {"cannot turn /sys/fs/cgroup/kubepods/c1/cpuset.cpus.partition back into a member: EBUSY"};
+  in.entries = {e};
+  in.kernel_isolated = CpuSet::of({1});
+  const StatusView v = build_status(in);
+  EXPECT_GE(v.problems, 1U);
+  bool named = false;
+  for (const auto& p : v.rows[1].problems) {
+    named = named || (p.find("release of CPUs 1 is incomplete") != std::string::npos &&
+                      p.find("kubepods/c1/cpuset.cpus.partition") != std::string::npos);
+  }
+  EXPECT_TRUE(named);
+}
+
+// I2: a started container whose isolation was lost is shown until restored.
+TEST(BuildStatus, RunningWithoutIsolationIsAProblem) {
+  StatusInput in = two_cpu_input();
+  LedgerEntry e = isolated_entry("c1", "1");
+  e.state = EntryState::kDecided;
+  e.isolation.reset();
+  e.init_pid = 4242;
+  in.entries = {e};
+  in.kernel_isolated = CpuSet{};
+  const StatusView v = build_status(in);
+  ASSERT_EQ(v.rows[1].problems.size(), 1U);
+  EXPECT_NE(v.rows[1].problems[0].find("runs on CPUs 1 without isolation"), std::string::npos);
+  // A created container not started yet is fine.
+  in.entries[0].init_pid = 0;
+  EXPECT_EQ(build_status(in).problems, 0U);
+}
+
 TEST(BuildStatus, BootIsolatedIsNotAProblem) {
   StatusInput in = two_cpu_input();
   in.boot_isolated = CpuSet::of({3});
