@@ -39,7 +39,7 @@ struct IsolationContext {
   std::vector<Isolation> others;     // every other container isolated (or being isolated) now
   std::vector<Isolation> releasing;  // others whose release is not complete: still in the kernel,
                                      // not to be kept isolated (v2 keeps their ancestors' claims)
-  V1NodeRecord* v1_node = nullptr;  // v1 only; persisted by the caller
+  V1NodeRecord* v1_node = nullptr;   // v1 only; persisted by the caller
   bool v1_manage_root_flag = true;
   // Called between kernel writes with a step name; tests use it to simulate a
   // crash (it may not return).  Empty in production.

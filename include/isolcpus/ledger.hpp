@@ -70,9 +70,9 @@ struct LedgerEntry {
   std::uint64_t init_start_ticks = 0;  // /proc/PID/stat field 22, guards PID reuse
   std::optional<Isolation> isolation;  // set from kIsolating on
   // Added in 0.2 (absent in older ledgers, which read as empty):
-  ProcessRef creator;                   // the wrapper that decided, which becomes `runc create`
+  ProcessRef creator;                    // the wrapper that decided, which becomes `runc create`
   std::optional<UpdateInFlight> update;  // a `runc update` under way
-  std::vector<std::string> problems;    // what the last release could not undo, naming files
+  std::vector<std::string> problems;     // what the last release could not undo, naming files
 
   [[nodiscard]] bool same_container(std::string_view root, std::string_view id) const {
     return runc_root == root && container_id == id;

@@ -33,7 +33,8 @@ class RuntimeChild {
   virtual Expected<int> wait() = 0;  // its exit status (128+N for signal N)
 };
 
-using ChildLauncher = std::function<Expected<std::unique_ptr<RuntimeChild>>(const std::optional<std::string>&)>;
+using ChildLauncher =
+    std::function<Expected<std::unique_ptr<RuntimeChild>>(const std::optional<std::string>&)>;
 
 struct Seams {
   const HostFacts* host = nullptr;  // instead of probing host_root

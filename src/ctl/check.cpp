@@ -4,12 +4,12 @@
 #include <ostream>
 
 #include "check_rules.hpp"
-#include "isolcpus/ledger.hpp"
-#include "status_view.hpp"
 #include "commands.hpp"
 #include "isolcpus/cgroup_tree.hpp"
+#include "isolcpus/ledger.hpp"
 #include "isolcpus/runtime_exec.hpp"
 #include "isolcpus/text.hpp"
+#include "status_view.hpp"
 
 namespace isolcpus {
 namespace {

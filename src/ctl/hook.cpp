@@ -84,7 +84,8 @@ class HookRun {
       return false;
     }
     for (const auto& e : data->entries) {
-      if (e.same_container(kHookRoot, state_.id) && e.state == EntryState::kIsolated && e.init_pid == state_.pid) {
+      if (e.same_container(kHookRoot, state_.id) && e.state == EntryState::kIsolated &&
+          e.init_pid == state_.pid) {
         return true;
       }
     }
@@ -100,8 +101,8 @@ class HookRun {
       if (old->init_pid != state_.pid && node_.container_alive(*old)) {
         // Another live container (another runtime's) has this id: it keeps
         // what it has, this one is not isolated.
-        return refuse("a live container with id " + state_.id + " already holds CPUs " + old->cpus.to_string() +
-                      "; not isolating a second container of that id");
+        return refuse("a live container with id " + state_.id + " already holds CPUs " +
+                      old->cpus.to_string() + "; not isolating a second container of that id");
       }
       if (!node_.release(kHookRoot, state_.id)) {
         return refuse("the kernel still holds CPUs of an earlier container " + state_.id);
@@ -114,7 +115,8 @@ class HookRun {
     entry.creator = node_.self();
     (*l)->data().entries.push_back(std::move(entry));
     if (auto ok = node_.save("an isolation decision"); !ok) {
-      std::erase_if((*l)->data().entries, [&](const LedgerEntry& e) { return e.same_container(kHookRoot, state_.id); });
+      std::erase_if((*l)->data().entries,
+                    [&](const LedgerEntry& e) { return e.same_container(kHookRoot, state_.id); });
       return refuse("cannot record the isolation decision: " + ok.error().message);
     }
     return 0;
@@ -130,8 +132,8 @@ class HookRun {
     auto cgroup = CgroupPath::parse(*raw);
     if (!cgroup) {
       node_.release(kHookRoot, state_.id);
-      return refuse("cgroup \"" + *raw + "\" of container " + state_.id + " is not a safe path: " +
-                    cgroup.error().message);
+      return refuse("cgroup \"" + *raw + "\" of container " + state_.id +
+                    " is not a safe path: " + cgroup.error().message);
     }
     if (auto done = node_.isolate(kHookRoot, state_.id, *cgroup); !done) {
       node_.release(kHookRoot, state_.id);

@@ -7,7 +7,6 @@
 #include <string_view>
 
 #include "isolcpus/expected.hpp"
-
 #include "isolcpus/ledger.hpp"  // kHookRoot
 
 namespace isolcpus {

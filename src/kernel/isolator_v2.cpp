@@ -446,7 +446,8 @@ class V2Isolator final : public Isolator {
         done = !tree_.exists(cgroup);
       } else if (trim(*current) != "member") {
         if (auto ok = tree_.write(cgroup, kPartition, "member"); !ok && tree_.exists(cgroup)) {
-          problems.push_back("cannot turn " + tree_.describe(cgroup, kPartition) + " back into a member: " + ok.error().message);
+          problems.push_back("cannot turn " + tree_.describe(cgroup, kPartition) +
+                             " back into a member: " + ok.error().message);
           done = false;
         }
       }

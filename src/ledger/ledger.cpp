@@ -117,8 +117,8 @@ Ledger::~Ledger() {
     return;
   }
   const std::string line = "pid=" + std::to_string(::getpid()) + " held_us=" + std::to_string(held.count()) +
-                           " waited_us=" + std::to_string(waited_.count()) + " call=" +
-                           (trace_label_.empty() ? std::string("-") : trace_label_) + "\n";
+                           " waited_us=" + std::to_string(waited_.count()) +
+                           " call=" + (trace_label_.empty() ? std::string("-") : trace_label_) + "\n";
   UniqueFd fd(::open(trace, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (fd) {
     (void)!::write(fd.get(), line.data(), line.size());

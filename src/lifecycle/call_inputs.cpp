@@ -45,7 +45,8 @@ void read_update_cpus(const Call& call, CallInputs& in) {
   const auto& req = call.inv.update;
   if (req.resources) {
     const bool from_stdin = *req.resources == "-";
-    Expected<std::string> text = from_stdin ? read_all_stdin(kMaxUpdateBytes) : read_resources_file(*req.resources);
+    Expected<std::string> text =
+        from_stdin ? read_all_stdin(kMaxUpdateBytes) : read_resources_file(*req.resources);
     if (!text) {
       call.log.warn(text.error().message);
       if (from_stdin) {
@@ -73,7 +74,8 @@ void read_update_cpus(const Call& call, CallInputs& in) {
 }
 
 bool ours_to_update(const LedgerEntry& e) {
-  return (e.state == EntryState::kIsolated && e.isolation) || (e.state == EntryState::kDecided && !e.isolation);
+  return (e.state == EntryState::kIsolated && e.isolation) ||
+         (e.state == EntryState::kDecided && !e.isolation);
 }
 
 }  // namespace
@@ -86,7 +88,8 @@ CallInputs read_call_inputs(const Call& call) {
     case Subcommand::kRun:
     case Subcommand::kRestore: {
       struct stat st {};
-      in.id_taken = valid_container_id(id) && ::lstat((std::filesystem::path(call.inv.root) / id).c_str(), &st) == 0;
+      in.id_taken =
+          valid_container_id(id) && ::lstat((std::filesystem::path(call.inv.root) / id).c_str(), &st) == 0;
       in.bundle = call.inv.bundle;
       in.spec = read_container_spec(in.bundle);
       break;

@@ -81,7 +81,8 @@ namespace {
 // and exits without running anything.
 class GatedChild final : public RuntimeChild {
  public:
-  GatedChild(pid_t pid, ProcessRef process, UniqueFd gate) : pid_(pid), process_(process), gate_(std::move(gate)) {}
+  GatedChild(pid_t pid, ProcessRef process, UniqueFd gate)
+      : pid_(pid), process_(process), gate_(std::move(gate)) {}
   ~GatedChild() override {
     gate_ = UniqueFd();  // EOF: a child never let go exits
     if (!reaped_) {
@@ -168,7 +169,8 @@ Expected<std::unique_ptr<RuntimeChild>> launch_runtime_child(const std::string& 
     gate_write = UniqueFd();
     child_main(gate_read.get(), input ? input->get() : -1, runtime, argv);
   }
-  const ProcessRef process{static_cast<int>(pid), process_start_ticks(proc, static_cast<int>(pid)).value_or(0)};
+  const ProcessRef process{static_cast<int>(pid),
+                           process_start_ticks(proc, static_cast<int>(pid)).value_or(0)};
   return std::unique_ptr<RuntimeChild>(std::make_unique<GatedChild>(pid, process, std::move(gate_write)));
 }
 

@@ -89,7 +89,8 @@ Outcome record_decision(Call& call, NodeSession& node, const Decision& decision,
   entry.creator = node.self();
   (*l)->data().entries.push_back(std::move(entry));
   if (auto ok = node.save("an isolation decision"); !ok) {
-    std::erase_if((*l)->data().entries, [&](const LedgerEntry& e) { return e.same_container(call.inv.root, id); });
+    std::erase_if((*l)->data().entries,
+                  [&](const LedgerEntry& e) { return e.same_container(call.inv.root, id); });
     return refuse_or_warn(call, "cannot record the isolation decision: " + ok.error().message);
   }
   call.log.info("container " + id + ": will isolate CPUs " + decision.cpus.to_string() + " (" +

@@ -3,9 +3,9 @@
 
 #include <optional>
 
+#include "call_inputs.hpp"
 #include "isolcpus/container_spec.hpp"
 #include "isolcpus/policy.hpp"
-#include "call_inputs.hpp"
 #include "steps.hpp"
 
 namespace isolcpus {

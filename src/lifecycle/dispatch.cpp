@@ -1,6 +1,6 @@
+#include "call_inputs.hpp"
 #include "isolcpus/caller_log.hpp"
 #include "isolcpus/lifecycle.hpp"
-#include "call_inputs.hpp"
 #include "steps.hpp"
 
 namespace isolcpus {

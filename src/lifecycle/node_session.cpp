@@ -113,7 +113,8 @@ void NodeSession::step(const std::string& name) const {
 Expected<void> NodeSession::save(std::string_view what) {
   step("save:" + std::string(what));
   if (seams_.fail_save && seams_.fail_save(what)) {
-    return make_error("cannot record " + std::string(what) + " in the ledger: No space left on device (test)");
+    return make_error("cannot record " + std::string(what) +
+                      " in the ledger: No space left on device (test)");
   }
   if (auto ok = ledger_->commit(); !ok) {
     log_.error("cannot record " + std::string(what) + " in the ledger: " + ok.error().message);
@@ -429,14 +430,15 @@ void NodeSession::reconcile_entry(const std::string& root, const std::string& id
   erase(root, id);
   (void)save("a dead container's release");
   ++(held_kernel ? report.released : report.dropped);
-  report.notes.push_back((held_kernel ? "gave back CPUs of container " : "dropped the decision for container ") +
-                         id + ", which is gone");
+  report.notes.push_back(
+      (held_kernel ? "gave back CPUs of container " : "dropped the decision for container ") + id +
+      ", which is gone");
 }
 
 void NodeSession::enforce_node(ReconcileReport& report) {
   const LedgerData& data = ledger_->data();
-  const bool idle = std::none_of(data.entries.begin(), data.entries.end(), holds_kernel_state) &&
-                    data.v1 == V1NodeRecord{};
+  const bool idle =
+      std::none_of(data.entries.begin(), data.entries.end(), holds_kernel_state) && data.v1 == V1NodeRecord{};
   auto iso = idle ? Expected<Isolator*>(make_error("idle")) : isolator();
   if (!iso) {
     return;  // nothing isolated, nothing left behind: no need to probe the host

@@ -64,7 +64,8 @@ Outcome on_start(Call& call, NodeSession& node, const CallInputs& in) {
   };
   if (entry->update) {
     // Not ours to release: the update's wrapper finishes it.
-    return refuse_or_warn(call, "cannot isolate container " + id + ": a `runc update` of its CPUs is under way");
+    return refuse_or_warn(call,
+                          "cannot isolate container " + id + ": a `runc update` of its CPUs is under way");
   }
   auto located = locate_container_cgroup(*entry, node);
   if (!located) {
@@ -73,8 +74,8 @@ Outcome on_start(Call& call, NodeSession& node, const CallInputs& in) {
   }
   const std::string cpus = entry->cpus.to_string();
   if (auto isolated = node.isolate(call.inv.root, id, located->path); !isolated) {
-    return refuse("cannot isolate CPUs " + cpus + " of container " + id + " in cgroup " + located->path.str() +
-                  ": " + isolated.error().message);
+    return refuse("cannot isolate CPUs " + cpus + " of container " + id + " in cgroup " +
+                  located->path.str() + ": " + isolated.error().message);
   }
   entry = (*l)->find(call.inv.root, id);
   if (entry != nullptr && located->init.init_pid > 0) {

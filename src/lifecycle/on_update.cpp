@@ -111,7 +111,8 @@ Outcome finish_update(Call& call, NodeSession& node, const Decision& decision, i
     return done;
   }
   const std::string reason = "runc update of container " + id + (moved ? " succeeded" : " failed") +
-                             " but CPUs " + e->cpus.to_string() + " could not be isolated: " + isolated.error().message;
+                             " but CPUs " + e->cpus.to_string() +
+                             " could not be isolated: " + isolated.error().message;
   if (call.config.on_failure == OnFailure::kFail) {
     // The container runs on these CPUs now: it keeps its claim, and every
     // later call tries to isolate it again (status shows it meanwhile).
@@ -152,11 +153,11 @@ Outcome on_update(Call& call, NodeSession& node, const CallInputs& in) {
       return refused;
     }
   }
-  entry->update = UpdateInFlight{entry->cpus, *in.new_cpus, was_isolated ? entry->isolation->cgroup : "",
-                                 node.self(), {}};
+  entry->update = UpdateInFlight{
+      entry->cpus, *in.new_cpus, was_isolated ? entry->isolation->cgroup : "", node.self(), {}};
   if (auto ok = node.save("an update in flight"); !ok) {
-    return stop(call, "cannot record the update of container " + id + " in the ledger, so it was not run: " +
-                          ok.error().message);
+    return stop(call, "cannot record the update of container " + id +
+                          " in the ledger, so it was not run: " + ok.error().message);
   }
   const std::string old_cpus = entry->cpus.to_string();
   if (was_isolated && !node.unisolate(root, id)) {

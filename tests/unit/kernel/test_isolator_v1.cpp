@@ -575,7 +575,8 @@ TEST_F(V1Isolation, ACrashMidApplyIsUndoneFromThePersistedRecord) {
     record = persisted;
     auto rctx = context();
     const auto w = recovered->release(*plan, rctx);
-    EXPECT_TRUE(w.complete() && w.problems.empty()) << crash_at << ": " << (w.problems.empty() ? "" : w.problems.front());
+    EXPECT_TRUE(w.complete() && w.problems.empty())
+        << crash_at << ": " << (w.problems.empty() ? "" : w.problems.front());
     EXPECT_EQ(fake.snapshot(), initial) << "crash at " << crash_at;
     EXPECT_EQ(record, V1NodeRecord{}) << "crash at " << crash_at;
   }

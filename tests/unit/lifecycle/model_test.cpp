@@ -212,8 +212,8 @@ class World {
   ProcessRef spawn(const std::string& cgroup = "/") {
     const int pid = next_pid_++;
     host_.write_file("proc/" + std::to_string(pid) + "/stat",
-                     std::to_string(pid) + " (p) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 " + std::to_string(pid) +
-                         " 0 0\n");
+                     std::to_string(pid) + " (p) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 " +
+                         std::to_string(pid) + " 0 0\n");
     host_.write_file("proc/" + std::to_string(pid) + "/cgroup",
                      v1_ ? "5:cpuset:" + cgroup + "\n" : "0::" + cgroup + "\n");
     return ProcessRef{pid, static_cast<std::uint64_t>(pid)};
@@ -265,11 +265,10 @@ class World {
     }
     const ProcessRef init = spawn("/" + cgroup_of(op.id));
     const std::string bundle = "bundle=" + bundle_dir;
-    host_.write_file("runc/" + op.id + "/state.json",
-                     nlohmann::json{{"init_process_pid", init.pid},
-                                    {"init_process_start", init.start_ticks},
-                                    {"config", {{"labels", {bundle}}}}}
-                         .dump());
+    host_.write_file("runc/" + op.id + "/state.json", nlohmann::json{{"init_process_pid", init.pid},
+                                                                     {"init_process_start", init.start_ticks},
+                                                                     {"config", {{"labels", {bundle}}}}}
+                                                          .dump());
     c = Container{true, true, false, op.annotated, init.pid, op.cpus};
   }
 
@@ -292,7 +291,8 @@ class World {
     }
     const bool was = armed_;
     armed_ = false;  // runc's own writes are not ours to crash
-    const bool ok = static_cast<bool>(tree()->write(*CgroupPath::parse(cgroup_of(op.id)), "cpuset.cpus", op.cpus.to_string()));
+    const bool ok = static_cast<bool>(
+        tree()->write(*CgroupPath::parse(cgroup_of(op.id)), "cpuset.cpus", op.cpus.to_string()));
     armed_ = was;
     if (ok) {
       c.cpus = op.cpus;
@@ -532,8 +532,10 @@ class World {
         e = x.container_id == id ? &x : e;
       }
       if (e == nullptr || e->state != EntryState::kIsolated || e->cpus != c.cpus) {
-        return "I2: opted-in container " + id + " runs on CPUs " + c.cpus.to_string() + " without isolation (" +
-               (e == nullptr ? std::string("no entry") : std::string(to_string(e->state)) + " " + e->cpus.to_string()) +
+        return "I2: opted-in container " + id + " runs on CPUs " + c.cpus.to_string() +
+               " without isolation (" +
+               (e == nullptr ? std::string("no entry")
+                             : std::string(to_string(e->state)) + " " + e->cpus.to_string()) +
                ")";
       }
     }
@@ -556,7 +558,8 @@ class World {
       return "teardown: the ledger is not empty after every container went";
     }
     if (kernel_snapshot() != initial_) {
-      return "teardown: the kernel's files are not back as they were (held: " + kernel_held().to_string() + ")";
+      return "teardown: the kernel's files are not back as they were (held: " + kernel_held().to_string() +
+             ")";
     }
     return "";
   }
@@ -584,9 +587,9 @@ class World {
 
 Op random_op(std::mt19937_64& rng, bool allow_nested) {
   const auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<std::uint64_t>(n)); };
-  static const Kind kWeighted[] = {Kind::kCreate, Kind::kCreate, Kind::kCreate, Kind::kStart, Kind::kStart,
-                                   Kind::kStart,  Kind::kUpdate, Kind::kUpdate, Kind::kDelete, Kind::kDelete,
-                                   Kind::kDie,    Kind::kReconcile};
+  static const Kind kWeighted[] = {Kind::kCreate, Kind::kCreate, Kind::kCreate, Kind::kStart,
+                                   Kind::kStart,  Kind::kStart,  Kind::kUpdate, Kind::kUpdate,
+                                   Kind::kDelete, Kind::kDelete, Kind::kDie,    Kind::kReconcile};
   Op op;
   op.kind = kWeighted[pick(std::size(kWeighted))];
   op.id = "c" + std::to_string(pick(4));
@@ -707,12 +710,15 @@ void run_model(bool v1) {
       }
       Counts scratch;
       FAIL() << (v1 ? "cgroup v1" : "cgroup v2") << " model, seed " << seed << " + " << n << " ("
-             << "ISOLCPUS_MODEL_SEED=" << seed + static_cast<std::uint64_t>(n) << " ISOLCPUS_MODEL_SEQUENCES=1"
-             << "): " << broken << "\n  minimal sequence (" << run_fresh(v1, minimal, scratch) << "):" << listing;
+             << "ISOLCPUS_MODEL_SEED=" << seed + static_cast<std::uint64_t>(n)
+             << " ISOLCPUS_MODEL_SEQUENCES=1"
+             << "): " << broken << "\n  minimal sequence (" << run_fresh(v1, minimal, scratch)
+             << "):" << listing;
     }
   }
   std::printf(
-      "model (%s): %ld sequences, %ld steps, %ld crashes injected, %ld kernel write failures armed, %ld ledger save "
+      "model (%s): %ld sequences, %ld steps, %ld crashes injected, %ld kernel write failures armed, %ld "
+      "ledger save "
       "failures, %ld calls interleaved with runc update, %ld invariant violations\n",
       v1 ? "cgroup v1" : "cgroup v2", counts.sequences, counts.steps, counts.crashes, counts.write_failures,
       counts.save_failures, counts.interleaved, counts.violations);
@@ -735,10 +741,14 @@ void every_fault(bool v1) {
     o.force = true;
     return o;
   };
-  std::vector<Op> life{op(Kind::kCreate, "a", CpuSet::of({2})), op(Kind::kStart, "a"),
-                       op(Kind::kCreate, "b", CpuSet::range(4, 5)), op(Kind::kStart, "b"),
-                       op(Kind::kUpdate, "a", CpuSet::of({3})),     op(Kind::kDelete, "b"),
-                       op(Kind::kDie, "a"),                          op(Kind::kReconcile, "")};
+  std::vector<Op> life{op(Kind::kCreate, "a", CpuSet::of({2})),
+                       op(Kind::kStart, "a"),
+                       op(Kind::kCreate, "b", CpuSet::range(4, 5)),
+                       op(Kind::kStart, "b"),
+                       op(Kind::kUpdate, "a", CpuSet::of({3})),
+                       op(Kind::kDelete, "b"),
+                       op(Kind::kDie, "a"),
+                       op(Kind::kReconcile, "")};
   life[4].nested = std::make_shared<Op>(op(Kind::kCreate, "c", CpuSet::of({6})));
   const QuietStderr quiet;
   long runs = 0;
@@ -753,7 +763,9 @@ void every_fault(bool v1) {
         const std::string broken = run_fresh(v1, ops, counts);
         ++runs;
         ASSERT_EQ(broken, "") << describe(ops[at]) << " in step " << at + 1;
-        const bool triggered = knob == 0 ? counts.crashes > 0 : knob == 2 ? counts.save_failures > 0 : n <= 12;
+        const bool triggered = knob == 0   ? counts.crashes > 0
+                               : knob == 2 ? counts.save_failures > 0
+                                           : n <= 12;
         if (!triggered) {
           break;
         }
