@@ -24,6 +24,21 @@ class HookRun {
       : config_(config), state_(state), log_(log), err_(err), node_(config, log) {}
 
   int release() {
+    auto l = node_.ledger();
+    if (!l) {
+      log_.error("cannot release container " + state_.id + ": " + l.error().message);
+      return 0;
+    }
+    // poststop also runs for a container whose createRuntime hook refused
+    // it, possibly one with the id of a live container: that one keeps its
+    // CPUs.
+    if (const LedgerEntry* e = (*l)->find(kHookRoot, state_.id);
+        e != nullptr && e->init_pid != state_.pid && node_.container_alive(*e)) {
+      log_.info("poststop of " + state_.id + " (pid " + std::to_string(state_.pid) +
+                "): the ledger entry belongs to a live container of that id (pid " +
+                std::to_string(e->init_pid) + "); not releasing it");
+      return 0;
+    }
     node_.release(kHookRoot, state_.id);
     return 0;
   }

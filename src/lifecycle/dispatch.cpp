@@ -66,6 +66,7 @@ Outcome handle_call(Call& call) {
 
 Expected<ReconcileReport> reconcile_node(const Config& config, Log& log, const Seams& seams) {
   NodeSession node(config, log, seams);
+  node.set_label("reconcile");
   if (auto l = node.ledger(); !l) {
     return l.error();
   }

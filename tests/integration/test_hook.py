@@ -244,3 +244,25 @@ def test_auto_stage_follows_status(node):
     assert [e["state"] for e in node.entries()] == ["isolated"], node.read_log()
     node.runc("delete", "--force", cid)
     assert node.entries() == [], node.read_log()
+
+
+def test_same_id_from_another_runtime_touches_the_live_container_not(node):
+    """Reliability item 3 in hook mode: hook entries share one namespace of
+    ids ("hook"), so a second runtime's container with the id of a live one
+    must not release the live one's isolation."""
+    b1, c1 = node.bundle("first")
+    node.create(b1, c1)
+    assert container_flag(node, c1) == "0"
+    b2, _ = node.bundle("second")
+    other_root = node.tmp / "other-runtime-root"
+    res = subprocess.run([str(node.real_runc), "--root", str(other_root), "create", "--bundle", str(b2), c1],
+                         capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    try:
+        assert res.returncode != 0, "the hook let a second container of a live id through"
+        assert "already holds CPUs" in res.stderr, res.stderr
+        assert container_flag(node, c1) == "0", "the live container lost its isolation"
+        entries = node.entries()
+        assert len(entries) == 1 and entries[0]["state"] == "isolated", entries
+    finally:
+        subprocess.run([str(node.real_runc), "--root", str(other_root), "delete", "--force", c1],
+                       capture_output=True, timeout=60)
