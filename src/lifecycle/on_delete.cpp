@@ -1,6 +1,7 @@
 // delete: give the CPUs back, then let runc delete.  Idempotent: a second
 // delete, or the delete of a container never isolated, finds no entry.
 // Releasing never fails a delete.
+#include "exit_watcher.hpp"
 #include "steps.hpp"
 
 namespace isolcpus {
@@ -27,8 +28,10 @@ Outcome on_delete(Call& call, NodeSession& node, const CallInputs& /*in*/) {
   if (alive) {
     // runc kills it next, but may fail to: the entry keeps its CPUs claimed
     // until a later call finds the container gone (and isolates it again if
-    // it still runs).
+    // it still runs).  A watcher makes that call the moment `runc delete`
+    // exits.
     node.unisolate(call.inv.root, id);
+    spawn_exit_watcher(call.config);
     return {};
   }
   node.release(call.inv.root, id);

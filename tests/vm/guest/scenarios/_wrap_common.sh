@@ -20,6 +20,13 @@ ctr_down() { # ID: kill + delete through the wrapper
 }
 # The ledger must not keep an entry for a deleted container.
 check_ledger_clean() { # ID
+	# A live container's entry keeps its claim until `runc delete` is seen
+	# through: the wrapper's exit watcher reconciles the moment it exits.
+	_i=0
+	while grep -rqs "\"$1\"" /run/runc-isolcpus && [ $_i -lt 100 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
 	if grep -rqs "\"$1\"" /run/runc-isolcpus; then
 		fail "ledger under /run/runc-isolcpus still names $1"
 	else
