@@ -73,7 +73,7 @@ def v2(tmp_path, wrapper):
 
 def test_version(tmp_path, wrapper):
     res = ctl(wrapper, tmp_path, "version")
-    assert res.returncode == 0 and res.stdout.startswith("runc-isolcpus 0.1.0")
+    assert res.returncode == 0 and res.stdout.startswith("runc-isolcpus 0.2.0")
 
 
 def test_unknown_command_fails(tmp_path, wrapper):

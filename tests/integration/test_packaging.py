@@ -47,7 +47,7 @@ def test_control_fields(deb):
     info = subprocess.run(["dpkg-deb", "-f", str(deb), "Package", "Version", "Architecture", "Recommends"],
                           capture_output=True, text=True, check=True).stdout
     assert "Package: runc-isolcpus" in info
-    assert "Version: 0.1.0" in info or "Version: " in info
+    assert "Version: 0.2.0" in info or "Version: " in info
     assert "Recommends: runc" in info
 
 
@@ -102,7 +102,7 @@ def test_binary_is_static(root):
 def test_installed_ctl_version(root):
     res = subprocess.run([str(root / "usr/bin/runc-isolcpus-ctl"), "version"], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
-    assert res.stdout.startswith("runc-isolcpus 0.1.0"), res.stdout
+    assert res.stdout.startswith("runc-isolcpus 0.2.0"), res.stdout
 
 
 def test_installed_ctl_reads_shipped_config(root):
