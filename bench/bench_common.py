@@ -114,13 +114,8 @@ def machine_info(runc: str) -> dict:
 
 # -- host exclusivity ------------------------------------------------------
 
-def foreign_isolation() -> str | None:
-    if BALANCED.exists():
-        return f"{BALANCED} exists"
-    for flag in CPUSET.glob("*/cpuset.sched_load_balance"):
-        if flag.read_text().strip() == "0":
-            return f"{flag} is 0"
-    return None
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "integration"))
+from lifecycle_support import foreign_isolation  # noqa: E402  (the tests' own check)
 
 
 @contextlib.contextmanager
@@ -150,41 +145,17 @@ def exclusive_host(prog: str, timeout: float = 600):
 
 # -- bundles, config, cleanup ----------------------------------------------
 
+# One bundle builder and one TOML encoder for the tests and the benchmarks.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "integration"))
+from conftest import make_busybox_bundle, toml_value  # noqa: E402
+
+
 def make_bundle(bundle: Path, runc: str, *, cpus: str | None = "1", mems: str | None = "0",
                 shares: int | None = 1024, annotations: dict | None = None, cgroups_path: str | None = None,
                 args=("sleep", "1000")) -> Path:
-    """Static busybox rootfs from `runc spec`, as tests/integration/conftest.py builds it."""
-    rootfs = bundle / "rootfs"
-    (rootfs / "bin").mkdir(parents=True)
-    for d in ("proc", "sys", "dev", "tmp", "etc"):
-        (rootfs / d).mkdir()
-    shutil.copy2("/bin/busybox", rootfs / "bin" / "busybox")
-    for applet in ("sh", "sleep", "true"):
-        (rootfs / "bin" / applet).symlink_to("busybox")
-    subprocess.run([runc, "spec", "--bundle", str(bundle)], check=True, capture_output=True)
-    path = bundle / "config.json"
-    spec = json.loads(path.read_text())
-    spec["process"]["terminal"] = False
-    spec["process"]["args"] = list(args)
-    spec["process"].pop("rlimits", None)
-    cpu = spec["linux"].setdefault("resources", {}).setdefault("cpu", {})
-    for key, value in (("cpus", cpus), ("mems", mems), ("shares", shares)):
-        if value is not None:
-            cpu[key] = value
-    if annotations:
-        spec["annotations"] = dict(annotations)
-    if cgroups_path is not None:
-        spec["linux"]["cgroupsPath"] = cgroups_path
-    path.write_text(json.dumps(spec, indent=2))
-    return bundle
-
-
-def toml_value(v) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    return json.dumps(str(v))
+    """Static busybox rootfs from `runc spec` (tests/integration/conftest.py)."""
+    return make_busybox_bundle(bundle, Path("/bin/busybox"), Path(runc), args=args, cpus=cpus, mems=mems,
+                               shares=shares, annotations=annotations, cgroups_path=cgroups_path)
 
 
 class Setup:
@@ -256,15 +227,7 @@ class Setup:
         return problems
 
 
-def rmdir_retry(path: Path):
-    for _ in range(50):
-        try:
-            path.rmdir()
-            return
-        except FileNotFoundError:
-            return
-        except OSError:
-            time.sleep(0.1)
+from lifecycle_support import _rmdir as rmdir_retry  # noqa: E402  (the tests' patient rmdir)
 
 
 # -- timed runs --------------------------------------------------------------
