@@ -58,6 +58,9 @@ void v2_culprits(const CgroupTree& tree, const std::vector<LedgerEntry>& entries
       for (unsigned cpu : e.cpus.cpus()) {
         in.culprits[cpu].push_back(reason);
       }
+      if (e.state == EntryState::kIsolated) {
+        in.problems.push_back("container " + e.container_id + " is recorded isolated, but " + reason);
+      }
     }
   }
 }

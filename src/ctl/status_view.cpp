@@ -146,6 +146,7 @@ StatusView build_status(const StatusInput& in) {
     view.problems += row.problems.size();
     view.rows.push_back(std::move(row));
   }
+  view.problems += in.problems.size();
   return view;
 }
 
@@ -235,6 +236,9 @@ std::string render_status_text(const StatusInput& in, const StatusView& view, st
       out << "      ! CPU " << row.cpu << ": " << p << "\n";
     }
   }
+  for (const auto& problem : in.problems) {
+    out << "      ! " << problem << "\n";
+  }
   for (const auto& note : in.notes) {
     out << "note: " << note << "\n";
   }
@@ -286,6 +290,7 @@ std::string render_status_json(const StatusInput& in, const StatusView& view, st
   }
   doc["containers"] = std::move(containers);
   doc["notes"] = in.notes;
+  doc["problems"] = in.problems;
   doc["summary"] = {{"isolated", view.isolated},
                     {"boot_isolated", view.boot_isolated},
                     {"balanced", view.balanced},

@@ -40,6 +40,9 @@ struct StatusInput {
   // Why the kernel balances a CPU (paths to files), for CPUs it balances.
   std::map<unsigned, std::vector<std::string>> culprits;
   std::vector<std::string> notes;  // problems met while gathering
+  // Isolations the kernel does not hold as recorded (v2: a partition that
+  // reads "isolated invalid (...)"), each naming the file.  Counted.
+  std::vector<std::string> problems;
 };
 
 struct CpuRow {

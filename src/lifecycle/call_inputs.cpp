@@ -73,11 +73,6 @@ void read_update_cpus(const Call& call, CallInputs& in) {
   }
 }
 
-bool ours_to_update(const LedgerEntry& e) {
-  return (e.state == EntryState::kIsolated && e.isolation) ||
-         (e.state == EntryState::kDecided && !e.isolation);
-}
-
 }  // namespace
 
 CallInputs read_call_inputs(const Call& call) {
@@ -106,8 +101,11 @@ CallInputs read_call_inputs(const Call& call) {
       }
       break;
     case Subcommand::kUpdate:
-      if (auto entry = peek_entry(call); entry && ours_to_update(*entry)) {
-        read_update_cpus(call, in);
+      // Always: whether the container is ours is only known under the lock,
+      // and a cpus change that slipped through unseen would invalidate its
+      // partition.  The bytes are replayed to runc exactly.
+      read_update_cpus(call, in);
+      if (auto entry = peek_entry(call); entry) {
         in.bundle = entry->bundle;
         in.spec = read_container_spec(in.bundle);
       }

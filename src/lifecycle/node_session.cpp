@@ -403,8 +403,9 @@ void NodeSession::reconcile_entry(const std::string& root, const std::string& id
   if (e->state == EntryState::kIsolating || e->state == EntryState::kReleasing) {
     // A wrapper died mid-isolation (its `runc start` never ran), a release
     // was interrupted, or the kernel refused part of one: finish undoing.
-    const std::string what = e->state == EntryState::kIsolating ? "undid an interrupted isolation of container "
-                                                                  : "completed an interrupted release of container ";
+    const std::string what = e->state == EntryState::kIsolating
+                                 ? "undid an interrupted isolation of container "
+                                 : "completed an interrupted release of container ";
     e->state = EntryState::kReleasing;
     if (!undo_kernel(*e)) {
       (void)save("a retried release");

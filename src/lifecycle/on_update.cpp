@@ -9,6 +9,7 @@
 // learn which set won and isolates that one.
 #include "call_inputs.hpp"
 #include "child_runtime.hpp"
+#include "container_cgroup.hpp"
 #include "isolcpus/caller_log.hpp"
 #include "isolcpus/container_spec.hpp"
 #include "isolcpus/policy.hpp"
@@ -102,10 +103,18 @@ Outcome finish_update(Call& call, NodeSession& node, const Decision& decision, i
   e->cpus = moved ? update.to : update.from;
   e->update.reset();
   (void)node.save("an update's new cpus");
-  if (update.cgroup.empty()) {
+  std::string cgroup_text = update.cgroup;
+  if (cgroup_text.empty() && e->init_pid > 0) {
+    // Started, but had lost its isolation (a failed delete or isolation):
+    // the new set is isolated where the container runs.
+    if (auto located = locate_container_cgroup(*e, node)) {
+      cgroup_text = located->path.str();
+    }
+  }
+  if (cgroup_text.empty()) {
     return done;  // not started yet: start isolates the recorded set
   }
-  auto cgroup = CgroupPath::parse(update.cgroup);
+  auto cgroup = CgroupPath::parse(cgroup_text);
   Expected<void> isolated = cgroup ? node.isolate(root, id, *cgroup) : Expected<void>(cgroup.error());
   if (isolated) {
     return done;

@@ -137,6 +137,18 @@ TEST(BuildStatus, RunningWithoutIsolationIsAProblem) {
   EXPECT_EQ(build_status(in).problems, 0U);
 }
 
+// v2: a partition the kernel invalidated under a recorded isolation.
+TEST(BuildStatus, InvalidPartitionIsCountedAndShown) {
+  StatusInput in = two_cpu_input();
+  in.problems = {
+      "container c1 is recorded isolated, but /sys/fs/cgroup/k/c1/cpuset.cpus.partition reads "
+      "\"isolated invalid (Invalid cpu list in cpuset.cpus.exclusive)\""};
+  const StatusView v = build_status(in);
+  EXPECT_EQ(v.problems, 1U);
+  EXPECT_NE(render_status_text(in, v, 0).find("cpuset.cpus.partition reads"), std::string::npos);
+  EXPECT_NE(render_status_json(in, v, 0).find("isolated invalid"), std::string::npos);
+}
+
 TEST(BuildStatus, BootIsolatedIsNotAProblem) {
   StatusInput in = two_cpu_input();
   in.boot_isolated = CpuSet::of({3});

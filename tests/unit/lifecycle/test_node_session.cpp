@@ -410,6 +410,28 @@ TEST_F(HandleCallTest, UpdateOfAnIsolatedContainerMovesTheIsolation) {
   EXPECT_EQ(flag(kContainer), "0");
 }
 
+// Found by the v2 soak: a crash had left the entry "isolating"; the update's
+// inputs were read only for entries that looked ours before the lock, so
+// the new cpus went unseen while the call's own reconcile isolated the
+// container again, and runc moved an isolated partition's CPUs.
+TEST_F(HandleCallTest, UpdateSeesTheNewCpusWhateverTheEntryLookedLikeBeforeTheLock) {
+  bundle("b1", "2-3", annotated);
+  ASSERT_TRUE(call({"create", "--bundle", (host / "b1").string(), kId}).exec_runtime);
+  process(4242, 777);
+  runc_state(kId, 4242, 777);
+  ASSERT_TRUE(call({"start", kId}).exec_runtime);
+  set_state(kId, EntryState::kIsolating);  // a crashed call, as the next one finds it
+  cpuset("runc-isolcpus.balanced", "0-1", true);
+  const Outcome out = call({"update", "--cpuset-cpus", "3", kId});
+  EXPECT_FALSE(out.exec_runtime) << "passed through: runc would move an isolated container's CPUs";
+  EXPECT_EQ(out.exit_code, 0);
+  const auto data = snapshot();
+  const LedgerEntry* e = entry(data, kId);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->state, EntryState::kIsolated);
+  EXPECT_EQ(e->cpus.to_string(), "3");
+}
+
 TEST_F(HandleCallTest, CreateRecordsADecisionAndStartIsolates) {
   bundle("b1", "2-3", annotated);
   const Outcome created = call({"create", "--bundle", (host / "b1").string(), kId});
