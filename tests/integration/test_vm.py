@@ -123,7 +123,7 @@ def test_scenario(boots, capsys, kernel, cgroup, scens, scen, expect_fail):
         for note in res.get("retried", []):
             sys.stdout.write(f"    RETRIED BOOT: {note}\n")
         for m in mine:
-            if m.startswith(("DOMAINS", "RESULT")) or " FAIL " in m or " soak summary" in m or " soak: seed" in m:
+            if m.startswith(("DOMAINS", "RESULT")) or " FAIL " in m or " soak summary" in m or " soak: seed" in m or "KERNEL ORPHAN" in m:
                 sys.stdout.write(f"    {m}\n")
         sys.stdout.flush()
     assert not res["timed_out"], f"guest timed out\n{res['stderr']}"
