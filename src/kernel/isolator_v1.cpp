@@ -587,6 +587,13 @@ std::vector<std::string> V1Isolator::enforce(IsolationContext& ctx) {
       }
     }
   }
+  // The operator's top-level cpusets that kept the housekeeping CPUs in a
+  // domain may be gone since (a container in runc's default cgroup /<id>
+  // is one): then the balanced cpuset is needed after all.
+  if (ctx.v1_node != nullptr && ctx.v1_node->balanced_cgroup.empty() &&
+      needs_balanced(*snap, ctx.online - isolated - ctx.boot_isolated, isolated, ctx.v1_node)) {
+    ctx.v1_node->balanced_cgroup = std::string(kBalancedName);
+  }
   if (ctx.v1_node != nullptr && !ctx.v1_node->balanced_cgroup.empty()) {
     const auto bal = balanced_path(*ctx.v1_node);
     if (!tree_.exists(bal)) {

@@ -72,7 +72,8 @@ BundleDecision decide_for_bundle(Call& call, NodeSession& node, const CallInputs
   return result;
 }
 
-Outcome record_decision(Call& call, NodeSession& node, const Decision& decision, const ContainerSpec& spec) {
+Outcome record_decision(Call& call, NodeSession& node, const Decision& decision, const ContainerSpec& spec,
+                        std::string_view bundle) {
   auto l = node.ledger();
   if (!l) {
     return refuse_or_warn(call, "cannot record the isolation decision: " + l.error().message);
@@ -84,7 +85,7 @@ Outcome record_decision(Call& call, NodeSession& node, const Decision& decision,
     return refuse_or_warn(call, "cannot isolate container " + id +
                                     ": the kernel still holds CPUs of an earlier container of that id");
   }
-  LedgerEntry entry = decision_entry(call.inv.root, id, call.inv.bundle, spec, decision);
+  LedgerEntry entry = decision_entry(call.inv.root, id, bundle, spec, decision);
   entry.systemd_cgroup = call.inv.systemd_cgroup;
   entry.creator = node.self();
   (*l)->data().entries.push_back(std::move(entry));

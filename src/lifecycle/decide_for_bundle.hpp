@@ -34,6 +34,8 @@ LedgerEntry decision_entry(std::string_view root, std::string_view id, std::stri
 
 // Records a kIsolate decision for the call's container (replacing a dead
 // entry of the same id) and returns "exec runc".
-Outcome record_decision(Call& call, NodeSession& node, const Decision& decision, const ContainerSpec& spec);
+// `bundle`: the one the spec was read from (for `start`, runc's record).
+Outcome record_decision(Call& call, NodeSession& node, const Decision& decision, const ContainerSpec& spec,
+                        std::string_view bundle);
 
 }  // namespace isolcpus

@@ -357,9 +357,16 @@ void NodeSession::settle_update(const std::string& root, const std::string& id, 
     return;  // still in flight
   }
   CpuSet won = update.from;
-  auto cgroup = CgroupPath::parse(update.cgroup);
+  // A created (or de-isolated) container has its cgroup too: find it.
+  auto cgroup =
+      update.cgroup.empty() ? Expected<CgroupPath>(make_error("unknown")) : CgroupPath::parse(update.cgroup);
+  if (!cgroup) {
+    if (auto located = locate_container_cgroup(*e, *this)) {
+      cgroup = located->path;
+    }
+  }
   auto iso = isolator();
-  if (!update.cgroup.empty() && cgroup && iso) {
+  if (cgroup && iso) {
     if (auto now = (*iso)->container_cpus(*cgroup); now && *now == update.to) {
       won = update.to;
     }

@@ -20,7 +20,7 @@ Outcome on_run(Call& call, NodeSession& node, const CallInputs& in) {
   if (!decided) {
     return decided.outcome;
   }
-  Outcome recorded = record_decision(call, node, *decided.decision, *decided.spec);
+  Outcome recorded = record_decision(call, node, *decided.decision, *decided.spec, in.bundle);
   const std::string& root = call.inv.root;
   const std::string& id = *call.inv.container_id;
   auto l = node.ledger();

@@ -36,7 +36,7 @@ Outcome decide_late(Call& call, NodeSession& node, const CallInputs& in) {
   }
   call.log.info("container " + *call.inv.container_id + " had no decision at start: decided from bundle " +
                 in.bundle);
-  return record_decision(call, node, *decided.decision, *decided.spec);
+  return record_decision(call, node, *decided.decision, *decided.spec, in.bundle);
 }
 
 }  // namespace

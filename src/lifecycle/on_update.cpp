@@ -70,7 +70,11 @@ Expected<int> run_update_child(Call& call, NodeSession& node, const CallInputs& 
   auto l = node.ledger();
   if (LedgerEntry* e = (*l)->find(root, id); e != nullptr && e->update) {
     e->update->child = (*child)->process();
-    (void)node.save("the update's runc child");
+    if (auto ok = node.save("the update's runc child"); !ok) {
+      // Unrecorded, a child outliving us could move the container after a
+      // reconcile settled it: it never runs (EOF at its gate).
+      return make_error("cannot record the update's runc child, so it was not run: " + ok.error().message);
+    }
   }
   node.unlock();
   if (auto ok = (*child)->go(); !ok) {
@@ -151,7 +155,15 @@ Outcome on_update(Call& call, NodeSession& node, const CallInputs& in) {
   // isolates the recorded cpus, so they must follow the update.
   const bool was_isolated = entry != nullptr && entry->state == EntryState::kIsolated && entry->isolation;
   const bool was_decided = entry != nullptr && entry->state == EntryState::kDecided && !entry->isolation;
-  if ((!was_isolated && !was_decided) || entry->update || !in.new_cpus || *in.new_cpus == entry->cpus) {
+  if (entry != nullptr &&
+      (entry->update || entry->state == EntryState::kIsolating || entry->state == EntryState::kReleasing) &&
+      in.new_cpus && *in.new_cpus != entry->cpus) {
+    // Another update is in flight, or the kernel has not let go of the old
+    // set yet: a second move now would go untracked.  The caller retries.
+    return stop(call, "cannot move container " + id + " to CPUs " + in.new_cpus->to_string() +
+                          ": an earlier change of its CPUs is still being settled; retry");
+  }
+  if ((!was_isolated && !was_decided) || !in.new_cpus || *in.new_cpus == entry->cpus) {
     return pass_through(call, in);
   }
   const Decision decision = decide_new_cpus(call, node, in, *entry);

@@ -681,6 +681,22 @@ TEST_F(V1Isolation, EnforceRecreatesAVanishedBalancedCpuset) {
   EXPECT_EQ(fake.file(kBalanced, "cpuset.cpus"), "0-1,3");
 }
 
+// Found by the host crash soak: a container in runc's default cgroup /<id>
+// is a top-level cpuset; while it covered the housekeeping CPUs no balanced
+// cpuset was made, and when it was deleted they lost their domain.
+TEST_F(V1Isolation, EnforceMakesTheBalancedCpusetWhenTopLevelCoverGoes) {
+  fake.add("toplevel-ctr", "0-1,3", true, "");
+  auto a = isolate(kCtrA, CpuSet::of({2}));
+  ASSERT_TRUE(a) << a.error().message;
+  ASSERT_TRUE(record.balanced_cgroup.empty()) << "the top-level cpuset covered housekeeping";
+  ASSERT_TRUE(fake.remove(cg("toplevel-ctr")));
+  EXPECT_TRUE(fake.unbalanced().contains(CpuSet::range(0, 1)));
+  auto ctx = context({*a});
+  (void)isolator->enforce(ctx);
+  EXPECT_EQ(fake.unbalanced(), CpuSet::of({2}));
+  EXPECT_FALSE(record.balanced_cgroup.empty());
+}
+
 TEST_F(V1Isolation, KernelIsolatedFollowsTheKernelRule) {
   auto a = isolate(kCtrA, CpuSet::of({2}));
   ASSERT_TRUE(a) << a.error().message;

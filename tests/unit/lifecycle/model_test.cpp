@@ -59,6 +59,7 @@ struct Op {
   bool runc_fails = false;  // delete --force or update: runc itself fails
   Fault fault;
   std::shared_ptr<Op> nested;  // update: a call made while runc update runs
+  bool nested_after = false;   // ... whose runc lands after this update's
 };
 
 std::string describe(const Op& op) {
@@ -87,7 +88,7 @@ std::string describe(const Op& op) {
     out << " [disk full from save " << op.fault.fail_save << "]";
   }
   if (op.nested) {
-    out << " {meanwhile: " << describe(*op.nested) << "}";
+    out << " {meanwhile" << (op.nested_after ? ", landing after" : "") << ": " << describe(*op.nested) << "}";
   }
   return out.str();
 }
@@ -333,6 +334,7 @@ class World {
   // The lock is free while runc update runs: another call may come in.
   int while_updating() {
     const Op& op = *current_update_;
+    const bool moved = op.nested_after ? runc_update(op) : false;
     if (op.nested) {
       ++counts_.interleaved;
       const Fault fault = fault_;
@@ -344,6 +346,9 @@ class World {
       events_ = events;
       saves_ = saves;
       armed_ = was;
+    }
+    if (op.nested_after) {
+      return moved ? 0 : 1;
     }
     return runc_update(op) ? 0 : 1;
   }
@@ -615,6 +620,7 @@ Op random_op(std::mt19937_64& rng, bool allow_nested) {
     Op nested = random_op(rng, false);
     nested.fault = Fault{};
     op.nested = std::make_shared<Op>(nested);
+    op.nested_after = pick(2) == 0;
   }
   return op;
 }
@@ -778,6 +784,46 @@ void every_fault(bool v1) {
 }
 
 TEST(Model, CgroupV2EveryCrashWriteAndSaveFailureOfALifecycle) { every_fault(false); }
+
+Op make_op(Kind kind, std::string id, CpuSet cpus = {}) {
+  Op o;
+  o.kind = kind;
+  o.id = std::move(id);
+  o.cpus = std::move(cpus);
+  return o;
+}
+
+// Found by review: a second update while one is in flight, its runc landing
+// last, left the container on CPUs nobody claimed.
+TEST(Model, SecondUpdateDuringAnUpdateInFlightIsRefused) {
+  for (const bool v1 : {false, true}) {
+    Op create = make_op(Kind::kCreate, "a", CpuSet::of({2}));
+    Op start = make_op(Kind::kStart, "a");
+    Op update = make_op(Kind::kUpdate, "a", CpuSet::of({3}));
+    update.nested = std::make_shared<Op>(make_op(Kind::kUpdate, "a", CpuSet::of({4})));
+    update.nested_after = true;
+    Counts counts;
+    const QuietStderr quiet;
+    EXPECT_EQ(run_fresh(v1, {create, start, update}, counts), "") << (v1 ? "v1" : "v2");
+  }
+}
+
+// Found by review: an interrupted update of a created container settled on
+// the old set although runc had moved it.
+TEST(Model, InterruptedUpdateOfACreatedContainerSettlesOnTheSetItRunsOn) {
+  for (const bool v1 : {false, true}) {
+    for (int crash = 1; crash <= 12; ++crash) {
+      Op create = make_op(Kind::kCreate, "a", CpuSet::of({2}));
+      Op update = make_op(Kind::kUpdate, "a", CpuSet::of({3}));
+      update.fault.crash_at = crash;
+      Op start = make_op(Kind::kStart, "a");
+      Counts counts;
+      const QuietStderr quiet;
+      EXPECT_EQ(run_fresh(v1, {create, update, start}, counts), "")
+          << (v1 ? "v1" : "v2") << " crash " << crash;
+    }
+  }
+}
 
 TEST(Model, CgroupV1EveryCrashWriteAndSaveFailureOfALifecycle) { every_fault(true); }
 
