@@ -37,7 +37,7 @@ next round starts clean, and the test fails at the end.
     SOAK_REPORT=<file>   write every violating round in full there (the
                          failure message details the first three)
 
-Run by hand:
+200 rounds take about 85-115 s on the 2-CPU development host.  Run by hand:
 
     ISOLCPUS_WRAPPER=build/runc-isolcpus /usr/bin/python3 -m pytest -v -s \
         tests/integration/test_crash_soak.py
