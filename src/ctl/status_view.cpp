@@ -85,6 +85,14 @@ std::optional<std::string> entry_problem(const LedgerEntry& e) {
            " without isolation (a failed delete or isolation left it so); every wrapper call and "
            "`runc-isolcpus-ctl reconcile` isolate it again, see the log for why it failed";
   }
+  if (e.update) {
+    // Normally a few milliseconds; longer means its wrapper was killed and
+    // the next acting call or reconcile settles it once runc is done.
+    return "container " + who(e) + " runs without isolation while its CPUs move from " +
+           e.update->from.to_string() + " to " + e.update->to.to_string() + " (wrapper pid " +
+           std::to_string(e.update->wrapper.pid) + ", runc child pid " + std::to_string(e.update->child.pid) +
+           "); the next wrapper call or `runc-isolcpus-ctl reconcile` settles it once both are gone";
+  }
   if (e.state == EntryState::kIsolating) {
     return "container " + who(e) + ": an isolation of CPUs " + e.cpus.to_string() +
            " was interrupted; the next call undoes it";

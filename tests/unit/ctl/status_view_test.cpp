@@ -149,6 +149,26 @@ TEST(BuildStatus, InvalidPartitionIsCountedAndShown) {
   EXPECT_NE(render_status_json(in, v, 0).find("isolated invalid"), std::string::npos);
 }
 
+// An update in flight runs the container balanced: shown, with the PIDs that
+// keep it in flight (found by the host soak: a SIGKILLed update whose runc
+// child was still running).
+TEST(BuildStatus, UpdateInFlightIsShownWithItsProcesses) {
+  StatusInput in = two_cpu_input();
+  LedgerEntry e = isolated_entry("c1", "1");
+  e.state = EntryState::kDecided;
+  e.isolation.reset();
+  e.init_pid = 4242;
+  e.update =
+      UpdateInFlight{CpuSet::of({1}), CpuSet::of({0}), "kubepods/c1", ProcessRef{100, 1}, ProcessRef{101, 2}};
+  in.entries = {e};
+  in.kernel_isolated = CpuSet{};
+  const StatusView v = build_status(in);
+  ASSERT_EQ(v.rows[1].problems.size(), 1U);
+  EXPECT_NE(v.rows[1].problems[0].find("move from 1 to 0 (wrapper pid 100, runc child pid 101)"),
+            std::string::npos)
+      << v.rows[1].problems[0];
+}
+
 TEST(BuildStatus, BootIsolatedIsNotAProblem) {
   StatusInput in = two_cpu_input();
   in.boot_isolated = CpuSet::of({3});
