@@ -126,6 +126,7 @@ def test_scenario(boots, capsys, kernel, cgroup, scens, scen, expect_fail):
             if m.startswith(("DOMAINS", "RESULT")) or " FAIL " in m or " soak summary" in m or " soak: seed" in m or "KERNEL ORPHAN" in m:
                 sys.stdout.write(f"    {m}\n")
         sys.stdout.flush()
+    assert not res.get("tcg_race"), f"guest hit the TCG live-patching race twice: {res['tcg_race']}\n{res['stderr']}"
     assert not res["timed_out"], f"guest timed out\n{res['stderr']}"
     assert res["done"], f"guest never printed DONE (crash or init died)\n{res['stderr']}"
     result = res["results"].get(scen)
