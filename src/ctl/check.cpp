@@ -3,6 +3,7 @@
 
 #include <ostream>
 
+#include "../lifecycle/node_session.hpp"
 #include "check_rules.hpp"
 #include "commands.hpp"
 #include "isolcpus/cgroup_tree.hpp"
@@ -101,7 +102,12 @@ int cmd_check(const ConfigLoad& loaded, bool json, std::ostream& out, std::ostre
   }
   if (f.state_dir.exists && f.state_dir.is_dir) {
     if (auto data = read_ledger_snapshot(f.config.state_dir)) {
-      for (const auto& e : data->entries) {
+      Log log;  // check is read-only: nothing for the log
+      NodeSession node(f.config, log);
+      for (auto& e : data->entries) {
+        if (auto init = node.started_around_us(e)) {
+          e.init_pid = init->pid;  // started around the wrapper: it runs unisolated
+        }
         if (auto problem = entry_problem(e)) {
           f.ledger_problems.push_back(*problem);
         }

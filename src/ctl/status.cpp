@@ -90,6 +90,12 @@ int cmd_status(const ConfigLoad& loaded, bool json, std::ostream& out, std::ostr
     return 1;
   }
   in.entries = ledger->entries;
+  for (auto& e : in.entries) {
+    // Shown as runc sees it: started around the wrapper, so running unisolated.
+    if (auto init = node.started_around_us(e)) {
+      e.init_pid = init->pid;
+    }
+  }
 
   auto iso = node.isolator();
   auto tree = node.tree();

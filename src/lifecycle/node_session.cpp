@@ -324,6 +324,18 @@ bool NodeSession::v1_isolation_active() {
   return std::any_of(entries.begin(), entries.end(), holds_kernel_state);
 }
 
+std::optional<ProcessRef> NodeSession::started_around_us(const LedgerEntry& entry) {
+  if (entry.state != EntryState::kDecided || entry.init_pid > 0 || entry.runc_root == kHookRoot) {
+    return std::nullopt;
+  }
+  auto state = read_runc_state(entry.runc_root, entry.container_id);
+  if (!state || !*state || !(*state)->started) {
+    return std::nullopt;
+  }
+  const ProcessRef init{(*state)->init_pid, (*state)->init_start_ticks};
+  return process_alive(init) ? std::optional<ProcessRef>(init) : std::nullopt;
+}
+
 bool NodeSession::container_alive(const LedgerEntry& entry) {
   // The recorded process: runc's init (from start) or, for `run`, the runc
   // process itself, which lives as long as a foreground container.
@@ -350,27 +362,34 @@ bool NodeSession::container_alive(const LedgerEntry& entry) {
 // An update whose wrapper and runc child are both gone (SIGKILLed by a
 // caller's timeout, most often): the container's own cpuset.cpus says which
 // set it runs on now, and that set is the one to hold.
+CpuSet NodeSession::update_winner(const LedgerEntry& entry, const UpdateInFlight& update,
+                                  const CpuSet& fallback) {
+  // A created (or de-isolated) container has its cgroup too: find it.
+  auto cgroup =
+      update.cgroup.empty() ? Expected<CgroupPath>(make_error("unknown")) : CgroupPath::parse(update.cgroup);
+  if (!cgroup) {
+    if (auto located = locate_container_cgroup(entry, *this)) {
+      cgroup = located->path;
+    }
+  }
+  auto iso = isolator();
+  if (!cgroup || !iso) {
+    return fallback;
+  }
+  auto now = (*iso)->container_cpus(*cgroup);
+  if (now && (*now == update.to || *now == update.from)) {
+    return *now;
+  }
+  return fallback;
+}
+
 void NodeSession::settle_update(const std::string& root, const std::string& id, ReconcileReport& report) {
   LedgerEntry* e = ledger_->find(root, id);
   const UpdateInFlight update = *e->update;
   if (process_alive(update.wrapper) || process_alive(update.child)) {
     return;  // still in flight
   }
-  CpuSet won = update.from;
-  // A created (or de-isolated) container has its cgroup too: find it.
-  auto cgroup =
-      update.cgroup.empty() ? Expected<CgroupPath>(make_error("unknown")) : CgroupPath::parse(update.cgroup);
-  if (!cgroup) {
-    if (auto located = locate_container_cgroup(*e, *this)) {
-      cgroup = located->path;
-    }
-  }
-  auto iso = isolator();
-  if (cgroup && iso) {
-    if (auto now = (*iso)->container_cpus(*cgroup); now && *now == update.to) {
-      won = update.to;
-    }
-  }
+  const CpuSet won = update_winner(*e, update, update.from);
   if (e->isolation && e->isolation->cpus != won && !undo_kernel(*e)) {
     (void)save("an interrupted update's release");
     return;  // retried next time, the update record kept
@@ -427,8 +446,13 @@ void NodeSession::reconcile_entry(const std::string& root, const std::string& id
   }
   if (alive) {
     // A started container that lost its isolation (a failed delete, an
-    // interrupted release or update) is isolated again; a created one keeps
-    // its decision for `start`.
+    // interrupted release or update, a `runc start` that went around us) is
+    // isolated again; a created one keeps its decision for `start`.
+    if (auto init = started_around_us(*e)) {
+      e->init_pid = init->pid;
+      e->init_start_ticks = init->start_ticks;
+      (void)save("a container started around the wrapper");
+    }
     if (e->state == EntryState::kDecided && e->init_pid > 0 && config_.mode != Mode::kNever) {
       isolate_again(root, id, report);
     }

@@ -82,6 +82,14 @@ class NodeSession {
   // becomes `runc create`) still runs.
   bool container_alive(const LedgerEntry& entry);
 
+  // The init process of a container recorded as created (no init yet) that
+  // runc reports started: its `runc start` went around the wrapper.
+  std::optional<ProcessRef> started_around_us(const LedgerEntry& entry);
+
+  // The set an update left the container on: what its cgroup runs on when
+  // that is one of the two, else `fallback`.
+  CpuSet update_winner(const LedgerEntry& entry, const UpdateInFlight& update, const CpuSet& fallback);
+
  private:
   IsolationContext context_for(const LedgerEntry* self);
   void step(const std::string& name) const;  // the crash seam

@@ -22,7 +22,13 @@ Outcome on_delete(Call& call, NodeSession& node, const CallInputs& /*in*/) {
   // Without --force runc refuses to delete a running container; releasing
   // here would leave it running unisolated.
   if (!call.inv.force && entry->isolation && alive) {
-    call.log.info("container " + id + " still runs and delete has no --force: keeping its CPUs isolated");
+    // runc refuses to delete a running container without --force, but
+    // deletes a created one (it kills its init): the watcher gives the
+    // CPUs back the moment `runc delete` exits, if the container is gone.
+    call.log.info("container " + id +
+                  " still exists and delete has no --force: keeping its CPUs isolated "
+                  "until runc has deleted it");
+    spawn_exit_watcher(call.config);
     return {};
   }
   if (alive) {

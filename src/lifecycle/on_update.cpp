@@ -99,7 +99,10 @@ Outcome finish_update(Call& call, NodeSession& node, const Decision& decision, i
     return done;  // deleted meanwhile (or settled by someone else)
   }
   const UpdateInFlight update = *e->update;
-  const bool moved = status == 0;
+  // runc's exit status is only a hint: an update can fail after writing
+  // cpuset.cpus, or succeed without it (another writer).  The cgroup says
+  // which set the container runs on.
+  const bool moved = node.update_winner(*e, update, status == 0 ? update.to : update.from) == update.to;
   if (moved && decision.verdict != Verdict::kIsolate) {
     node.release(root, id);  // the new set may not be isolated: stop tracking
     return done;

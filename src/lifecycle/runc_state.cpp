@@ -48,6 +48,8 @@ Expected<std::optional<RuncState>> read_runc_state(const fs::path& root, std::st
         }
       }
     }
+    std::error_code ec;
+    state.started = !fs::exists(root / std::string(id) / "exec.fifo", ec) && !ec;
     return std::optional<RuncState>{state};
   } catch (const std::exception& e) {
     return make_error("cannot read runc state " + path.string() + ": " + e.what());

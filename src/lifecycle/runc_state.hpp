@@ -19,6 +19,9 @@ struct RuncState {
   int init_pid = 0;
   std::uint64_t init_start_ticks = 0;
   std::string bundle;  // from the "bundle=" label runc keeps in its state
+  // runc's own test: a container stays "created" while its exec fifo
+  // exists, and `runc start` removes it.
+  bool started = false;
 };
 
 // Reads <root>/<id>/state.json; nullopt when the container does not exist.

@@ -255,3 +255,64 @@ def test_refused_start_gives_its_claim_back(host: Host):
     host.ok("create", "--bundle", retry, "c1-retry")
     host.ok("start", "c1-retry")
     assert_isolated(host, "c1-retry")
+
+
+# -- review findings: what the first fixes still missed -------------------------
+
+
+def test_start_around_the_wrapper_is_shown_and_isolated_by_the_next_call(host: Host):
+    """A `runc start` that bypasses the wrapper leaves a decided entry with no
+    init: status must name it (I2), and the next acting call isolates it."""
+    b = host.bundle("c1")
+    host.ok("create", "--bundle", b, "c1")
+    r = subprocess.run([str(host.runc), "--root", str(host.root), "start", "c1"], capture_output=True)
+    assert r.returncode == 0, r.stderr
+    assert host.flag("c1") == 1
+    s = status(host)
+    assert s.returncode == 2, f"status saw no problem:\n{s.stdout}"
+    assert "without isolation" in s.stdout, s.stdout
+    r = host.reconcile()
+    assert r.returncode == 0, r.stderr
+    assert (host.entry("c1") or {}).get("state") == "isolated", host.ledger()
+    assert host.flag("c1") == 0
+    assert "without isolation" not in status(host).stdout
+
+
+def test_update_follows_the_cgroup_not_runcs_exit_status(host: Host, tmp_path: Path):
+    """runc update can fail after it wrote cpuset.cpus: the entry follows the
+    set the container runs on, not the exit status."""
+    started_isolated(host, "c1", cpus="1")
+    lying = tmp_path / "failing-after-write-runc"
+    lying.write_text(f"#!/bin/sh\n{host.runc} \"$@\"\necho 'runc: update failed late (test)' >&2\nexit 1\n")
+    lying.chmod(0o755)
+    host.configure(runtime=str(lying))
+    try:
+        r = host.call("update", "--cpuset-cpus", "0", "c1")
+        assert r.returncode == 1
+    finally:
+        host.configure()
+    assert cgroup_cpus(host, "c1") == "0"
+    e = host.entry("c1")
+    assert e is not None and e["cpus"] == "0", f"the entry kept the old set while the container moved: {e}"
+
+
+def test_delete_of_a_created_isolated_container_gives_the_cpus_back_at_once(host: Host, tmp_path: Path):
+    """A created container already isolated (its `runc start` failed after
+    the wrapper isolated it): plain `runc delete` removes it, and the CPUs
+    come back without waiting for another call."""
+    b = host.bundle("c1")
+    host.ok("create", "--bundle", b, "c1")
+    failing = tmp_path / "failing-start-runc"
+    failing.write_text(f"#!/bin/sh\ncase \" $* \" in *' start '*) echo 'runc: start failed (test)' >&2; "
+                       f"exit 1;; esac\nexec {host.runc} \"$@\"\n")
+    failing.chmod(0o755)
+    host.configure(runtime=str(failing))
+    try:
+        assert host.call("start", "c1").returncode == 1
+    finally:
+        host.configure()
+    assert host.runc_state("c1")["status"] == "created"
+    assert host.flag("c1") == 0, "start isolated before runc ran"
+    host.ok("delete", "c1")
+    assert host.runc_state("c1") is None
+    wait_until(lambda: host.entry("c1") is None, 10, "c1's entry released by the delete's exit watcher")

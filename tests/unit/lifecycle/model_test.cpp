@@ -40,7 +40,8 @@ namespace {
 
 struct Crash {};  // not a std::exception: handle_call must not swallow it
 
-enum class Kind { kCreate, kStart, kUpdate, kDelete, kDie, kReconcile };
+// kRuncStart: `runc start` run directly, around the wrapper.
+enum class Kind { kCreate, kStart, kUpdate, kDelete, kDie, kReconcile, kRuncStart };
 
 // 1-based indices of the event within the step: 0 = no fault.
 struct Fault {
@@ -56,14 +57,16 @@ struct Op {
   CpuSet cpus;
   bool annotated = true;
   bool force = false;
-  bool runc_fails = false;  // delete --force or update: runc itself fails
+  bool runc_fails = false;       // delete --force or update: runc itself fails
+  bool runc_fails_late = false;  // update: ... after writing cpuset.cpus
   Fault fault;
   std::shared_ptr<Op> nested;  // update: a call made while runc update runs
   bool nested_after = false;   // ... whose runc lands after this update's
 };
 
 std::string describe(const Op& op) {
-  static const char* const kNames[] = {"create", "start", "update", "delete", "die", "reconcile"};
+  static const char* const kNames[] = {"create", "start",     "update",    "delete",
+                                       "die",    "reconcile", "runc-start"};
   std::ostringstream out;
   out << kNames[static_cast<int>(op.kind)] << ' ' << op.id;
   if (op.kind == Kind::kCreate || op.kind == Kind::kUpdate) {
@@ -75,7 +78,9 @@ std::string describe(const Op& op) {
   if (op.force) {
     out << " --force";
   }
-  if (op.runc_fails) {
+  if (op.runc_fails && op.runc_fails_late) {
+    out << " [runc fails after writing]";
+  } else if (op.runc_fails) {
     out << " [runc fails]";
   }
   if (op.fault.crash_at > 0) {
@@ -270,6 +275,7 @@ class World {
                                                                      {"init_process_start", init.start_ticks},
                                                                      {"config", {{"labels", {bundle}}}}}
                                                           .dump());
+    host_.write_file("runc/" + op.id + "/exec.fifo", "");  // "created" until runc start
     c = Container{true, true, false, op.annotated, init.pid, op.cpus};
   }
 
@@ -287,7 +293,7 @@ class World {
   // What runc update does to the cgroup.  False when it fails.
   bool runc_update(const Op& op) {
     Container& c = containers_[op.id];
-    if (!c.exists || op.runc_fails) {
+    if (!c.exists || (op.runc_fails && !op.runc_fails_late)) {
       return false;
     }
     const bool was = armed_;
@@ -298,7 +304,7 @@ class World {
     if (ok) {
       c.cpus = op.cpus;
     }
-    return ok;
+    return ok && !op.runc_fails;
   }
 
   class FakeUpdateChild final : public RuntimeChild {
@@ -393,6 +399,7 @@ class World {
         Container& c = containers_[op.id];
         if (out && out->exec_runtime && c.exists && c.alive && !c.started) {
           c.started = true;
+          std::filesystem::remove(host_ / "runc" / op.id / "exec.fifo");
         }
         break;
       }
@@ -426,6 +433,18 @@ class World {
         if (c.alive) {
           kill(c.pid);
           c.alive = false;
+        }
+        break;
+      }
+      case Kind::kRuncStart: {
+        disarm();
+        Container& c = containers_[op.id];
+        if (c.exists && c.alive && !c.started) {
+          c.started = true;
+          std::filesystem::remove(host_ / "runc" / op.id / "exec.fifo");
+          // A container the wrapper holds no entry for (a refused start gave
+          // its claim back) is beyond its promise once started around it.
+          c.annotated = c.annotated && has_entry(op.id);
         }
         break;
       }
@@ -500,6 +519,12 @@ class World {
       seen |= claim;
     }
     return "";
+  }
+
+  bool has_entry(const std::string& id) const {
+    auto data = read_ledger_snapshot(config_.state_dir);
+    return data && std::any_of(data->entries.begin(), data->entries.end(),
+                               [&](const LedgerEntry& e) { return e.container_id == id; });
   }
 
   std::string check_after_reconcile() {
@@ -592,9 +617,10 @@ class World {
 
 Op random_op(std::mt19937_64& rng, bool allow_nested) {
   const auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<std::uint64_t>(n)); };
-  static const Kind kWeighted[] = {Kind::kCreate, Kind::kCreate, Kind::kCreate, Kind::kStart,
-                                   Kind::kStart,  Kind::kStart,  Kind::kUpdate, Kind::kUpdate,
-                                   Kind::kDelete, Kind::kDelete, Kind::kDie,    Kind::kReconcile};
+  static const Kind kWeighted[] = {Kind::kCreate,   Kind::kCreate, Kind::kCreate, Kind::kStart,
+                                   Kind::kStart,    Kind::kStart,  Kind::kUpdate, Kind::kUpdate,
+                                   Kind::kDelete,   Kind::kDelete, Kind::kDie,    Kind::kReconcile,
+                                   Kind::kRuncStart};
   Op op;
   op.kind = kWeighted[pick(std::size(kWeighted))];
   op.id = "c" + std::to_string(pick(4));
@@ -603,6 +629,7 @@ Op random_op(std::mt19937_64& rng, bool allow_nested) {
   op.annotated = pick(5) != 0;
   op.force = pick(2) == 0;
   op.runc_fails = pick(6) == 0;
+  op.runc_fails_late = op.runc_fails && pick(2) == 0;
   if (pick(3) == 0) {
     switch (pick(3)) {
       case 0:

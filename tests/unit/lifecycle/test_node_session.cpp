@@ -79,9 +79,16 @@ class NodeSessionTest : public ::testing::Test {
     host.write_file("proc/" + std::to_string(pid) + "/cgroup", "5:cpuset:" + cgroup + "\n");
   }
 
+  // What `runc create` leaves: state.json and the exec fifo `runc start`
+  // removes (runc's own "created" test).
   void runc_state(const std::string& id, int pid, std::uint64_t ticks) const {
     host.write_file("runc/" + id + "/state.json",
                     nlohmann::json{{"init_process_pid", pid}, {"init_process_start", ticks}}.dump());
+    host.write_file("runc/" + id + "/exec.fifo", "");
+  }
+
+  void runc_started(const std::string& id) const {
+    std::filesystem::remove(host / "runc" / id / "exec.fifo");
   }
 
   // Seeds the ledger with one entry, as create would have recorded it; its
@@ -362,6 +369,7 @@ TEST_F(HandleCallTest, UpdateBeforeStartMovesTheDecision) {
   ASSERT_TRUE(call({"create", "--bundle", (host / "b1").string(), kId}).exec_runtime);
   process(4242, 777);  // what runc create leaves: a container in runc's state
   runc_state(kId, 4242, 777);
+  cpuset(kContainer, "2", true);  // what runc update writes (the fake runtime does not)
   const Outcome out = call({"update", "--cpuset-cpus", "2", kId});
   EXPECT_FALSE(out.exec_runtime);  // ran as a child, to learn its status
   EXPECT_EQ(out.exit_code, 0);
@@ -422,6 +430,7 @@ TEST_F(HandleCallTest, UpdateSeesTheNewCpusWhateverTheEntryLookedLikeBeforeTheLo
   ASSERT_TRUE(call({"start", kId}).exec_runtime);
   set_state(kId, EntryState::kIsolating);  // a crashed call, as the next one finds it
   cpuset("runc-isolcpus.balanced", "0-1", true);
+  cpuset(kContainer, "3", false);  // what runc update writes (the fake runtime does not)
   const Outcome out = call({"update", "--cpuset-cpus", "3", kId});
   EXPECT_FALSE(out.exec_runtime) << "passed through: runc would move an isolated container's CPUs";
   EXPECT_EQ(out.exit_code, 0);
@@ -561,6 +570,68 @@ TEST_F(HandleCallTest, FailedIsolationAtStartForgetsTheEntryUnderWarn) {
   EXPECT_TRUE(call({"start", kId}).exec_runtime);
   EXPECT_EQ(entry(snapshot(), kId), nullptr);
   expect_all_flags_back();
+}
+
+// Review finding: a `runc start` that went around the wrapper left a decided
+// entry with no init, which reconcile took for a created container forever.
+TEST_F(HandleCallTest, StartAroundTheWrapperIsIsolatedByTheNextReconcile) {
+  bundle("b1", "2-3", annotated);
+  ASSERT_TRUE(call({"create", "--bundle", (host / "b1").string(), kId}).exec_runtime);
+  process(4242, 777);
+  runc_state(kId, 4242, 777);
+  {
+    NodeSession node(config, log);
+    EXPECT_FALSE(node.started_around_us(*entry(snapshot(), kId))) << "created, not started";
+    EXPECT_EQ(node.reconcile().reisolated, 0);
+  }
+  EXPECT_EQ(entry(snapshot(), kId)->state, EntryState::kDecided);
+  runc_started(kId);  // `runc start` run directly
+  {
+    NodeSession node(config, log);
+    EXPECT_EQ(node.reconcile().reisolated, 1);
+  }
+  const auto data = snapshot();
+  const LedgerEntry* e = entry(data, kId);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->state, EntryState::kIsolated);
+  EXPECT_EQ(e->init_pid, 4242);
+  EXPECT_EQ(flag(kContainer), "0");
+}
+
+// Review finding: the entry followed runc's exit status, not the cgroup.
+// An update that fails after writing cpuset.cpus moved the container.
+TEST_F(HandleCallTest, FailedUpdateThatMovedTheCgroupIsFollowed) {
+  runtime = "/bin/false";
+  bundle("b1", "2-3", annotated);
+  ASSERT_TRUE(call({"create", "--bundle", (host / "b1").string(), kId}).exec_runtime);
+  process(4242, 777);
+  runc_state(kId, 4242, 777);
+  ASSERT_TRUE(call({"start", kId}).exec_runtime);
+  cpuset(kContainer, "3", false);  // written before runc failed
+  cpuset("runc-isolcpus.balanced", "0-1", true);
+  EXPECT_EQ(call({"update", "--cpuset-cpus", "3", kId}).exit_code, 1);
+  const auto data = snapshot();
+  const LedgerEntry* e = entry(data, kId);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->cpus.to_string(), "3");
+  EXPECT_EQ(e->state, EntryState::kIsolated);
+  EXPECT_EQ(flag(kContainer), "0");
+}
+
+// ... and one that "succeeds" without moving the cgroup keeps the old set.
+TEST_F(HandleCallTest, SuccessfulUpdateThatLeftTheCgroupKeepsTheOldSet) {
+  bundle("b1", "2-3", annotated);
+  ASSERT_TRUE(call({"create", "--bundle", (host / "b1").string(), kId}).exec_runtime);
+  process(4242, 777);
+  runc_state(kId, 4242, 777);
+  ASSERT_TRUE(call({"start", kId}).exec_runtime);
+  EXPECT_EQ(call({"update", "--cpuset-cpus", "3", kId}).exit_code, 0);  // /bin/true writes nothing
+  const auto data = snapshot();
+  const LedgerEntry* e = entry(data, kId);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->cpus.to_string(), "2-3");
+  EXPECT_EQ(e->state, EntryState::kIsolated);
+  EXPECT_EQ(flag(kContainer), "0");
 }
 
 }  // namespace
