@@ -60,7 +60,9 @@ void append_caller_log(const RuncInvocation& inv, std::string_view level, std::s
     line += '\n';
   }
   // O_CLOEXEC: this fd must not leak into the runtime we exec next.
-  UniqueFd fd(::open(inv.log->c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
+  // O_NONBLOCK: a FIFO nobody reads must not hold us (and the node lock);
+  // the line is dropped instead.
+  UniqueFd fd(::open(inv.log->c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0644));
   if (fd) {
     write_all(fd.get(), line);
   }

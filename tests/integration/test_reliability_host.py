@@ -316,3 +316,18 @@ def test_delete_of_a_created_isolated_container_gives_the_cpus_back_at_once(host
     host.ok("delete", "c1")
     assert host.runc_state("c1") is None
     wait_until(lambda: host.entry("c1") is None, 10, "c1's entry released by the delete's exit watcher")
+
+
+def test_caller_log_that_is_a_fifo_nobody_reads_does_not_hold_the_call(host: Host, tmp_path: Path):
+    """The caller's --log is opened while the node lock is held: a FIFO with
+    no reader must not block the call (nor every other call on the node)."""
+    b = host.bundle("c1")
+    host.ok("create", "--bundle", b, "c1")
+    (CPUSET / host.cgroup("c1") / "cpuset.cpus").write_text("0")  # start will be refused
+    fifo = tmp_path / "log.fifo"
+    os.mkfifo(fifo)
+    t = time.monotonic()
+    r = host.call("start", "c1", log=fifo, timeout=30)
+    assert r.returncode == 1
+    assert b"not in the container's" in r.stderr, r.stderr
+    assert time.monotonic() - t < 20, "the call waited on the caller's log FIFO"
