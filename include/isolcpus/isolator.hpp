@@ -76,6 +76,10 @@ class Isolator {
   // The CPUs the container's cgroup runs on now (its cpuset.cpus), to learn
   // which side of an interrupted `runc update` won.
   [[nodiscard]] virtual Expected<CpuSet> container_cpus(const CgroupPath& cgroup) const = 0;
+  // False when the kernel has since undone an isolation it accepted (v2: it
+  // invalidated the partition), so reconcile makes it anew.  v1's flags are
+  // re-asserted by enforce() instead.
+  [[nodiscard]] virtual bool intact(const Isolation& isolation) const = 0;
   // True when the node record holds node-wide changes (v1) that no isolated
   // container needs any more: a failed release left them for enforce().
   [[nodiscard]] virtual bool has_residue(const IsolationContext& ctx) const = 0;

@@ -76,6 +76,7 @@ class V1Isolator final : public Isolator {
   ReleaseResult release(const Isolation& isolation, IsolationContext& ctx) override;
   std::vector<std::string> enforce(IsolationContext& ctx) override;
   [[nodiscard]] CpuSet kernel_isolated(const IsolationContext& ctx) const override;
+  [[nodiscard]] bool intact(const Isolation& /*isolation*/) const override { return true; }
   [[nodiscard]] Expected<CpuSet> container_cpus(const CgroupPath& cgroup) const override {
     return read_cpus(cgroup);
   }

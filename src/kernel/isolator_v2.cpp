@@ -213,6 +213,14 @@ class V2Isolator final : public Isolator {
     return result;
   }
 
+  [[nodiscard]] bool intact(const Isolation& isolation) const override {
+    auto cg = CgroupPath::parse(isolation.cgroup);
+    if (!cg || !tree_.exists(*cg)) {
+      return true;  // gone with its container: nothing to repair
+    }
+    auto partition = tree_.read(*cg, kPartition);
+    return !partition || trim(*partition) == "isolated";
+  }
   [[nodiscard]] Expected<CpuSet> container_cpus(const CgroupPath& cgroup) const override {
     return read_cpus(cgroup, kCpus);
   }

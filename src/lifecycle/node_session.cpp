@@ -324,6 +324,11 @@ bool NodeSession::v1_isolation_active() {
   return std::any_of(entries.begin(), entries.end(), holds_kernel_state);
 }
 
+bool NodeSession::kernel_kept(const LedgerEntry& entry) {
+  auto iso = isolator();
+  return !iso || !entry.isolation || (*iso)->intact(*entry.isolation);
+}
+
 std::optional<ProcessRef> NodeSession::started_around_us(const LedgerEntry& entry) {
   if (entry.state != EntryState::kDecided || entry.init_pid > 0 || entry.runc_root == kHookRoot) {
     return std::nullopt;
@@ -448,6 +453,15 @@ void NodeSession::reconcile_entry(const std::string& root, const std::string& id
     // A started container that lost its isolation (a failed delete, an
     // interrupted release or update, a `runc start` that went around us) is
     // isolated again; a created one keeps its decision for `start`.
+    if (e->state == EntryState::kIsolated && e->isolation && !kernel_kept(*e)) {
+      // The kernel undid it (a v2 partition it invalidated): make it anew.
+      report.notes.push_back("container " + id + ": the kernel invalidated its isolation; making it anew");
+      if (!undo_kernel(*e)) {
+        (void)save("a retried release");
+        return;
+      }
+      (void)save("an invalidated isolation's release");
+    }
     if (auto init = started_around_us(*e)) {
       e->init_pid = init->pid;
       e->init_start_ticks = init->start_ticks;

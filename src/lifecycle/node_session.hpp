@@ -100,6 +100,7 @@ class NodeSession {
   void reconcile_entry(const std::string& root, const std::string& id, ReconcileReport& report);
   void isolate_again(const std::string& root, const std::string& id, ReconcileReport& report);
   void erase(std::string_view root, std::string_view id);
+  bool kernel_kept(const LedgerEntry& entry);
   void enforce_node(ReconcileReport& report);
 
   const Config& config_;

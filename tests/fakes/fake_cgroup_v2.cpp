@@ -213,11 +213,19 @@ Expected<void> FakeCgroupV2::write_exclusive(const CgroupPath& cg, std::string_v
   return {};
 }
 
+void FakeCgroupV2::invalidate(std::string_view cg) {
+  if (requested_.contains(path_of(cg).str())) {
+    invalidated_.insert(path_of(cg).str());
+    recompute();
+  }
+}
+
 Expected<void> FakeCgroupV2::write_partition(const CgroupPath& cg, std::string_view value) {
   const std::string keyword(trim(value));
   if (keyword != "member" && keyword != "root" && keyword != "isolated") {
     return kernel_error(cg, kPartition, value, "Invalid argument");
   }
+  invalidated_.erase(cg.str());
   if (keyword == "member") {
     requested_.erase(cg.str());
     if (auto ok = real_->write(cg, kPartition, "member\n"); !ok) {
@@ -254,11 +262,14 @@ void FakeCgroupV2::recompute() {
   for (const auto& [name, keyword] : requested_) {
     const CgroupPath cg = path_of(name);
     const std::string reason = invalid_reason(cg);
-    const std::string shown = reason.empty() ? keyword : keyword + " invalid (" + reason + ")";
+    const bool by_kernel = invalidated_.contains(name);
+    const std::string shown = by_kernel         ? keyword + " invalid"
+                              : reason.empty() ? keyword
+                                               : keyword + " invalid (" + reason + ")";
     if (!real_->write(cg, kPartition, shown + "\n")) {
       throw std::runtime_error("fake: cannot store partition state of " + name);
     }
-    if (reason.empty() && keyword == "isolated") {
+    if (reason.empty() && !by_kernel && keyword == "isolated") {
       isolated |= cpus_of(cg, kExclusive);
     }
   }
@@ -298,6 +309,7 @@ Expected<void> FakeCgroupV2::remove(const CgroupPath& cg) {
     return ok;
   }
   // A removed partition rejoins its parent; ancestors keep their claims.
+  invalidated_.erase(cg.str());
   if (requested_.erase(cg.str()) > 0) {
     recompute();
   }

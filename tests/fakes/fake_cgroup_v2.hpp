@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -55,6 +56,10 @@ class FakeCgroupV2 final : public CgroupTree {
 
   // Called before every write; a test may throw from it to model a crash.
   std::function<void()> before_write;
+  // The kernel invalidates cg's partition on its own, giving no reason (seen
+  // on 6.12: "isolated invalid"); the next write of its partition file
+  // lets the rules decide again.
+  void invalidate(std::string_view cg);
   // The n-th write from now (1-based) fails with EIO and changes nothing.
   void fail_write(std::size_t n) { fail_at_ = writes_ + n; }
   [[nodiscard]] std::size_t writes() const { return writes_; }
@@ -87,6 +92,7 @@ class FakeCgroupV2 final : public CgroupTree {
   std::filesystem::path mount_;
   std::unique_ptr<CgroupTree> real_;
   std::map<std::string, std::string> requested_;  // cgroup -> "root" | "isolated" (member = absent)
+  std::set<std::string> invalidated_;             // by the kernel, until rewritten
   std::size_t writes_ = 0;
   std::size_t fail_at_ = 0;
   std::vector<std::string> log_;

@@ -458,5 +458,21 @@ TEST_F(IsolatorV2Kernel67NoRootIsolated, KernelIsolatedFromKnownPartitions) {
   EXPECT_TRUE(isolator_->kernel_isolated(context()).empty());
 }
 
+// Seen on 6.12: the kernel invalidates a partition it had accepted ("isolated
+// invalid", no reason); intact() tells reconcile to make it anew.
+TEST_F(IsolatorV2, IntactUntilTheKernelInvalidatesThePartition) {
+  const Isolation iso = isolate(kC1, CpuSet::of({2}));
+  EXPECT_TRUE(isolator_->intact(iso));
+  fake_->invalidate(kC1);
+  EXPECT_EQ(fake_->partition(kC1), "isolated invalid");
+  EXPECT_FALSE(isolator_->intact(iso));
+  IsolationContext ctx = context();
+  EXPECT_FALSE(isolator_->release(iso, ctx).left);
+  expect_clean();
+  const Isolation again = isolate(kC1, CpuSet::of({2}));
+  EXPECT_TRUE(isolator_->intact(again));
+  EXPECT_EQ(fake_->root_isolated().to_string(), "2");
+}
+
 }  // namespace
 }  // namespace isolcpus

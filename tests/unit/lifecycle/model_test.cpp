@@ -40,8 +40,9 @@ namespace {
 
 struct Crash {};  // not a std::exception: handle_call must not swallow it
 
-// kRuncStart: `runc start` run directly, around the wrapper.
-enum class Kind { kCreate, kStart, kUpdate, kDelete, kDie, kReconcile, kRuncStart };
+// kRuncStart: `runc start` run directly, around the wrapper; kInvalidate:
+// the kernel invalidates the container's partition on its own (v2).
+enum class Kind { kCreate, kStart, kUpdate, kDelete, kDie, kReconcile, kRuncStart, kInvalidate };
 
 // 1-based indices of the event within the step: 0 = no fault.
 struct Fault {
@@ -66,7 +67,7 @@ struct Op {
 
 std::string describe(const Op& op) {
   static const char* const kNames[] = {"create", "start",     "update",    "delete",
-                                       "die",    "reconcile", "runc-start"};
+                                       "die",    "reconcile", "runc-start", "kernel-invalidates"};
   std::ostringstream out;
   out << kNames[static_cast<int>(op.kind)] << ' ' << op.id;
   if (op.kind == Kind::kCreate || op.kind == Kind::kUpdate) {
@@ -448,6 +449,13 @@ class World {
         }
         break;
       }
+      case Kind::kInvalidate: {
+        disarm();
+        if (!v1_) {
+          v2_fake_->invalidate(cgroup_of(op.id));
+        }
+        break;
+      }
       case Kind::kReconcile: {
         Log log;
         Seams seams = seams_;
@@ -620,7 +628,7 @@ Op random_op(std::mt19937_64& rng, bool allow_nested) {
   static const Kind kWeighted[] = {Kind::kCreate,   Kind::kCreate, Kind::kCreate, Kind::kStart,
                                    Kind::kStart,    Kind::kStart,  Kind::kUpdate, Kind::kUpdate,
                                    Kind::kDelete,   Kind::kDelete, Kind::kDie,    Kind::kReconcile,
-                                   Kind::kRuncStart};
+                                   Kind::kRuncStart, Kind::kInvalidate};
   Op op;
   op.kind = kWeighted[pick(std::size(kWeighted))];
   op.id = "c" + std::to_string(pick(4));
