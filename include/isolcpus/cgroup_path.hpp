@@ -39,9 +39,16 @@ class CgroupPath {
 //  - systemd form "slice:prefix:name" -> "<expanded slice path>/<prefix>-<name>.scope",
 //    where "kubepods-burstable-pod1.slice" expands to
 //    "kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1.slice";
-//  - empty -> "<container id>" (runc's default for cgroupfs).
+//  - cgroupfs, empty -> "<container id>", and every cgroupfs path without a
+//    leading "/", under `relative_base` (see runc_relative_base).
 // For v1 the result is relative to the cpuset mount; for v2 to the cgroup2 mount.
 Expected<CgroupPath> cgroup_from_cgroups_path(std::string_view cgroups_path, bool systemd,
-                                              std::string_view container_id);
+                                              std::string_view container_id, const CgroupPath& relative_base);
+
+// What runc (1.1-1.5, cgroupfs driver) puts an empty or relative cgroupsPath
+// under, given the cgroup runc itself runs in: v1 (fs) uses its own cgroup
+// in the hierarchy; v2 (fs2) uses that cgroup's parent, because a cgroup with
+// tasks in it (a login session's scope) cannot enable controllers below it.
+CgroupPath runc_relative_base(const CgroupPath& runc_own, bool unified);
 
 }  // namespace isolcpus

@@ -46,6 +46,9 @@ struct Seams {
   std::function<bool(std::string_view what)> fail_save;
   std::optional<ProcessRef> self;  // this process, as /proc shows it
   ChildLauncher launch_update;     // the `runc update` child
+  // Instead of forking the exit watcher: a test process would leave one
+  // waiting (and then reconciling a removed state dir) per call.
+  std::function<void()> spawn_exit_watcher;
 };
 
 }  // namespace isolcpus

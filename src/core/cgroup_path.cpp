@@ -205,7 +205,8 @@ bool CgroupPath::is_within(const CgroupPath& other) const {
 }
 
 Expected<CgroupPath> cgroup_from_cgroups_path(std::string_view cgroups_path, bool systemd,
-                                              std::string_view container_id) {
+                                              std::string_view container_id,
+                                              const CgroupPath& relative_base) {
   if (systemd) {
     return from_systemd(cgroups_path, container_id);
   }
@@ -213,13 +214,24 @@ Expected<CgroupPath> cgroup_from_cgroups_path(std::string_view cgroups_path, boo
     if (std::string problem = component_problem(container_id); !problem.empty()) {
       return make_error("container id " + quoted(container_id) + " cannot name a cgroup: " + problem);
     }
-    return CgroupPath{}.child(container_id);
+    return relative_base.child(container_id);
   }
   auto path = CgroupPath::parse(cgroups_path);
   if (!path) {
     return make_error("linux.cgroupsPath: " + path.error().message);
   }
-  return path;
+  if (cgroups_path.starts_with('/')) {
+    return path;
+  }
+  CgroupPath joined = relative_base;
+  for (const std::string& part : path->parts()) {
+    joined = joined.child(part);
+  }
+  return joined;
+}
+
+CgroupPath runc_relative_base(const CgroupPath& runc_own, bool unified) {
+  return unified ? runc_own.parent() : runc_own;
 }
 
 }  // namespace isolcpus

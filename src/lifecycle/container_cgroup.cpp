@@ -1,6 +1,28 @@
 #include "container_cgroup.hpp"
 
+#include <unistd.h>
+
 namespace isolcpus {
+
+Expected<CgroupPath> cgroup_runc_would_use(std::string_view cgroups_path, bool systemd,
+                                           std::string_view container_id, NodeSession& node) {
+  CgroupPath base;
+  if (!systemd && !cgroups_path.starts_with('/')) {
+    auto facts = node.host();
+    if (!facts) {
+      return facts.error();
+    }
+    auto own = process_cpuset_cgroup(node.proc(), static_cast<int>(::getpid()), (*facts)->mode);
+    auto parsed = own ? CgroupPath::parse(*own) : Expected<CgroupPath>(own.error());
+    if (!parsed) {
+      return make_error(
+          "cgroupsPath \"" + std::string(cgroups_path) +
+          "\" is relative to runc's own cgroup, which cannot be read: " + parsed.error().message);
+    }
+    base = runc_relative_base(*parsed, (*facts)->mode == CgroupMode::kV2);
+  }
+  return cgroup_from_cgroups_path(cgroups_path, systemd, container_id, base);
+}
 
 Expected<LocatedCgroup> locate_container_cgroup(const LedgerEntry& entry, NodeSession& node) {
   auto facts = node.host();
@@ -23,7 +45,8 @@ Expected<LocatedCgroup> locate_container_cgroup(const LedgerEntry& entry, NodeSe
       return located;
     }
   }
-  auto path = cgroup_from_cgroups_path(entry.cgroups_path, entry.systemd_cgroup, entry.container_id);
+  // The caller that created it (a shim) is most often the caller now.
+  auto path = cgroup_runc_would_use(entry.cgroups_path, entry.systemd_cgroup, entry.container_id, node);
   if (!path) {
     return make_error("cannot tell the cgroup of container " + entry.container_id + " from cgroupsPath \"" +
                       entry.cgroups_path + "\": " + path.error().message);

@@ -18,4 +18,10 @@ struct LocatedCgroup {
 
 Expected<LocatedCgroup> locate_container_cgroup(const LedgerEntry& entry, NodeSession& node);
 
+// The cgroup runc makes for this cgroupsPath when this process becomes (or
+// runs) runc: an empty or relative cgroupfs path is resolved against this
+// process's own cgroup, as runc resolves it against its own.
+Expected<CgroupPath> cgroup_runc_would_use(std::string_view cgroups_path, bool systemd,
+                                           std::string_view container_id, NodeSession& node);
+
 }  // namespace isolcpus

@@ -39,6 +39,14 @@ int pidfd_of(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid,
 
 }  // namespace
 
+void watch_runtime_exit(const Config& config, const Seams& seams) {
+  if (seams.spawn_exit_watcher) {
+    seams.spawn_exit_watcher();
+    return;
+  }
+  (void)spawn_exit_watcher(config);
+}
+
 bool spawn_exit_watcher(const Config& config) {
   const int pidfd = pidfd_of(::getpid());
   if (pidfd < 0) {

@@ -5,10 +5,14 @@
 #pragma once
 
 #include "isolcpus/config.hpp"
+#include "isolcpus/seams.hpp"
 
 namespace isolcpus {
 
 // Best effort: returns false (and nothing else happens) when it cannot start.
 bool spawn_exit_watcher(const Config& config);
+
+// The door every call site uses: the seam when a test set one.
+void watch_runtime_exit(const Config& config, const Seams& seams);
 
 }  // namespace isolcpus

@@ -28,7 +28,7 @@ Outcome on_delete(Call& call, NodeSession& node, const CallInputs& /*in*/) {
     call.log.info("container " + id +
                   " still exists and delete has no --force: keeping its CPUs isolated "
                   "until runc has deleted it");
-    spawn_exit_watcher(call.config);
+    watch_runtime_exit(call.config, node.seams());
     return {};
   }
   if (alive) {
@@ -37,7 +37,7 @@ Outcome on_delete(Call& call, NodeSession& node, const CallInputs& /*in*/) {
     // it still runs).  A watcher makes that call the moment `runc delete`
     // exits.
     node.unisolate(call.inv.root, id);
-    spawn_exit_watcher(call.config);
+    watch_runtime_exit(call.config, node.seams());
     return {};
   }
   node.release(call.inv.root, id);

@@ -7,6 +7,7 @@
 // watcher); a detached one's at delete, like create/start.
 #include <unistd.h>
 
+#include "container_cgroup.hpp"
 #include "decide_for_bundle.hpp"
 #include "exit_watcher.hpp"
 #include "precreate_cgroup.hpp"
@@ -33,7 +34,7 @@ Outcome on_run(Call& call, NodeSession& node, const CallInputs& in) {
     node.release(root, id);
     return refuse_or_warn(call, reason);
   };
-  auto cgroup = cgroup_from_cgroups_path(decided.spec->cgroups_path, call.inv.systemd_cgroup, id);
+  auto cgroup = cgroup_runc_would_use(decided.spec->cgroups_path, call.inv.systemd_cgroup, id, node);
   if (!cgroup) {
     return fail("cgroupsPath \"" + decided.spec->cgroups_path + "\": " + cgroup.error().message);
   }
@@ -56,7 +57,7 @@ Outcome on_run(Call& call, NodeSession& node, const CallInputs& in) {
     (void)node.save("the runc run process");
   }
   if (!call.inv.detach) {
-    spawn_exit_watcher(call.config);
+    watch_runtime_exit(call.config, node.seams());
   }
   return {};
 }

@@ -263,7 +263,7 @@ void FakeCgroupV2::recompute() {
     const CgroupPath cg = path_of(name);
     const std::string reason = invalid_reason(cg);
     const bool by_kernel = invalidated_.contains(name);
-    const std::string shown = by_kernel         ? keyword + " invalid"
+    const std::string shown = by_kernel        ? keyword + " invalid"
                               : reason.empty() ? keyword
                                                : keyword + " invalid (" + reason + ")";
     if (!real_->write(cg, kPartition, shown + "\n")) {

@@ -40,7 +40,7 @@ BOOTS = [
     ("6.12", "v2", ("wrap_v2_lifecycle", "demo"), ()),
     ("6.12", "v2", ("wrap_v2_two_ab",), ()),
     ("6.12", "v2", ("wrap_v2_two_ba",), ()),
-    ("6.12", "v2", ("wrap_v2_side_by_side",), ()),
+    ("6.12", "v2", ("wrap_v2_side_by_side", "wrap_v2_relative"), ()),
     ("6.12", "v2", ("wrap_v2_update",), ()),
     # Crash recovery: the wrapper SIGKILLed mid-isolation (fault injection).
     ("6.12", "v2", ("wrap_v2_sigkill", "wrap_v2_crash"), ()),

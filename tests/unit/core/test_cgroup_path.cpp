@@ -83,7 +83,7 @@ class CgroupsPathMapping : public ::testing::TestWithParam<FromCase> {};
 
 TEST_P(CgroupsPathMapping, Maps) {
   const FromCase& c = GetParam();
-  auto path = cgroup_from_cgroups_path(c.cgroups_path, c.systemd, c.id);
+  auto path = cgroup_from_cgroups_path(c.cgroups_path, c.systemd, c.id, CgroupPath{});
   ASSERT_EQ(path.has_value(), c.ok) << (path ? path->str() : path.error().message);
   if (c.ok) {
     EXPECT_EQ(path->str(), c.expected);
@@ -122,6 +122,27 @@ INSTANTIATE_TEST_SUITE_P(
                       FromCase{"a/b.slice:p:x", true, "x", false, "invalid systemd slice name"},
                       FromCase{"system.slice:p:", true, "x", false, "empty unit name"},
                       FromCase{"system.slice:p:a/b", true, "x", false, "contains '/'"}));
+
+// runc (cgroupfs driver) resolves an empty or relative cgroupsPath against
+// its own cgroup: v1 directly under it, v2 under its parent (issue 10, item 2:
+// the wrapper mapped both to the mount root and isolated an empty cgroup).
+TEST(CgroupsPathRelative, ResolvedAsRuncDoes) {
+  const CgroupPath own = *CgroupPath::parse("user.slice/user-0.slice/session-1.scope");
+  const CgroupPath v2 = runc_relative_base(own, true);
+  const CgroupPath v1 = runc_relative_base(own, false);
+  EXPECT_EQ(v2.str(), "user.slice/user-0.slice");
+  EXPECT_EQ(v1.str(), "user.slice/user-0.slice/session-1.scope");
+  EXPECT_EQ(cgroup_from_cgroups_path("", false, "c1", v2)->str(), "user.slice/user-0.slice/c1");
+  EXPECT_EQ(cgroup_from_cgroups_path("a/b", false, "c1", v2)->str(), "user.slice/user-0.slice/a/b");
+  EXPECT_EQ(cgroup_from_cgroups_path("a/b", false, "c1", v1)->str(),
+            "user.slice/user-0.slice/session-1.scope/a/b");
+  EXPECT_EQ(cgroup_from_cgroups_path("/a/b", false, "c1", v2)->str(), "a/b");
+  // At the root (a container's init, a test harness) nothing changes.
+  EXPECT_EQ(cgroup_from_cgroups_path("", false, "c1", runc_relative_base(CgroupPath{}, true))->str(), "c1");
+  // systemd paths are never relative.
+  EXPECT_EQ(cgroup_from_cgroups_path("system.slice:runc:c1", true, "c1", v2)->str(),
+            "system.slice/runc-c1.scope");
+}
 
 }  // namespace
 }  // namespace isolcpus

@@ -66,7 +66,7 @@ struct Op {
 };
 
 std::string describe(const Op& op) {
-  static const char* const kNames[] = {"create", "start",     "update",    "delete",
+  static const char* const kNames[] = {"create", "start",     "update",     "delete",
                                        "die",    "reconcile", "runc-start", "kernel-invalidates"};
   std::ostringstream out;
   out << kNames[static_cast<int>(op.kind)] << ' ' << op.id;
@@ -152,6 +152,7 @@ class World {
     seams_.checkpoint = [this](std::string_view) { event(); };
     seams_.fail_save = [this](std::string_view) { return save_fails(); };
     seams_.launch_update = [this](const std::optional<std::string>&) { return launch_update(); };
+    seams_.spawn_exit_watcher = [] {};  // the model's clean reconciles do its work
     initial_ = kernel_snapshot();
   }
 
@@ -625,9 +626,9 @@ class World {
 
 Op random_op(std::mt19937_64& rng, bool allow_nested) {
   const auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<std::uint64_t>(n)); };
-  static const Kind kWeighted[] = {Kind::kCreate,   Kind::kCreate, Kind::kCreate, Kind::kStart,
-                                   Kind::kStart,    Kind::kStart,  Kind::kUpdate, Kind::kUpdate,
-                                   Kind::kDelete,   Kind::kDelete, Kind::kDie,    Kind::kReconcile,
+  static const Kind kWeighted[] = {Kind::kCreate,    Kind::kCreate,    Kind::kCreate, Kind::kStart,
+                                   Kind::kStart,     Kind::kStart,     Kind::kUpdate, Kind::kUpdate,
+                                   Kind::kDelete,    Kind::kDelete,    Kind::kDie,    Kind::kReconcile,
                                    Kind::kRuncStart, Kind::kInvalidate};
   Op op;
   op.kind = kWeighted[pick(std::size(kWeighted))];

@@ -354,12 +354,18 @@ class HandleCallTest : public NodeSessionTest {
       argv.push_back(s.data());
     }
     argv.push_back(nullptr);
-    Call c{inv, config, log, runtime, static_cast<int>(storage.size()), argv.data()};
+    Call c{inv, config, log, runtime, static_cast<int>(storage.size()), argv.data(), &seams};
     return handle_call(c);
   }
 
   const nlohmann::json annotated = {{"cpu-load-balancing.crio.io", "disable"}};
   std::string runtime = "/bin/true";  // update runs it as a child
+  int watchers = 0;                   // exit watchers the calls asked for (none is forked)
+  Seams seams = [this] {
+    Seams s;
+    s.spawn_exit_watcher = [this] { ++watchers; };
+    return s;
+  }();
 };
 
 // Regression: update of a created (not started) container left the decision
@@ -462,15 +468,18 @@ TEST_F(HandleCallTest, CreateRecordsADecisionAndStartIsolates) {
   EXPECT_EQ(e->init_start_ticks, 777U);
   EXPECT_EQ(flag(kContainer), "0");
 
-  // delete without --force of a live container keeps it isolated ...
+  // delete without --force of a live container keeps it isolated (runc
+  // refuses a running one; a watcher releases a created one it deletes) ...
   EXPECT_TRUE(call({"delete", kId}).exec_runtime);
   EXPECT_EQ(flag(kContainer), "0");
   ASSERT_NE(entry(snapshot(), kId), nullptr);
+  EXPECT_EQ(watchers, 1);
   // ... with --force it releases the kernel side but keeps the claim until
   // the container is seen gone: runc may still fail to kill it.
   EXPECT_TRUE(call({"delete", "--force", kId}).exec_runtime);
   ASSERT_NE(entry(snapshot(), kId), nullptr);
   EXPECT_EQ(entry(snapshot(), kId)->state, EntryState::kDecided);
+  EXPECT_EQ(watchers, 2);
   expect_all_flags_back();
   std::filesystem::remove_all(host / "proc/4242");  // runc delete did its work
   std::filesystem::remove_all(host / "runc" / kId);
