@@ -178,7 +178,25 @@ Expected<CpuSet> NodeSession::claimed_cpus(const LedgerEntry* self) {
   if (auto facts = host(); facts) {
     claimed |= (*facts)->boot_isolated;
   }
-  return claimed;
+  return claimed | isolated_by_others();
+}
+
+CpuSet NodeSession::isolated_by_others() {
+  // What the kernel keeps out of balancing that no entry of ours holds (an
+  // operator's partition, CRI-O's own handler): neither housekeeping nor
+  // ours to take.
+  auto iso = isolator();
+  if (!iso) {
+    return {};
+  }
+  const IsolationContext ctx = context_for(nullptr);
+  CpuSet ours;
+  for (const auto& e : ledger_->data().entries) {
+    if (e.isolation) {
+      ours |= e.isolation->cpus;
+    }
+  }
+  return (*iso)->kernel_isolated(ctx) - ours;
 }
 
 bool NodeSession::undo_kernel(LedgerEntry& entry) {

@@ -101,6 +101,7 @@ class NodeSession {
   void isolate_again(const std::string& root, const std::string& id, ReconcileReport& report);
   void erase(std::string_view root, std::string_view id);
   bool kernel_kept(const LedgerEntry& entry);
+  CpuSet isolated_by_others();
   void enforce_node(ReconcileReport& report);
 
   const Config& config_;

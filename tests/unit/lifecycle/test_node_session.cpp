@@ -214,6 +214,21 @@ TEST_F(NodeSessionTest, FailedIsolationLeavesTheDecisionAndTheTreeUntouched) {
   expect_all_flags_back();
 }
 
+// Issue 10, item 7: the housekeeping floor counted CPUs another tool
+// isolated (here a v1 cpuset with its flag at 0 and no balanced cover) as
+// housekeeping, and let a container claim them.
+TEST_F(NodeSessionTest, ClaimedCpusCountWhatOthersIsolatedInTheKernel) {
+  cpuset("", "0-3", false);
+  cpuset("kubepods", "0-2", true);
+  cpuset("kubepods/pod1", "0-2", true);
+  cpuset(kContainer, "2", true);
+  cpuset("rt", "3", false);  // an operator's isolated cpuset
+  NodeSession node(config, log);
+  auto claimed = node.claimed_cpus(nullptr);
+  ASSERT_TRUE(claimed);
+  EXPECT_EQ(claimed->to_string(), "3");
+}
+
 TEST_F(NodeSessionTest, IsolateWithoutADecisionIsRefused) {
   NodeSession node(config, log);
   auto ok = node.isolate(runc_root, "nobody", *CgroupPath::parse(std::string("/") + kContainer));
