@@ -230,4 +230,17 @@ Expected<HostFacts> probe_host(const std::filesystem::path& host_root) {
   return facts;
 }
 
+Expected<unsigned> possible_cpu_count(const fs::path& host_root) {
+  const auto path = host_root / "sys/devices/system/cpu/possible";
+  auto possible = read_cpu_list(path, true);
+  if (!possible) {
+    return possible.error();
+  }
+  const auto cpus = possible->cpus();
+  if (cpus.empty()) {
+    return make_error(path.string() + " lists no CPU");
+  }
+  return cpus.back() + 1;
+}
+
 }  // namespace isolcpus

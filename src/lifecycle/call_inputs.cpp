@@ -2,12 +2,9 @@
 
 #include <sys/stat.h>
 
-#include <fstream>
-#include <sstream>
-
-#include "child_runtime.hpp"
 #include "isolcpus/ledger.hpp"
 #include "runc_state.hpp"
+#include "update_input.hpp"
 
 namespace isolcpus {
 namespace {
@@ -25,52 +22,6 @@ std::optional<LedgerEntry> peek_entry(const Call& call) {
     }
   }
   return std::nullopt;
-}
-
-Expected<std::string> read_resources_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);  // relative to the caller's cwd, like runc
-  if (!in) {
-    return make_error("cannot open " + path);  // runc reports it in its own words
-  }
-  std::string text(kMaxUpdateBytes + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<std::size_t>(in.gcount()));
-  if (text.size() > kMaxUpdateBytes) {
-    return make_error(path + " is larger than " + std::to_string(kMaxUpdateBytes) + " bytes");
-  }
-  return text;
-}
-
-void read_update_cpus(const Call& call, CallInputs& in) {
-  const auto& req = call.inv.update;
-  if (req.resources) {
-    const bool from_stdin = *req.resources == "-";
-    Expected<std::string> text =
-        from_stdin ? read_all_stdin(kMaxUpdateBytes) : read_resources_file(*req.resources);
-    if (!text) {
-      call.log.warn(text.error().message);
-      if (from_stdin) {
-        in.refusal = text.error().message;  // part of stdin is gone: runc cannot get it whole
-      }
-      return;
-    }
-    if (from_stdin) {
-      in.stdin_bytes = *text;
-    }
-    auto cpus = parse_update_cpus(*text, from_stdin ? "update resources on stdin" : *req.resources);
-    if (!cpus) {
-      call.log.warn(cpus.error().message);
-      return;
-    }
-    in.new_cpus = *cpus;
-    return;  // with -r, runc ignores the other update flags
-  }
-  if (req.cpuset_cpus) {
-    auto cpus = CpuSet::parse(*req.cpuset_cpus);
-    if (cpus && !cpus->empty()) {
-      in.new_cpus = *cpus;
-    }
-  }
 }
 
 }  // namespace
@@ -100,16 +51,26 @@ CallInputs read_call_inputs(const Call& call) {
         }
       }
       break;
-    case Subcommand::kUpdate:
+    case Subcommand::kUpdate: {
       // Always: whether the container is ours is only known under the lock,
       // and a cpus change that slipped through unseen would invalidate its
       // partition.  The bytes are replayed to runc exactly.
-      read_update_cpus(call, in);
-      if (auto entry = peek_entry(call); entry) {
+      const auto unreadable = read_update_input(call, in);
+      const auto entry = peek_entry(call);
+      if (entry) {
         in.bundle = entry->bundle;
         in.spec = read_container_spec(in.bundle);
       }
+      if (unreadable && entry && !in.refusal) {
+        in.refusal =
+            *unreadable + "; container " + id +
+            " is one runc-isolcpus isolates, so an update whose cpus cannot be seen is refused: pass the "
+            "resources in a regular file or on stdin";
+      } else if (unreadable) {
+        call.log.debug(*unreadable + "; not ours, passed through");
+      }
       break;
+    }
     default:
       break;
   }

@@ -201,6 +201,11 @@ def test_empty_environment_falls_back_to_safe_dirs(passthru: PassthruSetup, tmp_
     ["run", "--bundle", "B", "c1"],
     ["update", "--resources", "-", "c1"],
     ["update", "-r", "-", "--", "c1"],
+    # runc opens these paths and reads the caller's stdin through them: the
+    # wrapper reading them empties the pipe, so it must replay it like "-".
+    ["update", "-r", "/dev/stdin", "c1"],
+    ["update", "--resources=/proc/self/fd/0", "c1"],
+    ["update", "-r", "/dev/fd/0", "c1"],
     ["state", "c1"],
 ])
 def test_stdin_bytes_reach_the_runtime(passthru: PassthruSetup, sub):
@@ -216,12 +221,16 @@ def test_stdin_bytes_reach_the_runtime(passthru: PassthruSetup, sub):
     assert rec.stdin == payload, "stdin bytes changed on the way"
 
 
-def test_stdin_left_unread_for_the_runtime(passthru: PassthruSetup, tmp_path: Path):
+@pytest.mark.parametrize("sub", [["create", "--bundle", "B", "c1"],
+                                 # a regular file reopened through /dev/stdin: read by path, fd 0 untouched
+                                 ["update", "-r", "/dev/stdin", "c1"]])
+def test_stdin_left_unread_for_the_runtime(passthru: PassthruSetup, tmp_path: Path, sub):
     """The wrapper must not consume stdin: a file on fd 0 keeps its offset at 0."""
     data = tmp_path / "stdin.bin"
     data.write_bytes(b"container input\n" * 100)
+    sub = [str(fake_bundle(tmp_path)) if a == "B" else a for a in sub]
     with open(data, "rb") as f:
-        args = ["--root", str(tmp_path / "r"), "create", "--bundle", str(fake_bundle(tmp_path)), "c1"]
+        args = ["--root", str(tmp_path / "r"), *sub]
         proc = passthru.run(args, stdin=f)
         assert_invisible(passthru, args, proc)
         assert os.lseek(f.fileno(), 0, os.SEEK_CUR) == 0, "someone read the caller's stdin"

@@ -2,6 +2,7 @@
 // proc/, sys/devices/system/cpu/online and a cgroup v1 cpuset tree of plain
 // files (the real CgroupTree writes them like kernel files).
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <nlohmann/json.hpp>
@@ -37,6 +38,7 @@ class NodeSessionTest : public ::testing::Test {
         "30 25 0:26 / /sys/fs/cgroup/cpuset rw,nosuid,nodev,noexec,relatime shared:9 - cgroup cgroup "
         "rw,cpuset\n");
     host.write_file("sys/devices/system/cpu/online", "0-3\n");
+    host.write_file("sys/devices/system/cpu/possible", "0-3\n");
     // "system" keeps the housekeeping CPUs balanced on its own, so no
     // balanced cpuset (a mkdir the plain-file tree cannot populate) is needed.
     cpuset("", "0-3", true);
@@ -408,6 +410,88 @@ TEST_F(HandleCallTest, UpdateOfAnIsolatedContainerMovesTheIsolation) {
   ASSERT_TRUE(e->isolation);
   EXPECT_EQ(e->isolation->cpus.to_string(), "3");
   EXPECT_EQ(flag(kContainer), "0");
+}
+
+// `runc update -r` reads its file with Go's json.Decoder: the first JSON
+// value only (trailing bytes ignored), keys matched case-insensitively, and
+// runc hands cpus to the kernel, which takes every bitmap_parselist form.
+// Each of these once made the wrapper see "no change" while runc moved the
+// container.
+class UpdateInputTest : public HandleCallTest {
+ protected:
+  void SetUp() override {
+    HandleCallTest::SetUp();
+    bundle("b1", "2-3", annotated);
+    ASSERT_TRUE(call({"create", "--bundle", (host / "b1").string(), kId}).exec_runtime);
+    process(4242, 777);
+    runc_state(kId, 4242, 777);
+  }
+
+  // The cpus the created container's decision holds after `args`.
+  std::string cpus_after(const std::vector<std::string>& args) {
+    const Outcome out = call(args);
+    EXPECT_FALSE(out.exec_runtime) << "passed through: the wrapper saw no cpus change";
+    const auto data = snapshot();
+    const LedgerEntry* e = entry(data, kId);
+    return e == nullptr ? "(released)" : e->cpus.to_string();
+  }
+
+  std::string resources(const std::string& text) const {
+    host.write_file("resources.json", text);
+    return (host / "resources.json").string();
+  }
+};
+
+TEST_F(UpdateInputTest, KeysMatchCaseInsensitivelyAsInGo) {
+  EXPECT_EQ(cpus_after({"update", "-r", resources(R"({"CPU": {"Cpus": "2"}})"), kId}), "2");
+}
+
+TEST_F(UpdateInputTest, OnlyTheFirstJsonValueIsRead) {
+  EXPECT_EQ(cpus_after({"update", "-r", resources("{\"cpu\": {\"cpus\": \"3\"}}\n}}not json at all"), kId}),
+            "3");
+}
+
+TEST_F(UpdateInputTest, StridedCpuListInTheFile) {
+  EXPECT_EQ(cpus_after({"update", "-r", resources(R"({"cpu": {"cpus": "0-3:1/2"}})"), kId}), "0,2");
+}
+
+TEST_F(UpdateInputTest, StridedCpuListInTheFlag) {
+  EXPECT_EQ(cpus_after({"update", "--cpuset-cpus", "2-3:1/2", kId}), "2");
+}
+
+TEST_F(UpdateInputTest, SpaceSeparatedCpuList) {
+  EXPECT_EQ(cpus_after({"update", "--cpuset-cpus", "1 3", kId}), "1,3");
+}
+
+TEST_F(UpdateInputTest, EmptyResourcesPathLeavesTheFlagsInCharge) {
+  // runc: `if in := cmd.String("resources"); in != ""`, else the flags.
+  EXPECT_EQ(cpus_after({"update", "-r", "", "--cpuset-cpus", "3", kId}), "3");
+}
+
+TEST_F(UpdateInputTest, WithAResourcesFileTheFlagsAreIgnoredAsInRunc) {
+  // runc 1.1-1.5 read --cpuset-cpus and the other flags only without -r.
+  EXPECT_EQ(cpus_after({"update", "-r", resources(R"({"cpu": {"cpus": "3"}})"), "--cpuset-cpus", "2", kId}),
+            "3");
+}
+
+TEST_F(UpdateInputTest, AFifoThatIsNotStdinIsRefusedForAContainerWeIsolate) {
+  // Reading it would take the document from runc; not reading it would let
+  // runc move the CPUs unseen.
+  const auto fifo = host / "resources.fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const Outcome out = call({"update", "-r", fifo.string(), kId});
+  EXPECT_FALSE(out.exec_runtime);
+  EXPECT_EQ(out.exit_code, 1);
+  const auto data = snapshot();
+  ASSERT_NE(entry(data, kId), nullptr);
+  EXPECT_EQ(entry(data, kId)->cpus.to_string(), "2-3");
+  EXPECT_FALSE(entry(data, kId)->update);
+}
+
+TEST_F(UpdateInputTest, AFifoIsLeftAloneForAContainerNotOurs) {
+  const auto fifo = host / "resources.fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_TRUE(call({"update", "-r", fifo.string(), "someone-else"}).exec_runtime);
 }
 
 // Found by the v2 soak: a crash had left the entry "isolating"; the update's
