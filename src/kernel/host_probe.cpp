@@ -3,7 +3,6 @@
 // can point it at a fake tree.
 #include <cctype>
 #include <charconv>
-#include <fstream>
 #include <optional>
 #include <sstream>
 #include <string>

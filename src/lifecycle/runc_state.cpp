@@ -1,6 +1,5 @@
 #include "runc_state.hpp"
 
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
