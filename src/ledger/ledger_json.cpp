@@ -162,6 +162,9 @@ Expected<LedgerData> parse_ledger(std::string_view json_text, std::string_view o
     for (const auto& j : doc.at("entries")) {
       LedgerEntry e;
       e.runc_root = j.at("runc_root").get<std::string>();
+      if (e.runc_root == kLegacyHookRoot) {
+        e.runc_root = kHookRoot;  // a hook entry of 0.1 / 0.2: released like ours
+      }
       e.container_id = j.at("container_id").get<std::string>();
       const auto state = j.at("state").get<std::string>();
       bool known = false;

@@ -181,5 +181,22 @@ TEST_F(LedgerDir, LeftoverTempFileFromACrashIsIgnored) {
   EXPECT_EQ(ledger->data(), sample());
 }
 
+// Hook entries of 0.1 / 0.2 carry the relative root "hook"; they read as
+// the absolute kHookRoot, so this version finds and releases them.
+TEST(LedgerFormat, LegacyRelativeHookRootReadsAsTheAbsoluteOne) {
+  LedgerData data;
+  LedgerEntry e;
+  e.runc_root = std::string(kLegacyHookRoot);
+  e.container_id = "c1";
+  e.cpus = CpuSet::of({3});
+  data.entries.push_back(e);
+  auto parsed = parse_ledger(serialize_ledger(data), "ledger.json");
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  ASSERT_EQ(parsed->entries.size(), 1U);
+  EXPECT_EQ(parsed->entries[0].runc_root, kHookRoot);
+  EXPECT_EQ(kHookRoot.front(), '/');
+  EXPECT_NE(serialize_ledger(*parsed).find("\"runc_root\": \"/run/runc-isolcpus/hook\""), std::string::npos);
+}
+
 }  // namespace
 }  // namespace isolcpus

@@ -319,6 +319,99 @@ TEST_F(NodeSessionTest, LegacyDecisionsWithoutCreatorKeepTheWallClockGrace) {
   EXPECT_EQ(entry(data, "stale"), nullptr);
 }
 
+// --- hook-mode entries ------------------------------------------------------
+// Hook entries used to record the relative root "hook": every read of runc's
+// state for them opened hook/<id>/state.json relative to whatever directory
+// the wrapper or ctl ran in, where anyone could plant one.
+
+class HookEntryTest : public NodeSessionTest {
+ protected:
+  // A hook entry as a 0.1 / 0.2 ctl wrote it: the relative root "hook".
+  void seed_legacy_hook(int init_pid, std::uint64_t ticks, EntryState state = EntryState::kDecided) const {
+    LedgerData data;
+    LedgerEntry e;
+    e.runc_root = "hook";
+    e.container_id = kId;
+    e.state = state;
+    e.cpus = CpuSet::range(2, 3);
+    e.cgroups_path = "/" + std::string(kContainer);
+    e.decided_at = now_seconds();
+    e.init_pid = init_pid;
+    e.init_start_ticks = ticks;
+    data.entries.push_back(e);
+    std::filesystem::create_directories(config.state_dir);
+    ::chmod(config.state_dir.c_str(), 0700);
+    host.write_file("state/ledger.json", serialize_ledger(data));
+  }
+
+  // A legacy hook entry isolated in kubepods/pod1/c1 whose init (4242) is gone.
+  void isolate_legacy_hook_seeded() {
+    seed_legacy_hook(4242, 777);
+    const std::string root = snapshot().entries.at(0).runc_root;  // as this version reads it
+    NodeSession node(config, log);
+    auto ok = node.isolate(root, kId, *CgroupPath::parse(std::string("/") + kContainer));
+    ASSERT_TRUE(ok) << ok.error().message;
+    ASSERT_EQ(flag(kContainer), "0");
+  }
+
+  // Runs `fn` with the working directory in a directory of the attacker's,
+  // holding hook/c1/state.json that names `pid`.
+  template <typename Fn>
+  void from_planted_cwd(int pid, std::uint64_t ticks, Fn fn) const {
+    host.write_file("planted/hook/" + std::string(kId) + "/state.json",
+                    nlohmann::json{{"init_process_pid", pid}, {"init_process_start", ticks}}.dump());
+    const auto before = std::filesystem::current_path();
+    std::filesystem::current_path(host / "planted");
+    fn();
+    std::filesystem::current_path(before);
+  }
+
+  [[nodiscard]] const LedgerEntry* hook_entry(const LedgerData& data) const {
+    for (const auto& e : data.entries) {
+      if (e.container_id == kId) {
+        return &e;
+      }
+    }
+    return nullptr;
+  }
+};
+
+TEST_F(HookEntryTest, IsolatedAgainWhereItsRecordedProcessRunsNotWhereAPlantedStateSays) {
+  cpuset("kubepods/pod1/victim", "2-3", true);
+  process(4242, 777);                           // the hook container's init, in kubepods/pod1/c1
+  process(6666, 888, "/kubepods/pod1/victim");  // someone else's process
+  seed_legacy_hook(4242, 777);                  // alive, and lost its isolation
+  from_planted_cwd(6666, 888, [&] {
+    NodeSession node(config, log);
+    (void)node.reconcile();
+  });
+  const auto data = snapshot();
+  const LedgerEntry* e = hook_entry(data);
+  ASSERT_NE(e, nullptr);
+  ASSERT_TRUE(e->isolation);
+  EXPECT_EQ(e->isolation->cgroup, "kubepods/pod1/c1") << "a planted state.json chose the cgroup to isolate";
+  EXPECT_EQ(flag(kContainer), "0");
+}
+
+TEST_F(HookEntryTest, ADeadHookContainerIsReleasedWhateverThePlantedStateSays) {
+  process(6666, 888);  // alive, named by the planted file
+  isolate_legacy_hook_seeded();
+  from_planted_cwd(6666, 888, [&] {
+    NodeSession node(config, log);
+    (void)node.reconcile();
+  });
+  EXPECT_EQ(hook_entry(snapshot()), nullptr) << "a planted state.json kept a dead container's CPUs claimed";
+  expect_all_flags_back();
+}
+
+TEST_F(HookEntryTest, TheLegacyRelativeRootIsReadAsTheAbsoluteOne) {
+  seed_legacy_hook(0, 0);
+  const auto data = snapshot();
+  ASSERT_EQ(data.entries.size(), 1U);
+  EXPECT_EQ(data.entries[0].runc_root, kHookRoot);
+  EXPECT_TRUE(std::filesystem::path(std::string(kHookRoot)).is_absolute());
+}
+
 // --- handle_call ------------------------------------------------------------
 
 class HandleCallTest : public NodeSessionTest {
