@@ -2,12 +2,23 @@
 
 #include <sys/stat.h>
 
+#include <cstdlib>
+#include <memory>
+
 #include "isolcpus/ledger.hpp"
 #include "runc_state.hpp"
 #include "update_input.hpp"
 
 namespace isolcpus {
 namespace {
+
+// The bundle runc will chdir into, as the kernel resolves it (symlinks
+// before ".."), and as runc's os.Getwd() will name it in its state.  A path
+// that does not resolve is kept: runc fails on it, and so does the read.
+std::string resolve_bundle(const std::string& bundle) {
+  std::unique_ptr<char, decltype(&std::free)> real(::realpath(bundle.c_str(), nullptr), &std::free);
+  return real ? std::string(real.get()) : bundle;
+}
 
 // The entry as the ledger showed it a moment ago, without the lock: only a
 // hint of what to read (the lock-holding step checks again).
@@ -36,7 +47,7 @@ CallInputs read_call_inputs(const Call& call) {
       struct stat st {};
       in.id_taken =
           valid_container_id(id) && ::lstat((std::filesystem::path(call.inv.root) / id).c_str(), &st) == 0;
-      in.bundle = call.inv.bundle;
+      in.bundle = resolve_bundle(call.inv.bundle);
       in.spec = read_container_spec(in.bundle);
       break;
     }

@@ -609,6 +609,22 @@ TEST_F(HandleCallTest, UpdateSeesTheNewCpusWhateverTheEntryLookedLikeBeforeTheLo
   EXPECT_EQ(e->cpus.to_string(), "3");
 }
 
+// runc chdirs into --bundle and reads config.json there, so the kernel
+// resolves "lnk/.." after following lnk; a lexical clean reads another file.
+TEST_F(HandleCallTest, BundleIsResolvedAsRuncsChdirResolvesIt) {
+  bundle("real/b", "2-3", annotated);  // what runc runs
+  bundle("a/b", "3", annotated);       // what a lexical clean would read
+  host.make_dirs("real/x");
+  std::filesystem::create_directory_symlink(host / "real/x", host / "a/lnk");
+  const std::string typed = (host / "a/lnk/../b").string();
+  ASSERT_TRUE(call({"create", "--bundle", typed, kId}).exec_runtime);
+  const auto data = snapshot();
+  const LedgerEntry* e = entry(data, kId);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->cpus.to_string(), "2-3") << "the wrapper read a config.json runc does not run";
+  EXPECT_EQ(e->bundle, std::filesystem::canonical(host / "real/b").string());
+}
+
 TEST_F(HandleCallTest, CreateRecordsADecisionAndStartIsolates) {
   bundle("b1", "2-3", annotated);
   const Outcome created = call({"create", "--bundle", (host / "b1").string(), kId});
