@@ -303,7 +303,9 @@ std::string render_status_json(const StatusInput& in, const StatusView& view, st
                     {"boot_isolated", view.boot_isolated},
                     {"balanced", view.balanced},
                     {"problems", view.problems}};
-  return doc.dump(2) + "\n";
+  // Paths may hold bytes that are not UTF-8 (argv, cgroup names): shown
+  // as U+FFFD rather than thrown on.
+  return doc.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace isolcpus

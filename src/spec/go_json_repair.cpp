@@ -2,46 +2,12 @@
 
 #include <optional>
 
+#include "isolcpus/utf8.hpp"
+
 namespace isolcpus {
 namespace {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
-
-bool in_range(std::string_view s, std::size_t i, unsigned char lo, unsigned char hi) {
-  if (i >= s.size()) {
-    return false;
-  }
-  const auto c = static_cast<unsigned char>(s[i]);
-  return c >= lo && c <= hi;
-}
-
-// The length of the well-formed UTF-8 sequence at s[i] (RFC 3629, which is
-// what utf8.DecodeRune accepts), 0 when there is none.
-std::size_t utf8_length(std::string_view s, std::size_t i) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  const auto tail = [&](std::size_t from, std::size_t n) {
-    for (std::size_t k = from; k < n; ++k) {
-      if (!in_range(s, i + k, 0x80, 0xBF)) {
-        return false;
-      }
-    }
-    return true;
-  };
-  if (c >= 0xC2 && c <= 0xDF) {
-    return tail(1, 2) ? 2 : 0;
-  }
-  if (c >= 0xE0 && c <= 0xEF) {
-    const unsigned char lo = c == 0xE0 ? 0xA0 : 0x80;
-    const unsigned char hi = c == 0xED ? 0x9F : 0xBF;
-    return in_range(s, i + 1, lo, hi) && tail(2, 3) ? 3 : 0;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    const unsigned char lo = c == 0xF0 ? 0x90 : 0x80;
-    const unsigned char hi = c == 0xF4 ? 0x8F : 0xBF;
-    return in_range(s, i + 1, lo, hi) && tail(2, 4) ? 4 : 0;
-  }
-  return 0;
-}
 
 // The UTF-16 unit of a "\uXXXX" escape starting at s[i], if it is one.
 std::optional<unsigned> escape_unit(std::string_view s, std::size_t i) {
@@ -101,7 +67,7 @@ std::string go_json_repair(std::string_view text) {
       ++i;
       continue;
     }
-    const std::size_t n = utf8_length(text, i);
+    const std::size_t n = utf8_sequence_length(text, i);
     if (n == 0) {
       out += kReplacement;
       ++i;

@@ -625,6 +625,21 @@ TEST_F(HandleCallTest, BundleIsResolvedAsRuncsChdirResolvesIt) {
   EXPECT_EQ(e->bundle, std::filesystem::canonical(host / "real/b").string());
 }
 
+// A --root that is not UTF-8 (argv is bytes) used to throw in the ledger's
+// JSON writer: "internal error", the container left unrecorded and
+// unisolated.
+TEST_F(HandleCallTest, NonUtf8RootAndBundleAreRecordedExactly) {
+  runc_root = (host / "runc\xff").string();
+  bundle("b\xfe", "2-3", annotated);
+  const std::string typed = (host / "b\xfe").string();
+  ASSERT_TRUE(call({"create", "--bundle", typed, kId}).exec_runtime);
+  const auto data = snapshot();
+  const LedgerEntry* e = entry(data, kId);
+  ASSERT_NE(e, nullptr) << "the decision was not recorded";
+  EXPECT_EQ(e->runc_root, runc_root);
+  EXPECT_EQ(e->bundle, typed);
+}
+
 TEST_F(HandleCallTest, CreateRecordsADecisionAndStartIsolates) {
   bundle("b1", "2-3", annotated);
   const Outcome created = call({"create", "--bundle", (host / "b1").string(), kId});
