@@ -28,9 +28,8 @@ bool go_fold_equal(std::string_view key, std::string_view name) {
       return false;
     }
     const char c = key[i];
-    if ((c | 0x20) == want && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) {
-      ++i;
-    } else if (c == want) {
+    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (c == want || (letter && (c | 0x20) == want)) {
       ++i;
     } else if (want == 's' && key.substr(i, 2) == "\xC5\xBF") {
       i += 2;
