@@ -12,7 +12,10 @@ Expected<LocatedCgroup> locate_container_cgroup(const LedgerEntry& entry, NodeSe
   if (entry.runc_root == kHookRoot) {
     // No runc state to read: the process the hook recorded, while it lives.
     if (node.process_alive(ProcessRef{entry.init_pid, entry.init_start_ticks})) {
-      init = RuncState{entry.init_pid, entry.init_start_ticks, entry.bundle};
+      init.emplace();
+      init->init_pid = entry.init_pid;
+      init->init_start_ticks = entry.init_start_ticks;
+      init->bundle = entry.bundle;
     }
   } else if (auto state = read_runc_state(entry.runc_root, entry.container_id); state && *state) {
     init = **state;
