@@ -39,6 +39,25 @@ std::string log_context(const RuncInvocation& inv) {
   return context;
 }
 
+// Everything before the exec for subcommands that act on the host.  Our log
+// is closed (flushed) on return, before a possible death by signal.
+Outcome act_on_host(const RuncInvocation& inv, const ConfigLoad& loaded, const std::string& runtime, int argc,
+                    char** argv) {
+  Log log(loaded.config, log_context(inv));
+  Config config = loaded.config;
+  for (const auto& problem : loaded.problems) {
+    log.error(problem);
+    append_caller_log(inv, "warning", "runc-isolcpus config: " + problem);
+  }
+  if (!loaded.problems.empty()) {
+    // A typo must not take the node's containers down, nor isolate on a
+    // guess: release what the ledger holds, start nothing new.
+    config.mode = Mode::kNever;
+  }
+  Call call{inv, config, log, runtime, argc, argv};
+  return handle_call(call);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -81,21 +100,9 @@ int main(int argc, char** argv) {
   }
 
   if (needs_host_work(inv)) {
-    Log log(loaded.config, log_context(inv));
-    Config config = loaded.config;
-    for (const auto& problem : loaded.problems) {
-      log.error(problem);
-      append_caller_log(inv, "warning", "runc-isolcpus config: " + problem);
-    }
-    if (!loaded.problems.empty()) {
-      // A typo must not take the node's containers down, nor isolate on a
-      // guess: release what the ledger holds, start nothing new.
-      config.mode = Mode::kNever;
-    }
-    Call call{inv, config, log, *runtime, argc, argv};
-    const Outcome outcome = handle_call(call);
+    const Outcome outcome = act_on_host(inv, loaded, *runtime, argc, argv);
     if (!outcome.exec_runtime) {
-      return outcome.exit_code;
+      return exit_like_runtime(outcome.exit_code);
     }
   }
 

@@ -32,8 +32,6 @@ Expected<ContainerSpec> parse_container_spec(std::string_view json_text, std::st
 inline constexpr std::size_t kMaxSpecBytes = std::size_t{16} << 20;
 Expected<ContainerSpec> read_container_spec(const std::filesystem::path& bundle);
 
-// The cpu part of a `runc update` resources document (LinuxResources JSON).
-// Returns the new cpus when the document sets a non-empty cpu.cpus.
-Expected<std::optional<CpuSet>> parse_update_cpus(std::string_view json_text, std::string_view origin);
+// `runc update` documents: include/isolcpus/update_resources.hpp.
 
 }  // namespace isolcpus

@@ -38,4 +38,9 @@ struct HostFacts {
 // and <host_root>/sys/devices/system/cpu/{online,isolated}.
 Expected<HostFacts> probe_host(const std::filesystem::path& host_root);
 
+// The kernel's nr_cpu_ids (highest possible CPU + 1), from
+// <host_root>/sys/devices/system/cpu/possible: what "N" and "all" stand for
+// in a CPU list written to a cpuset.
+Expected<unsigned> possible_cpu_count(const std::filesystem::path& host_root);
+
 }  // namespace isolcpus

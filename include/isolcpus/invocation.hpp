@@ -61,7 +61,10 @@ struct RuncInvocation {
   std::string subcommand_name;  // as typed, e.g. "create"
 
   std::optional<std::string> container_id;
-  std::string bundle;  // create/run/restore: --bundle made absolute, default cwd
+  // create/run/restore: --bundle joined to cwd (default cwd), NOT cleaned:
+  // runc chdirs into it, so symlinks resolve before ".."; the lifecycle
+  // resolves it (realpath) before reading config.json.
+  std::string bundle;
   std::optional<std::string> pid_file;
   std::optional<std::string> console_socket;
   std::optional<unsigned> preserve_fds;

@@ -29,8 +29,15 @@ enum class EntryState {
 std::string_view to_string(EntryState s);
 
 // Hook-mode ledger entries carry this instead of a runc --root, so they can
-// never collide with the wrapper's entries for the same container id.
-inline constexpr std::string_view kHookRoot = "hook";
+// never collide with the wrapper's entries for the same container id.  It
+// is never read: a hook entry lives by its recorded process (init_pid and
+// start ticks).  Absolute and under the default state_dir (root-owned,
+// 0700), so even a version that does read it finds nothing anyone planted.
+inline constexpr std::string_view kHookRoot = "/run/runc-isolcpus/hook";
+// What 0.1 and 0.2 recorded instead: relative, so reading runc's state for
+// it opened hook/<id>/state.json in whatever directory the reader ran in.
+// The ledger reads it as kHookRoot.
+inline constexpr std::string_view kLegacyHookRoot = "hook";
 
 // A process, named so that a recycled PID is not mistaken for it.
 struct ProcessRef {

@@ -23,7 +23,7 @@ struct Call {
 // What main does next.
 struct Outcome {
   bool exec_runtime = true;  // exec the real runtime with the caller's argv
-  int exit_code = 0;         // otherwise exit with this
+  int exit_code = 0;         // otherwise exit with this; -N: die of signal N, as the runtime child did
 };
 
 // True for the subcommands that may need host work (create, run, restore,

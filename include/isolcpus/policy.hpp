@@ -8,6 +8,7 @@
 #include "isolcpus/config.hpp"
 #include "isolcpus/container_spec.hpp"
 #include "isolcpus/cpuset.hpp"
+#include "isolcpus/pod_identity.hpp"
 
 namespace isolcpus {
 
@@ -43,7 +44,8 @@ PolicyConfig policy_config(const Config& config);
 
 Decision decide(const ContainerSpec& spec, const PolicyConfig& policy, const HostCpus& host);
 
-// Identity helpers shared by the ledger and status output.
+// Identity helpers shared by the ledger and status output: the trusted
+// values of pod_identity() (include/isolcpus/pod_identity.hpp).
 std::string pod_namespace(const ContainerSpec& spec);
 std::string pod_name(const ContainerSpec& spec);
 std::string container_name(const ContainerSpec& spec);

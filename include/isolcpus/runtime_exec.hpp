@@ -27,4 +27,10 @@ Expected<std::string> locate_runtime(std::string_view configured,
 // stay as they are.  Returns only on failure, with errno's message.
 Error exec_runtime(const std::string& runtime, int argc, char** argv);
 
+// When the runtime ran as our child (`update`), its end becomes ours, so the
+// caller sees what it would have seen of runc itself: `status` >= 0 is
+// returned as the exit status; -N (death by signal N) makes this process
+// die of signal N (default disposition, unblocked, no core dump of ours).
+int exit_like_runtime(int status);
+
 }  // namespace isolcpus

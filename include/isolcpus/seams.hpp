@@ -30,7 +30,7 @@ class RuntimeChild {
 
   [[nodiscard]] virtual ProcessRef process() const = 0;
   virtual Expected<void> go() = 0;   // lets it exec the runtime
-  virtual Expected<int> wait() = 0;  // its exit status (128+N for signal N)
+  virtual Expected<int> wait() = 0;  // its exit status, or -N when signal N killed it
 };
 
 using ChildLauncher =

@@ -13,7 +13,8 @@ namespace isolcpus {
 std::string_view trim_right(std::string_view s);
 
 // A double-quoted string in the escaping JSON and TOML basic strings share
-// (\" \\ \n \t \r, other control characters as \u00XX).
+// (\" \\ \n \t \r, other control characters as \u00XX); bytes that are
+// not UTF-8 become U+FFFD, as both formats require UTF-8.
 std::string quote_string(std::string_view s);
 
 // A whole file, read with O_CLOEXEC (our fds must never leak into the

@@ -32,6 +32,18 @@ std::string absolute_path(std::string_view path, std::string_view cwd) {
   return out;
 }
 
+std::string joined_path(std::string_view path, std::string_view cwd) {
+  if (path.starts_with('/')) {
+    return std::string(path);
+  }
+  std::string out = absolute_path("", cwd);  // getcwd's path has no symlinks to resolve
+  if (!path.empty()) {
+    if (out.size() > 1) out.push_back('/');
+    out.append(path);
+  }
+  return out;
+}
+
 bool is_valid_container_id(std::string_view id) {
   if (id.empty() || id == "." || id == "..") return false;
   for (const char c : id) {

@@ -241,7 +241,7 @@ Pass read_subcommand(const SubcommandSpec& sub, std::string_view name, std::span
       }
     }
   }
-  if (runs_a_bundle(sub.id)) p.inv.bundle = cli::absolute_path(p.bundle.value_or(""), cwd);
+  if (runs_a_bundle(sub.id)) p.inv.bundle = cli::joined_path(p.bundle.value_or(""), cwd);
   return p;
 }
 

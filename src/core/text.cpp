@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "isolcpus/unique_fd.hpp"
+#include "isolcpus/utf8.hpp"
 
 namespace isolcpus {
 
@@ -15,7 +16,9 @@ std::string_view trim_right(std::string_view s) {
   return last == std::string_view::npos ? std::string_view{} : s.substr(0, last + 1);
 }
 
-std::string quote_string(std::string_view s) {
+std::string quote_string(std::string_view text) {
+  // JSON and TOML are UTF-8: bytes that are not become U+FFFD.
+  const std::string s = utf8_for_display(text);
   std::string out = "\"";
   for (const char c : s) {
     switch (c) {

@@ -264,7 +264,9 @@ std::string render_findings_json(const std::vector<Finding>& findings) {
                     {"what", f.what},
                     {"fix", f.fix}});
   }
-  return doc.dump(2) + "\n";
+  // Paths may hold bytes that are not UTF-8 (argv, cgroup names): shown
+  // as U+FFFD rather than thrown on.
+  return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace isolcpus

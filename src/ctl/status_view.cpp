@@ -200,7 +200,7 @@ std::string container_cell(const LedgerEntry* e) {
     return "-";
   }
   std::string id = e->container_id.size() > 12 ? e->container_id.substr(0, 12) : e->container_id;
-  if (e->runc_root == "hook") {
+  if (e->runc_root == kHookRoot) {
     id += " [hook]";
   }
   return id;
@@ -283,7 +283,7 @@ std::string render_status_json(const StatusInput& in, const StatusView& view, st
     json c;
     c["id"] = e.container_id;
     c["runc_root"] = e.runc_root;
-    c["mode"] = e.runc_root == "hook" ? "hook" : "wrapper";
+    c["mode"] = e.runc_root == kHookRoot ? "hook" : "wrapper";
     c["state"] = std::string(to_string(e.state));
     c["cpus"] = e.cpus.to_string();
     c["pod_namespace"] = e.pod_namespace;
@@ -303,7 +303,9 @@ std::string render_status_json(const StatusInput& in, const StatusView& view, st
                     {"boot_isolated", view.boot_isolated},
                     {"balanced", view.balanced},
                     {"problems", view.problems}};
-  return doc.dump(2) + "\n";
+  // Paths may hold bytes that are not UTF-8 (argv, cgroup names): shown
+  // as U+FFFD rather than thrown on.
+  return doc.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace isolcpus

@@ -3,7 +3,6 @@
 // can point it at a fake tree.
 #include <cctype>
 #include <charconv>
-#include <fstream>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -228,6 +227,19 @@ Expected<HostFacts> probe_host(const std::filesystem::path& host_root) {
   }
   facts.boot_isolated = std::move(*isolated);
   return facts;
+}
+
+Expected<unsigned> possible_cpu_count(const fs::path& host_root) {
+  const auto path = host_root / "sys/devices/system/cpu/possible";
+  auto possible = read_cpu_list(path, true);
+  if (!possible) {
+    return possible.error();
+  }
+  const auto cpus = possible->cpus();
+  if (cpus.empty()) {
+    return make_error(path.string() + " lists no CPU");
+  }
+  return cpus.back() + 1;
 }
 
 }  // namespace isolcpus

@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include "isolcpus/ledger.hpp"
+#include "isolcpus/utf8.hpp"
+#include "json_text.hpp"
 
 namespace isolcpus {
 namespace {
@@ -31,12 +33,12 @@ CpuSet cpus_from(const json& j, const char* key) {
 json isolation_json(const Isolation& iso) {
   json levels = json::array();
   for (const auto& level : iso.ancestor_additions) {
-    levels.push_back({{"cgroup", level.cgroup}, {"added", cpus_json(level.added)}});
+    json l = {{"added", cpus_json(level.added)}};
+    put_text(l, "cgroup", level.cgroup);
+    levels.push_back(std::move(l));
   }
-  json j = {{"isolator", iso.isolator},
-            {"cgroup", iso.cgroup},
-            {"cpus", cpus_json(iso.cpus)},
-            {"ancestor_additions", levels}};
+  json j = {{"isolator", iso.isolator}, {"cpus", cpus_json(iso.cpus)}, {"ancestor_additions", levels}};
+  put_text(j, "cgroup", iso.cgroup);
   if (iso.container_flag_original) {
     j["container_flag_original"] = *iso.container_flag_original;
   }
@@ -46,10 +48,10 @@ json isolation_json(const Isolation& iso) {
 Isolation isolation_from(const json& j) {
   Isolation iso;
   iso.isolator = j.at("isolator").get<std::string>();
-  iso.cgroup = j.at("cgroup").get<std::string>();
+  iso.cgroup = get_text(j, "cgroup");
   iso.cpus = cpus_from(j, "cpus");
   for (const auto& level : j.at("ancestor_additions")) {
-    iso.ancestor_additions.push_back({level.at("cgroup").get<std::string>(), cpus_from(level, "added")});
+    iso.ancestor_additions.push_back({get_text(level, "cgroup"), cpus_from(level, "added")});
   }
   if (j.contains("container_flag_original")) {
     iso.container_flag_original = j.at("container_flag_original").get<bool>();
@@ -64,15 +66,16 @@ ProcessRef process_from(const json& j) {
 }
 
 json update_json(const UpdateInFlight& u) {
-  return {{"from", cpus_json(u.from)},
-          {"to", cpus_json(u.to)},
-          {"cgroup", u.cgroup},
-          {"wrapper", process_json(u.wrapper)},
-          {"child", process_json(u.child)}};
+  json j = {{"from", cpus_json(u.from)},
+            {"to", cpus_json(u.to)},
+            {"wrapper", process_json(u.wrapper)},
+            {"child", process_json(u.child)}};
+  put_text(j, "cgroup", u.cgroup);
+  return j;
 }
 
 UpdateInFlight update_from(const json& j) {
-  return UpdateInFlight{cpus_from(j, "from"), cpus_from(j, "to"), j.at("cgroup").get<std::string>(),
+  return UpdateInFlight{cpus_from(j, "from"), cpus_from(j, "to"), get_text(j, "cgroup"),
                         process_from(j.at("wrapper")), process_from(j.at("child"))};
 }
 
@@ -86,7 +89,12 @@ void add_v02_fields(const LedgerEntry& e, json& j) {
     j["update"] = update_json(*e.update);
   }
   if (!e.problems.empty()) {
-    j["problems"] = e.problems;
+    // Messages for people: their display form is enough.
+    json problems = json::array();
+    for (const auto& p : e.problems) {
+      problems.push_back(utf8_for_display(p));
+    }
+    j["problems"] = std::move(problems);
   }
 }
 
@@ -116,20 +124,17 @@ std::string_view to_string(EntryState s) {
 std::string serialize_ledger(const LedgerData& data) {
   json entries = json::array();
   for (const auto& e : data.entries) {
-    json j = {{"runc_root", e.runc_root},
-              {"container_id", e.container_id},
-              {"state", to_string(e.state)},
-              {"cpus", cpus_json(e.cpus)},
-              {"bundle", e.bundle},
-              {"cgroups_path", e.cgroups_path},
-              {"systemd_cgroup", e.systemd_cgroup},
-              {"pod_namespace", e.pod_namespace},
-              {"pod_name", e.pod_name},
-              {"container_name", e.container_name},
-              {"decided_at", e.decided_at},
-              {"isolated_at", e.isolated_at},
-              {"init_pid", e.init_pid},
+    json j = {{"state", to_string(e.state)},           {"cpus", cpus_json(e.cpus)},
+              {"systemd_cgroup", e.systemd_cgroup},    {"decided_at", e.decided_at},
+              {"isolated_at", e.isolated_at},          {"init_pid", e.init_pid},
               {"init_start_ticks", e.init_start_ticks}};
+    put_text(j, "runc_root", e.runc_root);
+    put_text(j, "container_id", e.container_id);
+    put_text(j, "bundle", e.bundle);
+    put_text(j, "cgroups_path", e.cgroups_path);
+    put_text(j, "pod_namespace", e.pod_namespace);
+    put_text(j, "pod_name", e.pod_name);
+    put_text(j, "container_name", e.container_name);
     if (e.isolation) {
       j["isolation"] = isolation_json(*e.isolation);
     }
@@ -138,9 +143,12 @@ std::string serialize_ledger(const LedgerData& data) {
   }
   json flags = json::array();
   for (const auto& f : data.v1.flag_changes) {
-    flags.push_back({{"cgroup", f.cgroup}, {"original", f.original}});
+    json flag = {{"original", f.original}};
+    put_text(flag, "cgroup", f.cgroup);
+    flags.push_back(std::move(flag));
   }
-  json v1 = {{"balanced_cgroup", data.v1.balanced_cgroup}, {"flag_changes", flags}};
+  json v1 = {{"flag_changes", flags}};
+  put_text(v1, "balanced_cgroup", data.v1.balanced_cgroup);
   if (data.v1.root_flag_original) {
     v1["root_flag_original"] = *data.v1.root_flag_original;
   }
@@ -161,8 +169,11 @@ Expected<LedgerData> parse_ledger(std::string_view json_text, std::string_view o
     LedgerData data;
     for (const auto& j : doc.at("entries")) {
       LedgerEntry e;
-      e.runc_root = j.at("runc_root").get<std::string>();
-      e.container_id = j.at("container_id").get<std::string>();
+      e.runc_root = get_text(j, "runc_root");
+      if (e.runc_root == kLegacyHookRoot) {
+        e.runc_root = kHookRoot;  // a hook entry of 0.1 / 0.2: released like ours
+      }
+      e.container_id = get_text(j, "container_id");
       const auto state = j.at("state").get<std::string>();
       bool known = false;
       for (const auto& [value, name] : kStates) {
@@ -176,12 +187,12 @@ Expected<LedgerData> parse_ledger(std::string_view json_text, std::string_view o
                           state + "\"");
       }
       e.cpus = cpus_from(j, "cpus");
-      e.bundle = j.at("bundle").get<std::string>();
-      e.cgroups_path = j.at("cgroups_path").get<std::string>();
+      e.bundle = get_text(j, "bundle");
+      e.cgroups_path = get_text(j, "cgroups_path");
       e.systemd_cgroup = j.at("systemd_cgroup").get<bool>();
-      e.pod_namespace = j.at("pod_namespace").get<std::string>();
-      e.pod_name = j.at("pod_name").get<std::string>();
-      e.container_name = j.at("container_name").get<std::string>();
+      e.pod_namespace = get_text(j, "pod_namespace");
+      e.pod_name = get_text(j, "pod_name");
+      e.container_name = get_text(j, "container_name");
       e.decided_at = j.at("decided_at").get<std::int64_t>();
       e.isolated_at = j.at("isolated_at").get<std::int64_t>();
       e.init_pid = j.at("init_pid").get<int>();
@@ -193,12 +204,12 @@ Expected<LedgerData> parse_ledger(std::string_view json_text, std::string_view o
       data.entries.push_back(std::move(e));
     }
     const auto& v1 = doc.at("v1");
-    data.v1.balanced_cgroup = v1.at("balanced_cgroup").get<std::string>();
+    data.v1.balanced_cgroup = get_text(v1, "balanced_cgroup");
     if (v1.contains("root_flag_original")) {
       data.v1.root_flag_original = v1.at("root_flag_original").get<bool>();
     }
     for (const auto& f : v1.at("flag_changes")) {
-      data.v1.flag_changes.push_back({f.at("cgroup").get<std::string>(), f.at("original").get<bool>()});
+      data.v1.flag_changes.push_back({get_text(f, "cgroup"), f.at("original").get<bool>()});
     }
     return data;
   } catch (const std::exception& e) {

@@ -2,15 +2,23 @@
 
 #include <sys/stat.h>
 
-#include <fstream>
-#include <sstream>
+#include <cstdlib>
+#include <memory>
 
-#include "child_runtime.hpp"
 #include "isolcpus/ledger.hpp"
 #include "runc_state.hpp"
+#include "update_input.hpp"
 
 namespace isolcpus {
 namespace {
+
+// The bundle runc will chdir into, as the kernel resolves it (symlinks
+// before ".."), and as runc's os.Getwd() will name it in its state.  A path
+// that does not resolve is kept: runc fails on it, and so does the read.
+std::string resolve_bundle(const std::string& bundle) {
+  std::unique_ptr<char, decltype(&std::free)> real(::realpath(bundle.c_str(), nullptr), &std::free);
+  return real ? std::string(real.get()) : bundle;
+}
 
 // The entry as the ledger showed it a moment ago, without the lock: only a
 // hint of what to read (the lock-holding step checks again).
@@ -27,52 +35,6 @@ std::optional<LedgerEntry> peek_entry(const Call& call) {
   return std::nullopt;
 }
 
-Expected<std::string> read_resources_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);  // relative to the caller's cwd, like runc
-  if (!in) {
-    return make_error("cannot open " + path);  // runc reports it in its own words
-  }
-  std::string text(kMaxUpdateBytes + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<std::size_t>(in.gcount()));
-  if (text.size() > kMaxUpdateBytes) {
-    return make_error(path + " is larger than " + std::to_string(kMaxUpdateBytes) + " bytes");
-  }
-  return text;
-}
-
-void read_update_cpus(const Call& call, CallInputs& in) {
-  const auto& req = call.inv.update;
-  if (req.resources) {
-    const bool from_stdin = *req.resources == "-";
-    Expected<std::string> text =
-        from_stdin ? read_all_stdin(kMaxUpdateBytes) : read_resources_file(*req.resources);
-    if (!text) {
-      call.log.warn(text.error().message);
-      if (from_stdin) {
-        in.refusal = text.error().message;  // part of stdin is gone: runc cannot get it whole
-      }
-      return;
-    }
-    if (from_stdin) {
-      in.stdin_bytes = *text;
-    }
-    auto cpus = parse_update_cpus(*text, from_stdin ? "update resources on stdin" : *req.resources);
-    if (!cpus) {
-      call.log.warn(cpus.error().message);
-      return;
-    }
-    in.new_cpus = *cpus;
-    return;  // with -r, runc ignores the other update flags
-  }
-  if (req.cpuset_cpus) {
-    auto cpus = CpuSet::parse(*req.cpuset_cpus);
-    if (cpus && !cpus->empty()) {
-      in.new_cpus = *cpus;
-    }
-  }
-}
-
 }  // namespace
 
 CallInputs read_call_inputs(const Call& call) {
@@ -85,7 +47,7 @@ CallInputs read_call_inputs(const Call& call) {
       struct stat st {};
       in.id_taken =
           valid_container_id(id) && ::lstat((std::filesystem::path(call.inv.root) / id).c_str(), &st) == 0;
-      in.bundle = call.inv.bundle;
+      in.bundle = resolve_bundle(call.inv.bundle);
       in.spec = read_container_spec(in.bundle);
       break;
     }
@@ -100,16 +62,26 @@ CallInputs read_call_inputs(const Call& call) {
         }
       }
       break;
-    case Subcommand::kUpdate:
+    case Subcommand::kUpdate: {
       // Always: whether the container is ours is only known under the lock,
       // and a cpus change that slipped through unseen would invalidate its
       // partition.  The bytes are replayed to runc exactly.
-      read_update_cpus(call, in);
-      if (auto entry = peek_entry(call); entry) {
+      const auto unreadable = read_update_input(call, in);
+      const auto entry = peek_entry(call);
+      if (entry) {
         in.bundle = entry->bundle;
         in.spec = read_container_spec(in.bundle);
       }
+      if (unreadable && entry && !in.refusal) {
+        in.refusal =
+            *unreadable + "; container " + id +
+            " is one runc-isolcpus isolates, so an update whose cpus cannot be seen is refused: pass the "
+            "resources in a regular file or on stdin";
+      } else if (unreadable) {
+        call.log.debug(*unreadable + "; not ours, passed through");
+      }
       break;
+    }
     default:
       break;
   }

@@ -24,8 +24,10 @@ struct CallInputs {
   // create/run/restore: runc already has a container of this id, so the
   // call fails in runc and nothing here may touch the existing one.
   bool id_taken = false;
-  // update: the new CPUs (nullopt: cpus untouched or unreadable), the stdin
-  // bytes consumed (replayed to runc), and a reason to refuse the call.
+  // update: the new CPUs (nullopt: cpus untouched, or runc fails on its
+  // input; the empty set: a blank list, which unpins on cgroup v2), the
+  // stdin bytes consumed (replayed to runc), and a reason to refuse the
+  // call (src/lifecycle/update_input.hpp).
   std::optional<CpuSet> new_cpus;
   std::optional<std::string> stdin_bytes;
   std::optional<std::string> refusal;

@@ -116,7 +116,7 @@ class GatedChild final : public RuntimeChild {
     if (WIFEXITED(status)) {
       return WEXITSTATUS(status);
     }
-    return 128 + WTERMSIG(status);
+    return -WTERMSIG(status);
   }
 
  private:

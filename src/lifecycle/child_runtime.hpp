@@ -1,6 +1,7 @@
 // Runs the real runtime as a child (only `update` needs to act after runc),
-// with the given bytes as its stdin; its exit status is reported the way a
-// shell would (128+N for death by signal N).
+// with the given bytes as its stdin; its exit status is reported as is, and
+// a death by signal N as -N, which main turns into the same death of ours
+// (exit_like_runtime), as the caller would have seen of runc.
 #pragma once
 
 #include <filesystem>

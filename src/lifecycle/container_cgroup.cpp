@@ -30,9 +30,20 @@ Expected<LocatedCgroup> locate_container_cgroup(const LedgerEntry& entry, NodeSe
     return facts.error();
   }
   LocatedCgroup located;
-  auto state = read_runc_state(entry.runc_root, entry.container_id);
-  if (state && *state) {
-    located.init = **state;
+  std::optional<RuncState> init;
+  if (entry.runc_root == kHookRoot) {
+    // No runc state to read: the process the hook recorded, while it lives.
+    if (node.process_alive(ProcessRef{entry.init_pid, entry.init_start_ticks})) {
+      init.emplace();
+      init->init_pid = entry.init_pid;
+      init->init_start_ticks = entry.init_start_ticks;
+      init->bundle = entry.bundle;
+    }
+  } else if (auto state = read_runc_state(entry.runc_root, entry.container_id); state && *state) {
+    init = **state;
+  }
+  if (init) {
+    located.init = *init;
     auto raw = process_cpuset_cgroup(node.proc(), located.init.init_pid, (*facts)->mode);
     if (raw) {
       auto path = CgroupPath::parse(*raw);

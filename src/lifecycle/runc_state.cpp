@@ -1,9 +1,9 @@
 #include "runc_state.hpp"
 
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "isolcpus/ledger.hpp"  // kHookRoot
 #include "isolcpus/text.hpp"
 
 namespace isolcpus {
@@ -30,6 +30,11 @@ bool valid_container_id(std::string_view id) {
 Expected<std::optional<RuncState>> read_runc_state(const fs::path& root, std::string_view id) {
   if (!valid_container_id(id)) {
     return make_error("invalid container id \"" + std::string(id) + "\"");
+  }
+  if (!root.is_absolute() || root == kHookRoot) {
+    // A relative root would be read from the caller's working directory,
+    // where anyone may have planted a state.json; hook entries have none.
+    return make_error("no runc state is read under \"" + root.string() + "\": not a runc root");
   }
   const auto path = root / std::string(id) / "state.json";
   auto text = read_file_if_any(path);

@@ -22,13 +22,7 @@ std::string_view annotation(const ContainerSpec& spec, std::string_view key) {
   return it == spec.annotations.end() ? std::string_view{} : std::string_view(it->second);
 }
 
-// The first of two annotations that is set: CRI-O's name, then containerd's.
-std::string first_annotation(const ContainerSpec& spec, std::string_view crio_key,
-                             std::string_view containerd_key) {
-  const auto crio = annotation(spec, crio_key);
-  return std::string(crio.empty() ? annotation(spec, containerd_key) : crio);
-}
-
+// Either runtime's type key: a forged "sandbox" only makes a pod skip itself.
 bool is_sandbox(const ContainerSpec& spec) {
   return annotation(spec, "io.kubernetes.cri.container-type") == "sandbox" ||
          annotation(spec, "io.kubernetes.cri-o.ContainerType") == "sandbox";
@@ -171,21 +165,42 @@ std::string join(const std::vector<std::string>& items) {
 
 std::string show(const CpuSet& cpus) { return cpus.empty() ? "none" : cpus.to_string(); }
 
+// Why the pod's identity forbids isolating it, or nullopt if nothing does.
+std::optional<std::string> identity_refusal(const ContainerSpec& spec, const PolicyConfig& policy) {
+  const PodIdentity id = pod_identity(spec);
+  if (!id.conflicts.empty()) {
+    // Only a pod's own annotation can contradict its runtime's keys: it
+    // may be posing as another namespace or container.
+    std::string all;
+    for (const auto& c : id.conflicts) {
+      all += all.empty() ? "" : "; ";
+      all += c;
+    }
+    return "refused: " + all + " (runtime: " + std::string(to_string(id.caller)) +
+           "); only the keys the runtime writes itself are trusted, so a pod annotation may not name another "
+           "pod or container";
+  }
+  if (policy.allowed_namespaces.empty()) {
+    return std::nullopt;
+  }
+  const auto& ns = id.pod_namespace;
+  if (ns.empty()) {
+    return "refused: the container has no pod namespace annotation (" + namespace_keys(id.caller) +
+           ") and allowed_namespaces is set to [" + join(policy.allowed_namespaces) + "]";
+  }
+  const auto& allowed = policy.allowed_namespaces;
+  if (std::find(allowed.begin(), allowed.end(), ns) == allowed.end()) {
+    return "refused: namespace \"" + ns + "\" is not in allowed_namespaces [" + join(allowed) +
+           "]; add it to the config to allow it";
+  }
+  return std::nullopt;
+}
+
 // Why a guardrail forbids isolating `cpus`, or nullopt if none does.
 std::optional<std::string> refused(const ContainerSpec& spec, const CpuSet& cpus, const PolicyConfig& policy,
                                    const HostCpus& host) {
-  if (!policy.allowed_namespaces.empty()) {
-    const auto ns = pod_namespace(spec);
-    if (ns.empty()) {
-      return "refused: the container has no pod namespace annotation (io.kubernetes.pod.namespace or "
-             "io.kubernetes.cri.sandbox-namespace) and allowed_namespaces is set to [" +
-             join(policy.allowed_namespaces) + "]";
-    }
-    const auto& allowed = policy.allowed_namespaces;
-    if (std::find(allowed.begin(), allowed.end(), ns) == allowed.end()) {
-      return "refused: namespace \"" + ns + "\" is not in allowed_namespaces [" + join(allowed) +
-             "]; add it to the config to allow it";
-    }
+  if (auto why = identity_refusal(spec, policy)) {
+    return why;
   }
   if (policy.isolatable_cpus) {
     if (const auto outside = cpus - *policy.isolatable_cpus; !outside.empty()) {
@@ -256,16 +271,10 @@ Decision decide(const ContainerSpec& spec, const PolicyConfig& policy, const Hos
   return d;
 }
 
-std::string pod_namespace(const ContainerSpec& spec) {
-  return first_annotation(spec, "io.kubernetes.pod.namespace", "io.kubernetes.cri.sandbox-namespace");
-}
+std::string pod_namespace(const ContainerSpec& spec) { return pod_identity(spec).pod_namespace; }
 
-std::string pod_name(const ContainerSpec& spec) {
-  return first_annotation(spec, "io.kubernetes.pod.name", "io.kubernetes.cri.sandbox-name");
-}
+std::string pod_name(const ContainerSpec& spec) { return pod_identity(spec).pod_name; }
 
-std::string container_name(const ContainerSpec& spec) {
-  return first_annotation(spec, "io.kubernetes.container.name", "io.kubernetes.cri.container-name");
-}
+std::string container_name(const ContainerSpec& spec) { return pod_identity(spec).container_name; }
 
 }  // namespace isolcpus

@@ -1,5 +1,11 @@
 #include "isolcpus/log.hpp"
 
+// spdlog opens its file with O_CLOEXEC only under this (CMakeLists.txt):
+// without it our log fd reaches runc, exec'd in place or as `update`'s child.
+#ifndef SPDLOG_PREVENT_CHILD_FD
+#error "SPDLOG_PREVENT_CHILD_FD must be defined for the log file not to leak into runc"
+#endif
+
 #include <spdlog/logger.h>
 #include <spdlog/sinks/rotating_file_sink.h>
 

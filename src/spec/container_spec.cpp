@@ -116,8 +116,7 @@ Expected<json> parse_json(std::string_view text, std::string_view origin) {
   }
 }
 
-// Fills the cpu fields from linux.resources.cpu (or from the top-level "cpu"
-// of an update document; `prefix` says which, for messages).
+// Fills the cpu fields from linux.resources.cpu (`prefix`, for messages).
 Expected<void> read_cpu_section(const json& cpu, std::string_view prefix, std::string_view origin,
                                 ContainerSpec& out) {
   auto cpus = optional_cpu_list(cpu, "cpus", join(prefix, "cpus"), origin);
@@ -264,31 +263,6 @@ Expected<ContainerSpec> read_container_spec(const std::filesystem::path& bundle)
     }
   }
   return parse_container_spec(text, path.string());
-}
-
-Expected<std::optional<CpuSet>> parse_update_cpus(std::string_view json_text, std::string_view origin) {
-  auto doc = parse_json(json_text, origin);
-  if (!doc) {
-    return doc.error();
-  }
-  if (!doc->is_object()) {
-    return type_error(origin, "(top level)", "an object (LinuxResources)", *doc);
-  }
-  auto cpu = optional_object(*doc, "cpu", "cpu", origin);
-  if (!cpu) {
-    return cpu.error();
-  }
-  if (*cpu == nullptr) {
-    return std::optional<CpuSet>{};
-  }
-  // Only cpus matters for isolation, but a runc update with a malformed cpu
-  // section would fail in runc anyway; checking all of it keeps the messages
-  // consistent with config.json's.
-  ContainerSpec scratch;
-  if (auto ok = read_cpu_section(**cpu, "cpu", origin, scratch); !ok) {
-    return ok.error();
-  }
-  return std::move(scratch.cpus);
 }
 
 }  // namespace isolcpus

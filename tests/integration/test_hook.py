@@ -144,7 +144,9 @@ def test_create_isolates_and_poststop_releases(node):
     entries = node.entries()
     assert len(entries) == 1, f"ledger: {entries}\nlog:\n{node.read_log()}"
     e = entries[0]
-    assert e["runc_root"] == "hook"
+    # Absolute, under the default state dir (root-owned), never read: the
+    # relative "hook" of 0.1/0.2 was resolved against the caller's cwd.
+    assert e["runc_root"] == "/run/runc-isolcpus/hook"
     assert e["container_id"] == cid
     assert e["state"] == "isolated"
     assert e["cpus"] == "1"
@@ -169,6 +171,21 @@ def test_create_isolates_and_poststop_releases(node):
     node.runc("kill", cid, "KILL")
     node.runc("delete", "--force", cid)
     assert node.entries() == [], f"poststop did not release: {node.entries()}\nlog:\n{node.read_log()}"
+
+
+def test_poststop_releases_what_an_older_version_recorded(node):
+    """0.1 / 0.2 recorded hook entries under the relative root "hook": this version releases them."""
+    bundle, cid = node.bundle("legacy")
+    node.create(bundle, cid)
+    doc = node.ledger()
+    assert len(doc["entries"]) == 1, node.read_log()
+    doc["entries"][0]["runc_root"] = "hook"  # as the older ctl wrote it
+    (node.state_dir / "ledger.json").write_text(json.dumps(doc))
+    status = node.ctl_run("status", "--json")
+    assert json.loads(status.stdout)["containers"][0]["mode"] == "hook", status.stdout
+    assert container_flag(node, cid) == "0"
+    node.runc("delete", "--force", cid)
+    assert node.entries() == [], f"poststop did not release the old entry: {node.entries()}\n{node.read_log()}"
 
 
 def test_not_opted_in_is_left_alone(node):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -201,6 +202,11 @@ def test_empty_environment_falls_back_to_safe_dirs(passthru: PassthruSetup, tmp_
     ["run", "--bundle", "B", "c1"],
     ["update", "--resources", "-", "c1"],
     ["update", "-r", "-", "--", "c1"],
+    # runc opens these paths and reads the caller's stdin through them: the
+    # wrapper reading them empties the pipe, so it must replay it like "-".
+    ["update", "-r", "/dev/stdin", "c1"],
+    ["update", "--resources=/proc/self/fd/0", "c1"],
+    ["update", "-r", "/dev/fd/0", "c1"],
     ["state", "c1"],
 ])
 def test_stdin_bytes_reach_the_runtime(passthru: PassthruSetup, sub):
@@ -216,12 +222,16 @@ def test_stdin_bytes_reach_the_runtime(passthru: PassthruSetup, sub):
     assert rec.stdin == payload, "stdin bytes changed on the way"
 
 
-def test_stdin_left_unread_for_the_runtime(passthru: PassthruSetup, tmp_path: Path):
+@pytest.mark.parametrize("sub", [["create", "--bundle", "B", "c1"],
+                                 # a regular file reopened through /dev/stdin: read by path, fd 0 untouched
+                                 ["update", "-r", "/dev/stdin", "c1"]])
+def test_stdin_left_unread_for_the_runtime(passthru: PassthruSetup, tmp_path: Path, sub):
     """The wrapper must not consume stdin: a file on fd 0 keeps its offset at 0."""
     data = tmp_path / "stdin.bin"
     data.write_bytes(b"container input\n" * 100)
+    sub = [str(fake_bundle(tmp_path)) if a == "B" else a for a in sub]
     with open(data, "rb") as f:
-        args = ["--root", str(tmp_path / "r"), "create", "--bundle", str(fake_bundle(tmp_path)), "c1"]
+        args = ["--root", str(tmp_path / "r"), *sub]
         proc = passthru.run(args, stdin=f)
         assert_invisible(passthru, args, proc)
         assert os.lseek(f.fileno(), 0, os.SEEK_CUR) == 0, "someone read the caller's stdin"
@@ -335,6 +345,90 @@ def test_exit_status_propagates(passthru: PassthruSetup, status: int, sub):
 def test_death_by_signal_propagates(passthru: PassthruSetup, sig):
     proc = passthru.run(["exec", "c1", "sh"], extra_env={"FAKE_RUNTIME_SIGNAL": str(int(sig))})
     assert proc.returncode == -int(sig), "the caller must see the runtime's death by signal"
+
+
+# ---------------------------------------------------------------------------
+# the `runc update` child: the one time the wrapper runs the runtime as its
+# child (to act after it), which must look to runc and the caller like exec
+
+
+def _start_ticks(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+
+
+@pytest.fixture
+def update_child(passthru: PassthruSetup) -> PassthruSetup:
+    """A created container's decision (its creator, this test, alive): an update of its cpus runs a child.
+
+    The unknown key is a config problem, which the wrapper logs before
+    anything else: our log is open when the child is forked, so a log fd
+    without O_CLOEXEC would reach it (runtime, state_dir and log_file still
+    hold; the policy falls back to mode "never").
+    """
+    write_config(passthru.config, runtime=passthru.fake, log_file=passthru.log_file,
+                 state_dir=passthru.state_dir, mode="never", no_such_key_opens_the_log=1)
+    passthru.state_dir.mkdir(mode=0o700, exist_ok=True)
+    os.chmod(passthru.state_dir, 0o700)
+    entry = {"runc_root": str(passthru.tmp / "r"), "container_id": "c1", "state": "decided", "cpus": "0",
+             "bundle": "/nonexistent", "cgroups_path": "", "systemd_cgroup": False, "pod_namespace": "",
+             "pod_name": "", "container_name": "", "decided_at": 1700000000, "isolated_at": 0, "init_pid": 0,
+             "init_start_ticks": 0, "creator": {"pid": os.getpid(), "start_ticks": _start_ticks(os.getpid())}}
+    (passthru.state_dir / "ledger.json").write_text(json.dumps(
+        {"version": 1, "entries": [entry], "v1": {"balanced_cgroup": "", "flag_changes": []}}))
+    return passthru
+
+
+# Calls that make a new fd, and what must be in the same statement.
+_FD_MAKERS = re.compile(r"(?<![\w:.>])(?:::)?(open|openat|pipe|pipe2|socket|accept|accept4|dup|dup3|fopen|fdopen|"
+                        r"memfd_create|eventfd|epoll_create1|inotify_init1|signalfd|timerfd_create)\s*\(")
+
+
+def test_every_fd_we_open_is_close_on_exec(source_dir: Path):
+    """Source audit: every fd the wrapper or ctl makes is O_CLOEXEC (fstreams cannot be, so none are used)."""
+    offenders = []
+    for path in sorted((source_dir / "src").rglob("*.[ch]pp")):
+        text = path.read_text()
+        for m in re.finditer(r"std::[io]?fstream|#include <fstream>", text):
+            offenders.append(f"{path.relative_to(source_dir)}: {m.group(0)} (no way to ask for O_CLOEXEC)")
+        for m in _FD_MAKERS.finditer(text):
+            statement = text[m.start():text.find(";", m.end())]
+            if "CLOEXEC" not in statement:
+                line = text.count("\n", 0, m.start()) + 1
+                offenders.append(f"{path.relative_to(source_dir)}:{line}: {statement.splitlines()[0]}")
+    assert not offenders, "fds that would reach runc:\n" + "\n".join(offenders)
+
+
+def test_exec_after_our_log_opened_passes_no_fd_of_ours(update_child: PassthruSetup):
+    """The exec path too: a call that logged (here a config problem) execs runc without our log's fd."""
+    args = ["--root", str(update_child.tmp / "r"), "delete", "c2"]
+    proc = update_child.run(args)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, b"", b"")
+    assert update_child.log_file.exists(), "our log was never opened: the test proves nothing"
+    rec = update_child.record_data()
+    assert set(rec.fds) == {0, 1, 2}, f"runc inherited fds of ours: {rec.fds}"
+
+
+UPDATE_CHILD_ARGS = ["update", "--cpuset-cpus", "0-1", "c1"]
+
+
+def test_update_child_inherits_no_fd_of_ours(update_child: PassthruSetup):
+    args = ["--root", str(update_child.tmp / "r"), *UPDATE_CHILD_ARGS]
+    proc = update_child.run(args)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, b"", b"")
+    rec = update_child.record_data()
+    assert rec.ppid != os.getpid(), "not run as the wrapper's child: the test does not test the child path"
+    assert update_child.log_file.exists(), "our log was never opened: the test proves nothing"
+    assert set(rec.fds) == {0, 1, 2}, f"the runc child inherited fds of ours: {rec.fds}"
+    assert rec.fds[0] == b"/dev/null"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT, signal.SIGUSR1, signal.SIGSEGV])
+def test_update_child_death_by_signal_propagates(update_child: PassthruSetup, sig):
+    args = ["--root", str(update_child.tmp / "r"), *UPDATE_CHILD_ARGS]
+    proc = update_child.run(args, extra_env={"FAKE_RUNTIME_SIGNAL": str(int(sig))})
+    assert update_child.record_data().ppid != os.getpid()
+    assert proc.returncode == -int(sig), "the caller must see runc's death by signal, as if it were runc"
+    assert (proc.stdout, proc.stderr) == (b"", b"")
 
 
 @pytest.mark.parametrize("sub", [["state", "c1"], ["--version"], ["create", "--bundle", "B", "c1"],

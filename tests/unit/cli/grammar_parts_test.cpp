@@ -82,6 +82,13 @@ TEST(AbsolutePath, MatchesGoFilepathAbs) {
   EXPECT_EQ(absolute_path("..a/b..", "/a"), "/a/..a/b..");
 }
 
+TEST(JoinedPath, KeepsWhatTheKernelMustResolve) {
+  EXPECT_EQ(joined_path("/a/lnk/../b", "/x"), "/a/lnk/../b");
+  EXPECT_EQ(joined_path("lnk/../b", "/x/"), "/x/lnk/../b");
+  EXPECT_EQ(joined_path("b", "/"), "/b");
+  EXPECT_EQ(joined_path("", "/x/y/"), "/x/y");
+}
+
 TEST(ContainerId, FollowsLibcontainerValidateId) {
   for (const std::string_view ok : {"a", "3f1c9a0b7e2d", "A_b+c-d.e", "...", "-x", ".hidden"}) {
     EXPECT_TRUE(is_valid_container_id(ok)) << ok;

@@ -565,10 +565,16 @@ std::vector<Case> cases() {
     sub(e, S::kState, "state");
     uncertain(e, "--root is empty");
   });
+  // Not cleaned: runc chdirs, and the kernel follows symlinks before "..".
   add("relative_bundle", {"create", "--bundle", "../bundle", kId}, "/a/b", [](RuncInvocation& e) {
     sub(e, S::kCreate, "create");
-    e.bundle = "/a/bundle";
+    e.bundle = "/a/b/../bundle";
   });
+  add("absolute_bundle_kept_as_given", {"create", "--bundle", "/x/lnk/../b/", kId}, "/a",
+      [](RuncInvocation& e) {
+        sub(e, S::kCreate, "create");
+        e.bundle = "/x/lnk/../b/";
+      });
   add("bundle_defaults_to_cwd", {"create", kId}, "/run/b/", [](RuncInvocation& e) {
     sub(e, S::kCreate, "create");
     e.bundle = "/run/b";

@@ -22,6 +22,9 @@ TEST(Text, QuoteStringEscapesForJsonAndToml) {
   EXPECT_EQ(quote_string("l1\nl2\tx\r"), "\"l1\\nl2\\tx\\r\"");
   EXPECT_EQ(quote_string(std::string("\x01\x7f", 2)), "\"\\u0001\\u007f\"");
   EXPECT_EQ(quote_string("ünïcode"), "\"ünïcode\"") << "UTF-8 passes as is";
+  // JSON and TOML are UTF-8: a byte that is not (a --root, a cgroup name)
+  // becomes U+FFFD, as Go's json.Marshal writes it in runc's own log.
+  EXPECT_EQ(quote_string("/run/r\xff\xc3("), "\"/run/r\xef\xbf\xbd\xef\xbf\xbd(\"");
 }
 
 TEST(Text, ReadFileTextReportsErrno) {

@@ -246,5 +246,20 @@ TEST(FormatAge, Units) {
   EXPECT_EQ(format_utc(0), "-");
 }
 
+// A root or cgroup that is not UTF-8 is shown (U+FFFD), never a throw.
+TEST(RenderStatus, NonUtf8TextIsShownReplaced) {
+  StatusInput in = two_cpu_input();
+  LedgerEntry e = isolated_entry("abc", "2");
+  e.runc_root = "/run/r\xff";
+  e.isolation->cgroup = "k/\xfe";
+  in.entries.push_back(e);
+  const StatusView v = build_status(in);
+  std::string json_text;
+  ASSERT_NO_THROW(json_text = render_status_json(in, v, 2000));
+  const auto doc = nlohmann::json::parse(json_text);
+  EXPECT_EQ(doc.at("containers").at(0).at("runc_root").get<std::string>(), "/run/r\xef\xbf\xbd");
+  EXPECT_NO_THROW((void)render_status_text(in, v, 2000));
+}
+
 }  // namespace
 }  // namespace isolcpus

@@ -218,5 +218,21 @@ TEST(ProbeRealHost, ThisMachineIsCpusetOnV1) {
   EXPECT_TRUE(host->online.contains(0));
 }
 
+// nr_cpu_ids: "N" and "all" in a CPU list written to a cpuset.
+TEST(PossibleCpuCount, IsTheHighestPossibleCpuPlusOne) {
+  TempDir root;
+  root.write_file("sys/devices/system/cpu/possible", "0-7\n");
+  EXPECT_EQ(possible_cpu_count(root.path()).value(), 8U);
+  root.write_file("sys/devices/system/cpu/possible", "0,2\n");
+  EXPECT_EQ(possible_cpu_count(root.path()).value(), 3U);
+}
+
+TEST(PossibleCpuCount, MissingFileIsAnErrorNamingIt) {
+  TempDir root;
+  auto count = possible_cpu_count(root.path());
+  ASSERT_FALSE(count);
+  EXPECT_NE(count.error().message.find("sys/devices/system/cpu/possible"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace isolcpus

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "fakes/temp_dir.hpp"
 #include "isolcpus/ledger.hpp"
@@ -179,6 +180,75 @@ TEST_F(LedgerDir, LeftoverTempFileFromACrashIsIgnored) {
   auto ledger = Ledger::open(dir(), 1s);
   ASSERT_TRUE(ledger.has_value());
   EXPECT_EQ(ledger->data(), sample());
+}
+
+// Hook entries of 0.1 / 0.2 carry the relative root "hook"; they read as
+// the absolute kHookRoot, so this version finds and releases them.
+TEST(LedgerFormat, LegacyRelativeHookRootReadsAsTheAbsoluteOne) {
+  LedgerData data;
+  LedgerEntry e;
+  e.runc_root = std::string(kLegacyHookRoot);
+  e.container_id = "c1";
+  e.cpus = CpuSet::of({3});
+  data.entries.push_back(e);
+  auto parsed = parse_ledger(serialize_ledger(data), "ledger.json");
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  ASSERT_EQ(parsed->entries.size(), 1U);
+  EXPECT_EQ(parsed->entries[0].runc_root, kHookRoot);
+  EXPECT_EQ(kHookRoot.front(), '/');
+  EXPECT_NE(serialize_ledger(*parsed).find("\"runc_root\": \"/run/runc-isolcpus/hook\""), std::string::npos);
+}
+
+// argv is bytes, not UTF-8: a --root or --bundle (and /proc's cgroup names)
+// may hold any byte but NUL.  nlohmann's dump() throws on them (type_error
+// 316), which made the call an "internal error" and left the container
+// unrecorded.  Every text field round-trips byte for byte.
+TEST(LedgerFormat, NonUtf8TextRoundTripsExactly) {
+  LedgerData data;
+  LedgerEntry e;
+  e.runc_root = "/run/r\xff\xfe";
+  e.container_id = "c1";
+  e.bundle = std::string("/b/\xc3(\x80\xed\xa0\x80", 9);
+  e.cgroups_path = "/k/\xe9t\xe9";
+  e.cpus = CpuSet::of({3});
+  e.state = EntryState::kIsolated;
+  Isolation iso;
+  iso.isolator = std::string(kIsolatorV1);
+  iso.cgroup = "k/\xff";
+  iso.cpus = e.cpus;
+  iso.ancestor_additions.push_back({"k\x80", CpuSet::of({3})});
+  e.isolation = iso;
+  e.problems = {"cannot write /cg/\xfe/cpuset.cpus"};
+  data.entries.push_back(e);
+  data.v1.balanced_cgroup = "bal\xff";
+  data.v1.flag_changes.push_back({"k/\xff", true});
+  std::string text;
+  ASSERT_NO_THROW(text = serialize_ledger(data));
+  auto parsed = parse_ledger(text, "ledger.json");
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  // Problems are messages for people: kept in their display form.
+  data.entries[0].problems = {"cannot write /cg/\xef\xbf\xbd/cpuset.cpus"};
+  EXPECT_EQ(*parsed, data);
+}
+
+// Older versions read only the plain keys: there each value is valid UTF-8
+// (the bytes with U+FFFD for what is not UTF-8), and a valid value is
+// written exactly as before, with no extra key.
+TEST(LedgerFormat, NonUtf8TextStaysReadableByOlderVersions) {
+  LedgerData data;
+  LedgerEntry e;
+  e.runc_root = "/run/r\xff";
+  e.container_id = "c1";
+  e.bundle = "/b\xc3\xa9";  // valid UTF-8
+  e.cpus = CpuSet::of({3});
+  data.entries.push_back(e);
+  const auto doc = nlohmann::json::parse(serialize_ledger(data));
+  const auto& j = doc.at("entries").at(0);
+  EXPECT_EQ(j.at("runc_root").get<std::string>(), "/run/r\xef\xbf\xbd");
+  EXPECT_EQ(j.at("runc_root_hex").get<std::string>(), "2f72756e2f72ff");
+  EXPECT_EQ(j.at("bundle").get<std::string>(), "/b\xc3\xa9");
+  EXPECT_FALSE(j.contains("bundle_hex"));
+  EXPECT_FALSE(j.contains("container_id_hex"));
 }
 
 }  // namespace

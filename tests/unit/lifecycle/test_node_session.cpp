@@ -2,6 +2,7 @@
 // proc/, sys/devices/system/cpu/online and a cgroup v1 cpuset tree of plain
 // files (the real CgroupTree writes them like kernel files).
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <nlohmann/json.hpp>
@@ -37,6 +38,7 @@ class NodeSessionTest : public ::testing::Test {
         "30 25 0:26 / /sys/fs/cgroup/cpuset rw,nosuid,nodev,noexec,relatime shared:9 - cgroup cgroup "
         "rw,cpuset\n");
     host.write_file("sys/devices/system/cpu/online", "0-3\n");
+    host.write_file("sys/devices/system/cpu/possible", "0-3\n");
     // "system" keeps the housekeeping CPUs balanced on its own, so no
     // balanced cpuset (a mkdir the plain-file tree cannot populate) is needed.
     cpuset("", "0-3", true);
@@ -339,6 +341,99 @@ TEST_F(NodeSessionTest, LegacyDecisionsWithoutCreatorKeepTheWallClockGrace) {
   EXPECT_EQ(entry(data, "stale"), nullptr);
 }
 
+// --- hook-mode entries ------------------------------------------------------
+// Hook entries used to record the relative root "hook": every read of runc's
+// state for them opened hook/<id>/state.json relative to whatever directory
+// the wrapper or ctl ran in, where anyone could plant one.
+
+class HookEntryTest : public NodeSessionTest {
+ protected:
+  // A hook entry as a 0.1 / 0.2 ctl wrote it: the relative root "hook".
+  void seed_legacy_hook(int init_pid, std::uint64_t ticks, EntryState state = EntryState::kDecided) const {
+    LedgerData data;
+    LedgerEntry e;
+    e.runc_root = "hook";
+    e.container_id = kId;
+    e.state = state;
+    e.cpus = CpuSet::range(2, 3);
+    e.cgroups_path = "/" + std::string(kContainer);
+    e.decided_at = now_seconds();
+    e.init_pid = init_pid;
+    e.init_start_ticks = ticks;
+    data.entries.push_back(e);
+    std::filesystem::create_directories(config.state_dir);
+    ::chmod(config.state_dir.c_str(), 0700);
+    host.write_file("state/ledger.json", serialize_ledger(data));
+  }
+
+  // A legacy hook entry isolated in kubepods/pod1/c1 whose init (4242) is gone.
+  void isolate_legacy_hook_seeded() {
+    seed_legacy_hook(4242, 777);
+    const std::string root = snapshot().entries.at(0).runc_root;  // as this version reads it
+    NodeSession node(config, log);
+    auto ok = node.isolate(root, kId, *CgroupPath::parse(std::string("/") + kContainer));
+    ASSERT_TRUE(ok) << ok.error().message;
+    ASSERT_EQ(flag(kContainer), "0");
+  }
+
+  // Runs `fn` with the working directory in a directory of the attacker's,
+  // holding hook/c1/state.json that names `pid`.
+  template <typename Fn>
+  void from_planted_cwd(int pid, std::uint64_t ticks, Fn fn) const {
+    host.write_file("planted/hook/" + std::string(kId) + "/state.json",
+                    nlohmann::json{{"init_process_pid", pid}, {"init_process_start", ticks}}.dump());
+    const auto before = std::filesystem::current_path();
+    std::filesystem::current_path(host / "planted");
+    fn();
+    std::filesystem::current_path(before);
+  }
+
+  [[nodiscard]] const LedgerEntry* hook_entry(const LedgerData& data) const {
+    for (const auto& e : data.entries) {
+      if (e.container_id == kId) {
+        return &e;
+      }
+    }
+    return nullptr;
+  }
+};
+
+TEST_F(HookEntryTest, IsolatedAgainWhereItsRecordedProcessRunsNotWhereAPlantedStateSays) {
+  cpuset("kubepods/pod1/victim", "2-3", true);
+  process(4242, 777);                           // the hook container's init, in kubepods/pod1/c1
+  process(6666, 888, "/kubepods/pod1/victim");  // someone else's process
+  seed_legacy_hook(4242, 777);                  // alive, and lost its isolation
+  from_planted_cwd(6666, 888, [&] {
+    NodeSession node(config, log);
+    (void)node.reconcile();
+  });
+  const auto data = snapshot();
+  const LedgerEntry* e = hook_entry(data);
+  ASSERT_NE(e, nullptr);
+  ASSERT_TRUE(e->isolation);
+  EXPECT_EQ(e->isolation->cgroup, "kubepods/pod1/c1") << "a planted state.json chose the cgroup to isolate";
+  EXPECT_EQ(flag(kContainer), "0");
+}
+
+TEST_F(HookEntryTest, ADeadHookContainerIsReleasedWhateverThePlantedStateSays) {
+  process(6666, 888);  // alive, named by the planted file
+  isolate_legacy_hook_seeded();
+  from_planted_cwd(6666, 888, [&] {
+    NodeSession node(config, log);
+    (void)node.reconcile();
+  });
+  EXPECT_EQ(hook_entry(snapshot()), nullptr) << "a planted state.json kept a dead container's CPUs claimed";
+  expect_all_flags_back();
+}
+
+TEST_F(HookEntryTest, TheLegacyRelativeRootIsReadAsTheAbsoluteOne) {
+  seed_legacy_hook(0, 0);
+  const auto data = snapshot();
+  ASSERT_EQ(data.entries.size(), 1U);
+  EXPECT_EQ(data.entries[0].runc_root, kHookRoot);
+  EXPECT_TRUE(std::filesystem::path(std::string(kHookRoot)).is_absolute());
+}
+
 // --- handle_call ------------------------------------------------------------
 
 class HandleCallTest : public NodeSessionTest {
@@ -439,6 +534,88 @@ TEST_F(HandleCallTest, UpdateOfAnIsolatedContainerMovesTheIsolation) {
   EXPECT_EQ(flag(kContainer), "0");
 }
 
+// `runc update -r` reads its file with Go's json.Decoder: the first JSON
+// value only (trailing bytes ignored), keys matched case-insensitively, and
+// runc hands cpus to the kernel, which takes every bitmap_parselist form.
+// Each of these once made the wrapper see "no change" while runc moved the
+// container.
+class UpdateInputTest : public HandleCallTest {
+ protected:
+  void SetUp() override {
+    HandleCallTest::SetUp();
+    bundle("b1", "2-3", annotated);
+    ASSERT_TRUE(call({"create", "--bundle", (host / "b1").string(), kId}).exec_runtime);
+    process(4242, 777);
+    runc_state(kId, 4242, 777);
+  }
+
+  // The cpus the created container's decision holds after `args`.
+  std::string cpus_after(const std::vector<std::string>& args) {
+    const Outcome out = call(args);
+    EXPECT_FALSE(out.exec_runtime) << "passed through: the wrapper saw no cpus change";
+    const auto data = snapshot();
+    const LedgerEntry* e = entry(data, kId);
+    return e == nullptr ? "(released)" : e->cpus.to_string();
+  }
+
+  std::string resources(const std::string& text) const {
+    host.write_file("resources.json", text);
+    return (host / "resources.json").string();
+  }
+};
+
+TEST_F(UpdateInputTest, KeysMatchCaseInsensitivelyAsInGo) {
+  EXPECT_EQ(cpus_after({"update", "-r", resources(R"({"CPU": {"Cpus": "2"}})"), kId}), "2");
+}
+
+TEST_F(UpdateInputTest, OnlyTheFirstJsonValueIsRead) {
+  EXPECT_EQ(cpus_after({"update", "-r", resources("{\"cpu\": {\"cpus\": \"3\"}}\n}}not json at all"), kId}),
+            "3");
+}
+
+TEST_F(UpdateInputTest, StridedCpuListInTheFile) {
+  EXPECT_EQ(cpus_after({"update", "-r", resources(R"({"cpu": {"cpus": "0-3:1/2"}})"), kId}), "0,2");
+}
+
+TEST_F(UpdateInputTest, StridedCpuListInTheFlag) {
+  EXPECT_EQ(cpus_after({"update", "--cpuset-cpus", "2-3:1/2", kId}), "2");
+}
+
+TEST_F(UpdateInputTest, SpaceSeparatedCpuList) {
+  EXPECT_EQ(cpus_after({"update", "--cpuset-cpus", "1 3", kId}), "1,3");
+}
+
+TEST_F(UpdateInputTest, EmptyResourcesPathLeavesTheFlagsInCharge) {
+  // runc: `if in := cmd.String("resources"); in != ""`, else the flags.
+  EXPECT_EQ(cpus_after({"update", "-r", "", "--cpuset-cpus", "3", kId}), "3");
+}
+
+TEST_F(UpdateInputTest, WithAResourcesFileTheFlagsAreIgnoredAsInRunc) {
+  // runc 1.1-1.5 read --cpuset-cpus and the other flags only without -r.
+  EXPECT_EQ(cpus_after({"update", "-r", resources(R"({"cpu": {"cpus": "3"}})"), "--cpuset-cpus", "2", kId}),
+            "3");
+}
+
+TEST_F(UpdateInputTest, AFifoThatIsNotStdinIsRefusedForAContainerWeIsolate) {
+  // Reading it would take the document from runc; not reading it would let
+  // runc move the CPUs unseen.
+  const auto fifo = host / "resources.fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const Outcome out = call({"update", "-r", fifo.string(), kId});
+  EXPECT_FALSE(out.exec_runtime);
+  EXPECT_EQ(out.exit_code, 1);
+  const auto data = snapshot();
+  ASSERT_NE(entry(data, kId), nullptr);
+  EXPECT_EQ(entry(data, kId)->cpus.to_string(), "2-3");
+  EXPECT_FALSE(entry(data, kId)->update);
+}
+
+TEST_F(UpdateInputTest, AFifoIsLeftAloneForAContainerNotOurs) {
+  const auto fifo = host / "resources.fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_TRUE(call({"update", "-r", fifo.string(), "someone-else"}).exec_runtime);
+}
+
 // Found by the v2 soak: a crash had left the entry "isolating"; the update's
 // inputs were read only for entries that looked ours before the lock, so
 // the new cpus went unseen while the call's own reconcile isolated the
@@ -460,6 +637,37 @@ TEST_F(HandleCallTest, UpdateSeesTheNewCpusWhateverTheEntryLookedLikeBeforeTheLo
   ASSERT_NE(e, nullptr);
   EXPECT_EQ(e->state, EntryState::kIsolated);
   EXPECT_EQ(e->cpus.to_string(), "3");
+}
+
+// runc chdirs into --bundle and reads config.json there, so the kernel
+// resolves "lnk/.." after following lnk; a lexical clean reads another file.
+TEST_F(HandleCallTest, BundleIsResolvedAsRuncsChdirResolvesIt) {
+  bundle("real/b", "2-3", annotated);  // what runc runs
+  bundle("a/b", "3", annotated);       // what a lexical clean would read
+  host.make_dirs("real/x");
+  std::filesystem::create_directory_symlink(host / "real/x", host / "a/lnk");
+  const std::string typed = (host / "a/lnk/../b").string();
+  ASSERT_TRUE(call({"create", "--bundle", typed, kId}).exec_runtime);
+  const auto data = snapshot();
+  const LedgerEntry* e = entry(data, kId);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->cpus.to_string(), "2-3") << "the wrapper read a config.json runc does not run";
+  EXPECT_EQ(e->bundle, std::filesystem::canonical(host / "real/b").string());
+}
+
+// A --root that is not UTF-8 (argv is bytes) used to throw in the ledger's
+// JSON writer: "internal error", the container left unrecorded and
+// unisolated.
+TEST_F(HandleCallTest, NonUtf8RootAndBundleAreRecordedExactly) {
+  runc_root = (host / "runc\xff").string();
+  bundle("b\xfe", "2-3", annotated);
+  const std::string typed = (host / "b\xfe").string();
+  ASSERT_TRUE(call({"create", "--bundle", typed, kId}).exec_runtime);
+  const auto data = snapshot();
+  const LedgerEntry* e = entry(data, kId);
+  ASSERT_NE(e, nullptr) << "the decision was not recorded";
+  EXPECT_EQ(e->runc_root, runc_root);
+  EXPECT_EQ(e->bundle, typed);
 }
 
 TEST_F(HandleCallTest, CreateRecordsADecisionAndStartIsolates) {

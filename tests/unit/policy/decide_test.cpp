@@ -45,6 +45,17 @@ World base_world() {
 
 using Mutation = std::function<void(World&)>;
 
+// The base world as containerd would have written it, without any identity
+// keys (rows add the ones they test).
+void as_containerd(World& w) {
+  for (const char* key : {"io.kubernetes.cri-o.ContainerType", "io.kubernetes.pod.namespace",
+                          "io.kubernetes.pod.name", "io.kubernetes.container.name"}) {
+    w.spec.annotations.erase(key);
+  }
+  w.spec.annotations["io.kubernetes.cri.container-type"] = "container";
+  w.spec.annotations["io.kubernetes.cri.sandbox-id"] = "5b1e";
+}
+
 struct Row {
   std::string name;
   Mode mode;
@@ -188,17 +199,20 @@ INSTANTIATE_TEST_SUITE_P(
             "is absent"},
         Row{"AnnOverrideByContainerdName", kAnn, kNone, kNone,
             [](World& w) {
-              w.spec.annotations.erase("io.kubernetes.container.name");
+              as_containerd(w);
               w.spec.annotations["io.kubernetes.cri.container-name"] = "dpdk";
               w.spec.annotations["cpu-load-balancing.crio.io/dpdk"] = "disable";
             },
             kIsolate, "2-3", "container annotation cpu-load-balancing.crio.io/dpdk=disable"},
-        Row{"AnnCrioNameWinsOverContainerdName", kAnn, kNone, "disable",
+        // Under CRI-O a containerd name can only be the pod's own annotation.
+        Row{"AnnForgedContainerdNameUnderCrioRefused", kAnn, kNone, "disable",
             [](World& w) {
               w.spec.annotations["io.kubernetes.cri.container-name"] = "dpdk";
               w.spec.annotations["cpu-load-balancing.crio.io/dpdk"] = "enable";
             },
-            kIsolate, "2-3", "cpu-load-balancing.crio.io/app=disable"},
+            kRefuse, "2-3",
+            "annotations disagree on the container name: io.kubernetes.container.name=\"app\" (written by "
+            "CRI-O) but io.kubernetes.cri.container-name=\"dpdk\""},
         // mode=always: the handler is the opt-in; only the override opts out.
         Row{"AlwaysNothing", kAlways, kNone, kNone, kNothing, kIsolate, "2-3", "mode=always"},
         Row{"AlwaysPodEnableIrrelevant", kAlways, "enable", kNone, kNothing, kIsolate, "2-3", "mode=always"},
@@ -385,7 +399,7 @@ INSTANTIATE_TEST_SUITE_P(
             "pod annotation"},
         Row{"AllowedNamespaceContainerd", kAnn, "disable", kNone,
             [](World& w) {
-              w.spec.annotations.erase("io.kubernetes.pod.namespace");
+              as_containerd(w);
               w.spec.annotations["io.kubernetes.cri.sandbox-namespace"] = "rt";
               w.policy.allowed_namespaces = {"rt"};
             },
@@ -403,7 +417,15 @@ INSTANTIATE_TEST_SUITE_P(
               w.policy.allowed_namespaces = {"telco"};
             },
             kRefuse, "2-3",
-            "no pod namespace annotation (io.kubernetes.pod.namespace or io.kubernetes.cri.sandbox-namespace) and "
+            "no pod namespace annotation (io.kubernetes.pod.namespace, written by CRI-O) and "
+            "allowed_namespaces is set to [telco]"},
+        Row{"NoNamespaceAnnotationContainerdRefused", kAnn, "disable", kNone,
+            [](World& w) {
+              as_containerd(w);
+              w.policy.allowed_namespaces = {"telco"};
+            },
+            kRefuse, "2-3",
+            "no pod namespace annotation (io.kubernetes.cri.sandbox-namespace, written by containerd) and "
             "allowed_namespaces is set to [telco]"},
         Row{"NoNamespaceAnnotationNoListIsFine", kAnn, "disable", kNone,
             [](World& w) { w.spec.annotations.erase("io.kubernetes.pod.namespace"); }, kIsolate, "2-3",

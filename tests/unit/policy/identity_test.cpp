@@ -1,5 +1,6 @@
-// pod_namespace / pod_name / container_name: CRI-O's annotation first,
-// containerd's as the fallback, "" when neither is there.
+// pod_namespace / pod_name / container_name when no runtime marker says who
+// wrote config.json (podman, ctr, plain runc): either key, "" when neither
+// is there or the two disagree.  With markers: spoofing_test.cpp.
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -37,9 +38,13 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         IdentityRow{"NamespaceCrio", kNs, {{"io.kubernetes.pod.namespace", "rt"}}, "rt"},
         IdentityRow{"NamespaceContainerd", kNs, {{"io.kubernetes.cri.sandbox-namespace", "telco"}}, "telco"},
-        IdentityRow{"NamespaceCrioWins",
+        IdentityRow{"NamespaceDisagreeIsNeither",
                     kNs,
                     {{"io.kubernetes.pod.namespace", "rt"}, {"io.kubernetes.cri.sandbox-namespace", "telco"}},
+                    ""},
+        IdentityRow{"NamespaceAgreeing",
+                    kNs,
+                    {{"io.kubernetes.pod.namespace", "rt"}, {"io.kubernetes.cri.sandbox-namespace", "rt"}},
                     "rt"},
         IdentityRow{"NamespaceEmptyCrioFallsBack",
                     kNs,
@@ -48,18 +53,18 @@ INSTANTIATE_TEST_SUITE_P(
         IdentityRow{"NamespaceAbsent", kNs, {{"io.kubernetes.pod.name", "p"}}, ""},
         IdentityRow{"PodNameCrio", kPodName, {{"io.kubernetes.pod.name", "rt-pod"}}, "rt-pod"},
         IdentityRow{"PodNameContainerd", kPodName, {{"io.kubernetes.cri.sandbox-name", "sb"}}, "sb"},
-        IdentityRow{"PodNameCrioWins",
+        IdentityRow{"PodNameDisagreeIsNeither",
                     kPodName,
                     {{"io.kubernetes.pod.name", "a"}, {"io.kubernetes.cri.sandbox-name", "b"}},
-                    "a"},
+                    ""},
         IdentityRow{"PodNameAbsent", kPodName, {}, ""},
         IdentityRow{"ContainerCrio", kContainer, {{"io.kubernetes.container.name", "app"}}, "app"},
         IdentityRow{
             "ContainerContainerd", kContainer, {{"io.kubernetes.cri.container-name", "dpdk"}}, "dpdk"},
-        IdentityRow{"ContainerCrioWins",
+        IdentityRow{"ContainerDisagreeIsNeither",
                     kContainer,
                     {{"io.kubernetes.container.name", "app"}, {"io.kubernetes.cri.container-name", "dpdk"}},
-                    "app"},
+                    ""},
         IdentityRow{"ContainerAbsent", kContainer, {{"io.kubernetes.pod.namespace", "x"}}, ""}),
     [](const auto& row) { return row.param.name; });
 

@@ -317,59 +317,5 @@ TEST(ReadContainerSpec, OversizedSpecIsRefusedWithItsSize) {
   EXPECT_NE(spec.error().message.find("more than the 16 MiB"), std::string::npos) << spec.error().message;
 }
 
-// `runc update -r`: LinuxResources JSON.
-struct UpdateCase {
-  std::string name;
-  std::string json;
-  std::optional<CpuSet> cpus;
-};
-void PrintTo(const UpdateCase& c, std::ostream* os) { *os << c.name; }
-
-class UpdateOk : public ::testing::TestWithParam<UpdateCase> {};
-
-TEST_P(UpdateOk, ReturnsNewCpus) {
-  const auto& c = GetParam();
-  auto cpus = parse_update_cpus(c.json, "stdin");
-  ASSERT_TRUE(cpus) << cpus.error().message;
-  EXPECT_EQ(*cpus, c.cpus);
-}
-
-INSTANTIATE_TEST_SUITE_P(
-    Table, UpdateOk,
-    ::testing::Values(
-        UpdateCase{
-            "ContainerdShaped",
-            R"({"memory": {"limit": 536870912, "swap": 536870912}, "cpu": {"shares": 2048, "quota": 200000,
-                   "period": 100000, "cpus": "2-3", "mems": "0"}, "pids": {"limit": 0}})",
-            CpuSet::range(2, 3)},
-        UpdateCase{"OnlyCpus", R"({"cpu": {"cpus": "5"}})", CpuSet::of({5})},
-        UpdateCase{"EmptyCpusIsUnchanged", R"({"cpu": {"cpus": "", "shares": 1024}})", std::nullopt},
-        UpdateCase{"NoCpus", R"({"cpu": {"quota": 50000}})", std::nullopt},
-        UpdateCase{"NoCpuSection", R"({"memory": {"limit": 1}})", std::nullopt},
-        UpdateCase{"NullCpuSection", R"({"cpu": null})", std::nullopt},
-        UpdateCase{"EmptyDocument", "{}", std::nullopt}),
-    [](const auto& row) { return row.param.name; });
-
-class UpdateError : public ::testing::TestWithParam<ErrCase> {};
-
-TEST_P(UpdateError, NamesOriginAndField) {
-  const auto& c = GetParam();
-  auto cpus = parse_update_cpus(c.json, "x.json");
-  ASSERT_FALSE(cpus);
-  EXPECT_EQ(cpus.error().message.rfind(c.message, 0), 0U) << cpus.error().message;
-}
-
-INSTANTIATE_TEST_SUITE_P(
-    Table, UpdateError,
-    ::testing::Values(
-        ErrCase{"NotJson", "cpus=2", "x.json: invalid JSON: "},
-        ErrCase{"TopLevelArray", "[]", "x.json: (top level): expected an object (LinuxResources), got array"},
-        ErrCase{"CpuString", R"({"cpu": "2"})", "x.json: cpu: expected an object, got string"},
-        ErrCase{"CpusNumber", R"({"cpu": {"cpus": 2}})", "x.json: cpu.cpus: expected a string, got number"},
-        ErrCase{"CpusJunk", R"({"cpu": {"cpus": "2-"}})", "x.json: cpu.cpus: invalid CPU list \"2-\": "},
-        ErrCase{"SharesNegative", R"({"cpu": {"cpus": "1", "shares": -1}})",
-                "x.json: cpu.shares: expected a non-negative integer, got -1"}),
-    [](const auto& row) { return row.param.name; });
-
 }  // namespace
 }  // namespace isolcpus
