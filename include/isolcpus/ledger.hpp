@@ -57,6 +57,7 @@ struct UpdateInFlight {
   std::string cgroup;  // where the old set was isolated ("" = not started yet)
   ProcessRef wrapper;
   ProcessRef child;
+  bool refused = false;  // the new set failed the guardrails ("warn" let runc go on)
   friend bool operator==(const UpdateInFlight&, const UpdateInFlight&) = default;
 };
 

@@ -71,12 +71,19 @@ json update_json(const UpdateInFlight& u) {
             {"wrapper", process_json(u.wrapper)},
             {"child", process_json(u.child)}};
   put_text(j, "cgroup", u.cgroup);
+  if (u.refused) {
+    j["refused"] = true;
+  }
   return j;
 }
 
 UpdateInFlight update_from(const json& j) {
-  return UpdateInFlight{cpus_from(j, "from"), cpus_from(j, "to"), get_text(j, "cgroup"),
-                        process_from(j.at("wrapper")), process_from(j.at("child"))};
+  return UpdateInFlight{cpus_from(j, "from"),
+                        cpus_from(j, "to"),
+                        get_text(j, "cgroup"),
+                        process_from(j.at("wrapper")),
+                        process_from(j.at("child")),
+                        j.contains("refused") && j.at("refused").is_boolean() && j.at("refused").get<bool>()};
 }
 
 // Keys added after the first release are optional, so a ledger written by

@@ -413,6 +413,20 @@ void NodeSession::settle_update(const std::string& root, const std::string& id, 
     return;  // still in flight
   }
   const CpuSet won = update_winner(*e, update, update.from);
+  if (update.refused && won == update.to) {
+    // The guardrails refused the new set ("warn" let runc move it): it is
+    // not ours to claim, as finish_update would have decided.
+    if (e->isolation && !undo_kernel(*e)) {
+      (void)save("an interrupted update's release");
+      return;
+    }
+    erase(root, id);
+    (void)save("a settled, refused update");
+    ++report.settled;
+    report.notes.push_back("settled an interrupted update of container " + id + ": it runs on CPUs " +
+                           won.to_string() + ", which the guardrails refused; no longer tracked");
+    return;
+  }
   if (e->isolation && e->isolation->cpus != won && !undo_kernel(*e)) {
     (void)save("an interrupted update's release");
     return;  // retried next time, the update record kept

@@ -177,8 +177,8 @@ Outcome on_update(Call& call, NodeSession& node, const CallInputs& in) {
       return refused;
     }
   }
-  entry->update = UpdateInFlight{
-      entry->cpus, *in.new_cpus, was_isolated ? entry->isolation->cgroup : "", node.self(), {}};
+  entry->update = UpdateInFlight{entry->cpus, *in.new_cpus, was_isolated ? entry->isolation->cgroup : "",
+                                 node.self(), {},           decision.verdict != Verdict::kIsolate};
   if (auto ok = node.save("an update in flight"); !ok) {
     return stop(call, "cannot record the update of container " + id +
                           " in the ledger, so it was not run: " + ok.error().message);

@@ -1,15 +1,71 @@
 #include "runc_state.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <system_error>
 
 #include "isolcpus/ledger.hpp"  // kHookRoot
 #include "isolcpus/text.hpp"
+#include "isolcpus/unique_fd.hpp"
 
 namespace isolcpus {
 namespace {
 
 namespace fs = std::filesystem;
+
+constexpr off_t kMaxStateBytes = 8 << 20;
+
+// runc's state.json, read under the node lock: never a FIFO, a device or a
+// symlink (O_NONBLOCK, O_NOFOLLOW, a regular file of bounded size), and only
+// one this user wrote (runc runs as root and keeps its state dirs 0711): a
+// state planted by someone else could name any process as a container's
+// init and keep its CPUs claimed.  nullopt when there is no state.
+Expected<std::optional<std::string>> read_state_file(const fs::path& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW));
+  if (!fd) {
+    if (errno == ENOENT || errno == ENOTDIR) {
+      return std::optional<std::string>{};
+    }
+    return make_error("cannot read runc state " + path.string() + ": " +
+                      std::generic_category().message(errno));
+  }
+  struct stat st {};
+  struct stat dir {};
+  if (::fstat(fd.get(), &st) != 0 || ::lstat(path.parent_path().c_str(), &dir) != 0) {
+    return make_error("cannot stat runc state " + path.string() + ": " +
+                      std::generic_category().message(errno));
+  }
+  if (!S_ISREG(st.st_mode) || st.st_size > kMaxStateBytes) {
+    return make_error("runc state " + path.string() + " is not a regular file of at most 8 MiB; ignored");
+  }
+  const uid_t me = ::geteuid();
+  if (st.st_uid != me || dir.st_uid != me || (st.st_mode & 022) != 0 || (dir.st_mode & 022) != 0) {
+    return make_error("runc state " + path.string() +
+                      " is not owned by this user or is writable by others: not runc's; ignored");
+  }
+  std::string text;
+  char buf[16384];
+  for (;;) {
+    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      return make_error("cannot read runc state " + path.string() + ": " +
+                        std::generic_category().message(errno));
+    }
+    if (n == 0 || text.size() > static_cast<std::size_t>(kMaxStateBytes)) {
+      break;
+    }
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  return std::optional<std::string>{std::move(text)};
+}
 
 }  // namespace
 
@@ -37,10 +93,14 @@ Expected<std::optional<RuncState>> read_runc_state(const fs::path& root, std::st
     return make_error("no runc state is read under \"" + root.string() + "\": not a runc root");
   }
   const auto path = root / std::string(id) / "state.json";
-  auto text = read_file_if_any(path);
-  if (!text) {
+  auto read = read_state_file(path);
+  if (!read) {
+    return read.error();
+  }
+  if (!*read) {
     return std::optional<RuncState>{};
   }
+  const auto& text = *read;
   try {
     const auto doc = nlohmann::json::parse(*text);
     RuncState state;

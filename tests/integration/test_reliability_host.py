@@ -331,3 +331,40 @@ def test_caller_log_that_is_a_fifo_nobody_reads_does_not_hold_the_call(host: Hos
     assert r.returncode == 1
     assert b"not in the container's" in r.stderr, r.stderr
     assert time.monotonic() - t < 20, "the call waited on the caller's log FIFO"
+
+
+def test_runc_state_that_is_a_fifo_or_planted_holds_nothing(host: Host, tmp_path: Path):
+    """runc's state.json is read under the node lock: a FIFO there must not
+    hang the call (review F2), and a state.json not written by root-owned
+    runc must not be adopted as the container's init (review F1)."""
+    b = host.bundle("c1")
+    host.ok("create", "--bundle", b, "c1")
+    state = host.root / "c1" / "state.json"
+    saved = tmp_path / "state.json.saved"
+    os.replace(state, saved)
+    os.mkfifo(state)
+    try:
+        t = time.monotonic()
+        s = subprocess.run([str(host.ctl), "--config", str(host.config), "status"], env=host.env(),
+                           capture_output=True, timeout=30)
+        r = host.reconcile()
+        assert r.returncode == 0, r.stderr
+        assert time.monotonic() - t < 20, "status/reconcile waited on a FIFO state.json"
+        del s
+    finally:
+        os.remove(state)
+        os.replace(saved, state)
+    # Planted: the same state, but writable by others and without exec.fifo
+    # (it would say "started"): not adopted.
+    os.chmod(state, 0o666)
+    fifo = host.root / "c1" / "exec.fifo"
+    os.replace(fifo, tmp_path / "exec.fifo.saved")
+    try:
+        assert host.reconcile().returncode == 0
+        e = host.entry("c1")
+        # An untrusted state proves nothing: the decision may be dropped (the
+        # start re-decides from the bundle), but no init is adopted.
+        assert e is None or (e.get("init_pid", 0) == 0 and e["state"] == "decided"), e
+    finally:
+        os.chmod(state, 0o644)
+        os.replace(tmp_path / "exec.fifo.saved", fifo)

@@ -866,5 +866,46 @@ TEST_F(HandleCallTest, SuccessfulUpdateThatLeftTheCgroupKeepsTheOldSet) {
   EXPECT_EQ(flag(kContainer), "0");
 }
 
+// Review F3: under "warn" an update to CPUs the guardrails refused still
+// runs; when its wrapper was SIGKILLed after runc moved the container, the
+// settle took the refused set as the container's claim: two live entries
+// claimed CPU 3.
+TEST_F(HandleCallTest, InterruptedRefusedUpdateIsNotSettledAsAClaim) {
+  config.on_failure = OnFailure::kWarn;
+  bundle("b1", "2", annotated);
+  bundle("b2", "3", annotated);
+  cpuset(kContainer, "2", true);
+  cpuset("kubepods/pod1/c2", "3", true);
+  ASSERT_TRUE(call({"create", "--bundle", (host / "b1").string(), kId}).exec_runtime);
+  process(4242, 777);
+  runc_state(kId, 4242, 777);
+  cpuset("runc-isolcpus.balanced", "0-1", true);  // a plain-file tree cannot mkdir one
+  ASSERT_TRUE(call({"start", kId}).exec_runtime);
+  ASSERT_NE(entry(snapshot(), kId), nullptr);
+  ASSERT_TRUE(call({"create", "--bundle", (host / "b2").string(), "c2"}).exec_runtime);
+  ASSERT_NE(entry(snapshot(), kId), nullptr);
+  process(4343, 888, "/kubepods/pod1/c2");
+  runc_state("c2", 4343, 888);
+  {
+    // What a SIGKILLed `update --cpuset-cpus 3 c1` leaves once runc wrote.
+    auto ledger = Ledger::open(config.state_dir, config.lock_timeout);
+    ASSERT_TRUE(ledger);
+    LedgerEntry* e = ledger->find(runc_root, kId);
+    ASSERT_NE(e, nullptr);
+    e->update = UpdateInFlight{CpuSet::of({2}),      CpuSet::of({3}),      kContainer,
+                               ProcessRef{31337, 1}, ProcessRef{31338, 1}, true};
+    ASSERT_TRUE(ledger->commit());
+  }
+  cpuset(kContainer, "3", false);
+  {
+    NodeSession node(config, log);
+    (void)node.reconcile();
+  }
+  const auto data = snapshot();
+  EXPECT_EQ(entry(data, kId), nullptr) << "the refused set was kept as c1's claim";
+  ASSERT_NE(entry(data, "c2"), nullptr);
+  EXPECT_EQ(entry(data, "c2")->cpus.to_string(), "3");
+}
+
 }  // namespace
 }  // namespace isolcpus
