@@ -46,6 +46,10 @@ struct Seams {
   std::function<bool(std::string_view what)> fail_save;
   std::optional<ProcessRef> self;  // this process, as /proc shows it
   ChildLauncher launch_update;     // the `runc update` child
+  // Instead of forking the watcher that reconciles once this process exits:
+  // in a test "this process" is the test binary, and a watcher per call
+  // would wait, thousands strong, for it to end.
+  std::function<void()> exit_watcher;
 };
 
 }  // namespace isolcpus

@@ -10,6 +10,7 @@
 
 #include "isolcpus/lifecycle.hpp"
 #include "isolcpus/log.hpp"
+#include "isolcpus/seams.hpp"
 
 namespace isolcpus {
 namespace {
@@ -39,7 +40,12 @@ int pidfd_of(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid,
 
 }  // namespace
 
-bool spawn_exit_watcher(const Config& config) {
+bool spawn_exit_watcher(const Call& call) {
+  if (call.seams != nullptr && call.seams->exit_watcher) {
+    call.seams->exit_watcher();
+    return true;
+  }
+  const Config& config = call.config;
   const int pidfd = pidfd_of(::getpid());
   if (pidfd < 0) {
     return false;

@@ -4,11 +4,12 @@
 // runc made gets its flag cleared at once.
 #pragma once
 
-#include "isolcpus/config.hpp"
+#include "isolcpus/lifecycle.hpp"
 
 namespace isolcpus {
 
 // Best effort: returns false (and nothing else happens) when it cannot start.
-bool spawn_exit_watcher(const Config& config);
+// The call's Seams::exit_watcher, when a test set one, stands in for it.
+bool spawn_exit_watcher(const Call& call);
 
 }  // namespace isolcpus

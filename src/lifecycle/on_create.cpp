@@ -18,7 +18,7 @@ Outcome on_create(Call& call, NodeSession& node, const CallInputs& in) {
   // wrapper call notices.  A watcher re-asserts the invariant the moment
   // runc create exits, so the window is runc create's own run time.
   if (outcome.exec_runtime && node.v1_isolation_active()) {
-    spawn_exit_watcher(call.config);
+    spawn_exit_watcher(call);
   }
   return outcome;
 }

@@ -31,7 +31,7 @@ Outcome on_delete(Call& call, NodeSession& node, const CallInputs& /*in*/) {
     // it still runs).  A watcher makes that call the moment `runc delete`
     // exits.
     node.unisolate(call.inv.root, id);
-    spawn_exit_watcher(call.config);
+    spawn_exit_watcher(call);
     return {};
   }
   node.release(call.inv.root, id);

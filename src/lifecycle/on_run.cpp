@@ -56,7 +56,7 @@ Outcome on_run(Call& call, NodeSession& node, const CallInputs& in) {
     (void)node.save("the runc run process");
   }
   if (!call.inv.detach) {
-    spawn_exit_watcher(call.config);
+    spawn_exit_watcher(call);
   }
   return {};
 }
