@@ -1,6 +1,5 @@
 #include "runc_state.hpp"
 
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -27,17 +26,9 @@ bool valid_container_id(std::string_view id) {
   return true;
 }
 
-Expected<std::optional<RuncState>> read_runc_state(const fs::path& root, std::string_view id) {
-  if (!valid_container_id(id)) {
-    return make_error("invalid container id \"" + std::string(id) + "\"");
-  }
-  const auto path = root / std::string(id) / "state.json";
-  auto text = read_file_if_any(path);
-  if (!text) {
-    return std::optional<RuncState>{};
-  }
+Expected<RuncState> parse_runc_state(std::string_view json_text, std::string_view origin) {
   try {
-    const auto doc = nlohmann::json::parse(*text);
+    const auto doc = nlohmann::json::parse(json_text);
     RuncState state;
     state.init_pid = doc.at("init_process_pid").get<int>();
     state.init_start_ticks = doc.at("init_process_start").get<std::uint64_t>();
@@ -48,10 +39,26 @@ Expected<std::optional<RuncState>> read_runc_state(const fs::path& root, std::st
         }
       }
     }
-    return std::optional<RuncState>{state};
+    return state;
   } catch (const std::exception& e) {
-    return make_error("cannot read runc state " + path.string() + ": " + e.what());
+    return make_error(std::string(origin) + ": " + e.what());
   }
+}
+
+Expected<std::optional<RuncState>> read_runc_state(const fs::path& root, std::string_view id) {
+  if (!valid_container_id(id)) {
+    return make_error("invalid container id \"" + std::string(id) + "\"");
+  }
+  const auto path = root / std::string(id) / "state.json";
+  auto text = read_file_if_any(path);
+  if (!text) {
+    return std::optional<RuncState>{};
+  }
+  auto state = parse_runc_state(*text, path.string());
+  if (!state) {
+    return make_error("cannot read runc state " + state.error().message);
+  }
+  return std::optional<RuncState>{std::move(*state)};
 }
 
 std::optional<std::uint64_t> process_start_ticks(const fs::path& proc, int pid) {
@@ -83,35 +90,45 @@ std::optional<std::uint64_t> process_start_ticks(const fs::path& proc, int pid) 
   return std::nullopt;
 }
 
+std::optional<std::string> parse_proc_cgroup(std::string_view text, CgroupMode mode) {
+  while (!text.empty()) {
+    const auto newline = text.find('\n');
+    const std::string_view line = text.substr(0, newline);
+    text = newline == std::string_view::npos ? std::string_view{} : text.substr(newline + 1);
+    // "hierarchy-ID:controller-list:cgroup-path"; the path may hold ':'.
+    const auto first = line.find(':');
+    const auto second = first == std::string_view::npos ? first : line.find(':', first + 1);
+    if (second == std::string_view::npos) {
+      continue;
+    }
+    const std::string_view hierarchy = line.substr(0, first);
+    std::string_view controllers = line.substr(first + 1, second - first - 1);
+    const std::string_view cgroup = line.substr(second + 1);
+    if (mode == CgroupMode::kV2) {
+      if (hierarchy == "0" && controllers.empty()) {
+        return std::string(cgroup);
+      }
+      continue;
+    }
+    while (!controllers.empty()) {
+      const auto comma = controllers.find(',');
+      if (controllers.substr(0, comma) == "cpuset") {
+        return std::string(cgroup);
+      }
+      controllers = comma == std::string_view::npos ? std::string_view{} : controllers.substr(comma + 1);
+    }
+  }
+  return std::nullopt;
+}
+
 Expected<std::string> process_cpuset_cgroup(const fs::path& proc, int pid, CgroupMode mode) {
   const auto path = proc / std::to_string(pid) / "cgroup";
   auto text = read_file_if_any(path);
   if (!text) {
     return make_error("cannot read " + path.string() + " (process gone?)");
   }
-  std::istringstream lines(*text);
-  std::string line;
-  while (std::getline(lines, line)) {
-    const auto first = line.find(':');
-    const auto second = line.find(':', first + 1);
-    if (first == std::string::npos || second == std::string::npos) {
-      continue;
-    }
-    const std::string hierarchy = line.substr(0, first);
-    const std::string controllers = line.substr(first + 1, second - first - 1);
-    const std::string cgroup = line.substr(second + 1);
-    if (mode == CgroupMode::kV2 && hierarchy == "0" && controllers.empty()) {
-      return cgroup;
-    }
-    if (mode == CgroupMode::kV1) {
-      std::istringstream list(controllers);
-      std::string controller;
-      while (std::getline(list, controller, ',')) {
-        if (controller == "cpuset") {
-          return cgroup;
-        }
-      }
-    }
+  if (auto cgroup = parse_proc_cgroup(*text, mode)) {
+    return std::move(*cgroup);
   }
   return make_error(path.string() + " lists no " + (mode == CgroupMode::kV2 ? "cgroup v2" : "cpuset") +
                     " hierarchy for process " + std::to_string(pid));
