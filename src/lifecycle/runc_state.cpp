@@ -1,5 +1,6 @@
 #include "runc_state.hpp"
 
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -9,6 +10,24 @@ namespace isolcpus {
 namespace {
 
 namespace fs = std::filesystem;
+
+// Checked before conversion: nlohmann converts a float or an out-of-range
+// number with a plain cast, which is undefined for 1e300.
+std::optional<int> as_int(const nlohmann::json& value) {
+  if (value.is_number_unsigned()) {
+    const auto v = value.get<std::uint64_t>();
+    return v <= static_cast<std::uint64_t>(std::numeric_limits<int>::max())
+               ? std::optional<int>(static_cast<int>(v))
+               : std::nullopt;
+  }
+  if (value.is_number_integer()) {
+    const auto v = value.get<std::int64_t>();
+    return v >= std::numeric_limits<int>::min() && v <= std::numeric_limits<int>::max()
+               ? std::optional<int>(static_cast<int>(v))
+               : std::nullopt;
+  }
+  return std::nullopt;
+}
 
 }  // namespace
 
@@ -27,22 +46,48 @@ bool valid_container_id(std::string_view id) {
 }
 
 Expected<RuncState> parse_runc_state(std::string_view json_text, std::string_view origin) {
+  using nlohmann::json;
+  json doc;
   try {
-    const auto doc = nlohmann::json::parse(json_text);
-    RuncState state;
-    state.init_pid = doc.at("init_process_pid").get<int>();
-    state.init_start_ticks = doc.at("init_process_start").get<std::uint64_t>();
-    if (doc.contains("config") && doc["config"].contains("labels") && doc["config"]["labels"].is_array()) {
-      for (const auto& label : doc["config"]["labels"]) {
-        if (label.is_string() && label.get<std::string>().starts_with("bundle=")) {
+    doc = json::parse(json_text);
+  } catch (const json::exception& e) {
+    std::string_view what = e.what();  // without its "[json.exception.parse_error.101] "
+    if (const auto close = what.find("] "); what.starts_with("[json.exception.") && close != what.npos) {
+      what.remove_prefix(close + 2);
+    }
+    return make_error(std::string(origin) + ": invalid JSON: " + std::string(what));
+  }
+  const auto fail = [&](std::string_view key, std::string_view expected) {
+    return make_error(std::string(origin) + ": " + std::string(key) + ": expected " + std::string(expected) +
+                      " (is this runc's state.json?)");
+  };
+  if (!doc.is_object()) {
+    return fail("(top level)", "an object");
+  }
+  const auto pid = doc.find("init_process_pid");
+  const std::optional<int> pid_value = pid == doc.end() ? std::nullopt : as_int(*pid);
+  if (!pid_value) {
+    return fail("init_process_pid", "a process ID");
+  }
+  const auto start = doc.find("init_process_start");
+  if (start == doc.end() || !start->is_number_unsigned()) {
+    return fail("init_process_start", "a non-negative integer (clock ticks)");
+  }
+  RuncState state;
+  state.init_pid = *pid_value;
+  state.init_start_ticks = start->get<std::uint64_t>();
+  const auto config = doc.find("config");
+  if (config != doc.end() && config->is_object()) {
+    const auto labels = config->find("labels");
+    if (labels != config->end() && labels->is_array()) {
+      for (const auto& label : *labels) {
+        if (label.is_string() && label.get_ref<const std::string&>().starts_with("bundle=")) {
           state.bundle = label.get<std::string>().substr(7);
         }
       }
     }
-    return state;
-  } catch (const std::exception& e) {
-    return make_error(std::string(origin) + ": " + e.what());
   }
+  return state;
 }
 
 Expected<std::optional<RuncState>> read_runc_state(const fs::path& root, std::string_view id) {
