@@ -24,6 +24,12 @@ struct ContainerSpec {
   std::map<std::string, std::string> annotations;
 };
 
+// The longest annotation value read.  Kubernetes allows 256 KiB for all of a
+// pod's annotations together; a longer value is not from a pod, and every
+// value the policy reads ends up in log lines, the caller's log and the
+// ledger.
+inline constexpr std::size_t kMaxAnnotationBytes = std::size_t{64} << 10;
+
 // Pure: parse config.json text.  `origin` names the file in error messages.
 Expected<ContainerSpec> parse_container_spec(std::string_view json_text, std::string_view origin);
 

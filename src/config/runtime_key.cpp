@@ -53,6 +53,11 @@ RuntimeKey read_value(std::string_view line) {
 }  // namespace
 
 RuntimeKey scan_runtime_key(std::string_view text) {
+  // toml++ skips a UTF-8 byte order mark at the start; so must we, or the
+  // first line's key is not "runtime" here and is there.
+  if (text.starts_with("\xEF\xBB\xBF")) {
+    text.remove_prefix(3);
+  }
   if (text.find("\"\"\"") != std::string_view::npos || text.find("'''") != std::string_view::npos ||
       text.find('\r') != std::string_view::npos) {
     return unsure();  // multi-line strings could hide or fake a line

@@ -80,6 +80,13 @@ Expected<UniqueFd> take_lock(const fs::path& dir, std::chrono::milliseconds time
 
 Expected<LedgerData> load(const fs::path& dir) {
   const auto path = dir / kLedgerFile;
+  // Only root can plant anything in state_dir, but a FIFO there would hold
+  // the read, and with it the node lock, forever.
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    return make_error(path.string() +
+                      ": not a regular file; move it aside and run `runc-isolcpus-ctl reconcile`");
+  }
   const FileText file = read_file_text(path, /*no_follow=*/true);
   if (file.error == ENOENT) {
     return LedgerData{};

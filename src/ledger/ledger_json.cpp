@@ -1,6 +1,8 @@
 // The ledger's on-disk format.  Versioned, so a newer wrapper can read (or
 // clearly refuse) what an older one wrote during a rolling upgrade.
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "isolcpus/ledger.hpp"
 #include "isolcpus/utf8.hpp"
@@ -22,12 +24,84 @@ constexpr std::pair<EntryState, std::string_view> kStates[] = {
 
 json cpus_json(const CpuSet& cpus) { return cpus.to_string(); }
 
-CpuSet cpus_from(const json& j, const char* key) {
-  auto parsed = CpuSet::parse(j.at(key).get<std::string>());
+// Reading: every value's type and range is checked before conversion
+// (nlohmann converts a float to int with a plain cast, undefined for 1e300),
+// and what is thrown names the key: "entries[2].isolation.cpus: ...".
+[[noreturn]] void corrupt(const std::string& where, const std::string& what) {
+  throw std::runtime_error(where + ": " + what);
+}
+
+std::string at(const std::string& where, std::string_view key) {
+  return where.empty() ? std::string(key) : where + "." + std::string(key);
+}
+
+const json& member(const json& j, std::string_view key, const std::string& where) {
+  const auto it = j.find(key);
+  if (it == j.end()) {
+    corrupt(at(where, key), "missing");
+  }
+  return *it;
+}
+
+const json& typed(const json& j, std::string_view key, const std::string& where, json::value_t type,
+                  const char* expected) {
+  const json& value = member(j, key, where);
+  if (value.type() != type) {
+    corrupt(at(where, key), std::string("expected ") + expected + ", got " + value.type_name());
+  }
+  return value;
+}
+
+std::string text(const json& j, std::string_view key, const std::string& where) {
+  return typed(j, key, where, json::value_t::string, "a string").get<std::string>();
+}
+
+// A text field put_text wrote: checked like any string, read back with the
+// exact bytes when it carries a "<key>_hex" copy.
+std::string bytes(const json& j, std::string_view key, const std::string& where) {
+  (void)text(j, key, where);
+  return get_text(j, key);
+}
+
+bool flag(const json& j, std::string_view key, const std::string& where) {
+  return typed(j, key, where, json::value_t::boolean, "a boolean").get<bool>();
+}
+
+const json& array(const json& j, std::string_view key, const std::string& where) {
+  return typed(j, key, where, json::value_t::array, "an array");
+}
+
+template <class Int>
+Int integer(const json& j, std::string_view key, const std::string& where) {
+  const json& value = member(j, key, where);
+  using Limits = std::numeric_limits<Int>;
+  const bool fits = (value.is_number_unsigned() &&
+                     value.get<std::uint64_t>() <= static_cast<std::uint64_t>(Limits::max())) ||
+                    (value.is_number_integer() && !value.is_number_unsigned() &&
+                     value.get<std::int64_t>() >= static_cast<std::int64_t>(Limits::min()) &&
+                     (Limits::is_signed || value.get<std::int64_t>() >= 0));
+  if (!fits) {
+    corrupt(at(where, key), "expected an integer from " + std::to_string(Limits::min()) + " to " +
+                                std::to_string(Limits::max()) + ", got " +
+                                (value.is_number() ? value.dump() : std::string(value.type_name())));
+  }
+  return value.is_number_unsigned() ? static_cast<Int>(value.get<std::uint64_t>())
+                                    : static_cast<Int>(value.get<std::int64_t>());
+}
+
+CpuSet cpus_from(const json& j, std::string_view key, const std::string& where) {
+  auto parsed = CpuSet::parse(text(j, key, where));
   if (!parsed) {
-    throw std::runtime_error(std::string(key) + ": " + parsed.error().message);
+    corrupt(at(where, key), parsed.error().message);
   }
   return *parsed;
+}
+
+const json& object(const json& j, const std::string& where) {
+  if (!j.is_object()) {
+    corrupt(where, std::string("expected an object, got ") + j.type_name());
+  }
+  return j;
 }
 
 json isolation_json(const Isolation& iso) {
@@ -45,24 +119,30 @@ json isolation_json(const Isolation& iso) {
   return j;
 }
 
-Isolation isolation_from(const json& j) {
+Isolation isolation_from(const json& j, const std::string& where) {
+  object(j, where);
   Isolation iso;
-  iso.isolator = j.at("isolator").get<std::string>();
-  iso.cgroup = get_text(j, "cgroup");
-  iso.cpus = cpus_from(j, "cpus");
-  for (const auto& level : j.at("ancestor_additions")) {
-    iso.ancestor_additions.push_back({get_text(level, "cgroup"), cpus_from(level, "added")});
+  iso.isolator = text(j, "isolator", where);
+  iso.cgroup = bytes(j, "cgroup", where);
+  iso.cpus = cpus_from(j, "cpus", where);
+  const json& levels = array(j, "ancestor_additions", where);
+  for (std::size_t i = 0; i < levels.size(); ++i) {
+    const std::string level = at(where, "ancestor_additions") + "[" + std::to_string(i) + "]";
+    object(levels[i], level);
+    iso.ancestor_additions.push_back(
+        {bytes(levels[i], "cgroup", level), cpus_from(levels[i], "added", level)});
   }
   if (j.contains("container_flag_original")) {
-    iso.container_flag_original = j.at("container_flag_original").get<bool>();
+    iso.container_flag_original = flag(j, "container_flag_original", where);
   }
   return iso;
 }
 
 json process_json(const ProcessRef& p) { return {{"pid", p.pid}, {"start_ticks", p.start_ticks}}; }
 
-ProcessRef process_from(const json& j) {
-  return ProcessRef{j.at("pid").get<int>(), j.at("start_ticks").get<std::uint64_t>()};
+ProcessRef process_from(const json& j, const std::string& where) {
+  object(j, where);
+  return ProcessRef{integer<int>(j, "pid", where), integer<std::uint64_t>(j, "start_ticks", where)};
 }
 
 json update_json(const UpdateInFlight& u) {
@@ -77,13 +157,12 @@ json update_json(const UpdateInFlight& u) {
   return j;
 }
 
-UpdateInFlight update_from(const json& j) {
-  return UpdateInFlight{cpus_from(j, "from"),
-                        cpus_from(j, "to"),
-                        get_text(j, "cgroup"),
-                        process_from(j.at("wrapper")),
-                        process_from(j.at("child")),
-                        j.contains("refused") && j.at("refused").is_boolean() && j.at("refused").get<bool>()};
+UpdateInFlight update_from(const json& j, const std::string& where) {
+  object(j, where);
+  return UpdateInFlight{cpus_from(j, "from", where), cpus_from(j, "to", where), bytes(j, "cgroup", where),
+                        process_from(member(j, "wrapper", where), at(where, "wrapper")),
+                        process_from(member(j, "child", where), at(where, "child")),
+                        j.contains("refused") && flag(j, "refused", where)};
 }
 
 // Keys added after the first release are optional, so a ledger written by
@@ -105,16 +184,87 @@ void add_v02_fields(const LedgerEntry& e, json& j) {
   }
 }
 
-void read_v02_fields(const json& j, LedgerEntry& e) {
+void read_v02_fields(const json& j, const std::string& where, LedgerEntry& e) {
   if (j.contains("creator")) {
-    e.creator = process_from(j.at("creator"));
+    e.creator = process_from(j.at("creator"), at(where, "creator"));
   }
   if (j.contains("update")) {
-    e.update = update_from(j.at("update"));
+    e.update = update_from(j.at("update"), at(where, "update"));
   }
   if (j.contains("problems")) {
-    e.problems = j.at("problems").get<std::vector<std::string>>();
+    const json& problems = array(j, "problems", where);
+    for (std::size_t i = 0; i < problems.size(); ++i) {
+      if (!problems[i].is_string()) {
+        corrupt(at(where, "problems") + "[" + std::to_string(i) + "]",
+                std::string("expected a string, got ") + problems[i].type_name());
+      }
+      e.problems.push_back(problems[i].get<std::string>());
+    }
   }
+}
+
+EntryState state_from(const json& j, const std::string& where) {
+  const std::string state = text(j, "state", where);
+  std::string known;
+  for (const auto& [value, name] : kStates) {
+    if (name == state) {
+      return value;
+    }
+    known += known.empty() ? "" : ", ";
+    known += name;
+  }
+  corrupt(at(where, "state"), "\"" + state + "\" is not one of " + known);
+}
+
+LedgerEntry entry_from(const json& j, const std::string& where) {
+  object(j, where);
+  LedgerEntry e;
+  e.runc_root = bytes(j, "runc_root", where);
+  if (e.runc_root == kLegacyHookRoot) {
+    e.runc_root = kHookRoot;  // a hook entry of 0.1 / 0.2: released like ours
+  }
+  e.container_id = bytes(j, "container_id", where);
+  e.state = state_from(j, where);
+  e.cpus = cpus_from(j, "cpus", where);
+  e.bundle = bytes(j, "bundle", where);
+  e.cgroups_path = bytes(j, "cgroups_path", where);
+  e.systemd_cgroup = flag(j, "systemd_cgroup", where);
+  e.pod_namespace = bytes(j, "pod_namespace", where);
+  e.pod_name = bytes(j, "pod_name", where);
+  e.container_name = bytes(j, "container_name", where);
+  e.decided_at = integer<std::int64_t>(j, "decided_at", where);
+  e.isolated_at = integer<std::int64_t>(j, "isolated_at", where);
+  e.init_pid = integer<int>(j, "init_pid", where);
+  e.init_start_ticks = integer<std::uint64_t>(j, "init_start_ticks", where);
+  if (j.contains("isolation")) {
+    e.isolation = isolation_from(j.at("isolation"), at(where, "isolation"));
+  }
+  read_v02_fields(j, where, e);
+  return e;
+}
+
+V1NodeRecord v1_from(const json& j) {
+  object(j, "v1");
+  V1NodeRecord v1;
+  v1.balanced_cgroup = bytes(j, "balanced_cgroup", "v1");
+  if (j.contains("root_flag_original")) {
+    v1.root_flag_original = flag(j, "root_flag_original", "v1");
+  }
+  const json& flags = array(j, "flag_changes", "v1");
+  for (std::size_t i = 0; i < flags.size(); ++i) {
+    const std::string where = "v1.flag_changes[" + std::to_string(i) + "]";
+    object(flags[i], where);
+    v1.flag_changes.push_back({bytes(flags[i], "cgroup", where), flag(flags[i], "original", where)});
+  }
+  return v1;
+}
+
+// The JSON library's text without its "[json.exception.parse_error.101] ".
+std::string without_exception_id(std::string_view what) {
+  if (const auto close = what.find("] "); what.starts_with("[json.exception.") && close != what.npos) {
+    what.remove_prefix(close + 2);
+  }
+  return std::string(what);
 }
 
 }  // namespace
@@ -164,9 +314,19 @@ std::string serialize_ledger(const LedgerData& data) {
 }
 
 Expected<LedgerData> parse_ledger(std::string_view json_text, std::string_view origin) {
+  const auto corrupt_ledger = [&](const std::string& why) {
+    return make_error(std::string(origin) + ": corrupt ledger: " + why +
+                      "; inspect it, then move it aside and run `runc-isolcpus-ctl reconcile`");
+  };
+  json doc;
   try {
-    const json doc = json::parse(json_text);
-    const int version = doc.at("version").get<int>();
+    doc = json::parse(json_text);
+  } catch (const json::exception& e) {
+    return corrupt_ledger("invalid JSON: " + without_exception_id(e.what()));
+  }
+  try {
+    object(doc, "(top level)");
+    const int version = integer<int>(doc, "version", "");
     if (version != kFormatVersion) {
       return make_error(std::string(origin) + ": ledger format version " + std::to_string(version) +
                         " is not understood by this runc-isolcpus (expects " +
@@ -174,54 +334,14 @@ Expected<LedgerData> parse_ledger(std::string_view json_text, std::string_view o
                         "); run the matching version's `runc-isolcpus-ctl reconcile` first");
     }
     LedgerData data;
-    for (const auto& j : doc.at("entries")) {
-      LedgerEntry e;
-      e.runc_root = get_text(j, "runc_root");
-      if (e.runc_root == kLegacyHookRoot) {
-        e.runc_root = kHookRoot;  // a hook entry of 0.1 / 0.2: released like ours
-      }
-      e.container_id = get_text(j, "container_id");
-      const auto state = j.at("state").get<std::string>();
-      bool known = false;
-      for (const auto& [value, name] : kStates) {
-        if (name == state) {
-          e.state = value;
-          known = true;
-        }
-      }
-      if (!known) {
-        return make_error(std::string(origin) + ": entry " + e.container_id + " has unknown state \"" +
-                          state + "\"");
-      }
-      e.cpus = cpus_from(j, "cpus");
-      e.bundle = get_text(j, "bundle");
-      e.cgroups_path = get_text(j, "cgroups_path");
-      e.systemd_cgroup = j.at("systemd_cgroup").get<bool>();
-      e.pod_namespace = get_text(j, "pod_namespace");
-      e.pod_name = get_text(j, "pod_name");
-      e.container_name = get_text(j, "container_name");
-      e.decided_at = j.at("decided_at").get<std::int64_t>();
-      e.isolated_at = j.at("isolated_at").get<std::int64_t>();
-      e.init_pid = j.at("init_pid").get<int>();
-      e.init_start_ticks = j.at("init_start_ticks").get<std::uint64_t>();
-      if (j.contains("isolation")) {
-        e.isolation = isolation_from(j.at("isolation"));
-      }
-      read_v02_fields(j, e);
-      data.entries.push_back(std::move(e));
+    const json& entries = array(doc, "entries", "");
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      data.entries.push_back(entry_from(entries[i], "entries[" + std::to_string(i) + "]"));
     }
-    const auto& v1 = doc.at("v1");
-    data.v1.balanced_cgroup = get_text(v1, "balanced_cgroup");
-    if (v1.contains("root_flag_original")) {
-      data.v1.root_flag_original = v1.at("root_flag_original").get<bool>();
-    }
-    for (const auto& f : v1.at("flag_changes")) {
-      data.v1.flag_changes.push_back({get_text(f, "cgroup"), f.at("original").get<bool>()});
-    }
+    data.v1 = v1_from(member(doc, "v1", ""));
     return data;
   } catch (const std::exception& e) {
-    return make_error(std::string(origin) + ": corrupt ledger: " + e.what() +
-                      "; inspect it, then move it aside and run `runc-isolcpus-ctl reconcile`");
+    return corrupt_ledger(e.what());
   }
 }
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <system_error>
@@ -67,6 +68,24 @@ Expected<std::optional<std::string>> read_state_file(const fs::path& path) {
   return std::optional<std::string>{std::move(text)};
 }
 
+// Checked before conversion: nlohmann converts a float or an out-of-range
+// number with a plain cast, which is undefined for 1e300.
+std::optional<int> as_int(const nlohmann::json& value) {
+  if (value.is_number_unsigned()) {
+    const auto v = value.get<std::uint64_t>();
+    return v <= static_cast<std::uint64_t>(std::numeric_limits<int>::max())
+               ? std::optional<int>(static_cast<int>(v))
+               : std::nullopt;
+  }
+  if (value.is_number_integer()) {
+    const auto v = value.get<std::int64_t>();
+    return v >= std::numeric_limits<int>::min() && v <= std::numeric_limits<int>::max()
+               ? std::optional<int>(static_cast<int>(v))
+               : std::nullopt;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 bool valid_container_id(std::string_view id) {
@@ -81,6 +100,51 @@ bool valid_container_id(std::string_view id) {
     }
   }
   return true;
+}
+
+Expected<RuncState> parse_runc_state(std::string_view json_text, std::string_view origin) {
+  using nlohmann::json;
+  json doc;
+  try {
+    doc = json::parse(json_text);
+  } catch (const json::exception& e) {
+    std::string_view what = e.what();  // without its "[json.exception.parse_error.101] "
+    if (const auto close = what.find("] "); what.starts_with("[json.exception.") && close != what.npos) {
+      what.remove_prefix(close + 2);
+    }
+    return make_error(std::string(origin) + ": invalid JSON: " + std::string(what));
+  }
+  const auto fail = [&](std::string_view key, std::string_view expected) {
+    return make_error(std::string(origin) + ": " + std::string(key) + ": expected " + std::string(expected) +
+                      " (is this runc's state.json?)");
+  };
+  if (!doc.is_object()) {
+    return fail("(top level)", "an object");
+  }
+  const auto pid = doc.find("init_process_pid");
+  const std::optional<int> pid_value = pid == doc.end() ? std::nullopt : as_int(*pid);
+  if (!pid_value) {
+    return fail("init_process_pid", "a process ID");
+  }
+  const auto start = doc.find("init_process_start");
+  if (start == doc.end() || !start->is_number_unsigned()) {
+    return fail("init_process_start", "a non-negative integer (clock ticks)");
+  }
+  RuncState state;
+  state.init_pid = *pid_value;
+  state.init_start_ticks = start->get<std::uint64_t>();
+  const auto config = doc.find("config");
+  if (config != doc.end() && config->is_object()) {
+    const auto labels = config->find("labels");
+    if (labels != config->end() && labels->is_array()) {
+      for (const auto& label : *labels) {
+        if (label.is_string() && label.get_ref<const std::string&>().starts_with("bundle=")) {
+          state.bundle = label.get<std::string>().substr(7);
+        }
+      }
+    }
+  }
+  return state;
 }
 
 Expected<std::optional<RuncState>> read_runc_state(const fs::path& root, std::string_view id) {
@@ -101,24 +165,13 @@ Expected<std::optional<RuncState>> read_runc_state(const fs::path& root, std::st
     return std::optional<RuncState>{};
   }
   const auto& text = *read;
-  try {
-    const auto doc = nlohmann::json::parse(*text);
-    RuncState state;
-    state.init_pid = doc.at("init_process_pid").get<int>();
-    state.init_start_ticks = doc.at("init_process_start").get<std::uint64_t>();
-    if (doc.contains("config") && doc["config"].contains("labels") && doc["config"]["labels"].is_array()) {
-      for (const auto& label : doc["config"]["labels"]) {
-        if (label.is_string() && label.get<std::string>().starts_with("bundle=")) {
-          state.bundle = label.get<std::string>().substr(7);
-        }
-      }
-    }
-    std::error_code ec;
-    state.started = !fs::exists(root / std::string(id) / "exec.fifo", ec) && !ec;
-    return std::optional<RuncState>{state};
-  } catch (const std::exception& e) {
-    return make_error("cannot read runc state " + path.string() + ": " + e.what());
+  auto state = parse_runc_state(*text, path.string());
+  if (!state) {
+    return make_error("cannot read runc state " + state.error().message);
   }
+  std::error_code ec;
+  state->started = !fs::exists(root / std::string(id) / "exec.fifo", ec) && !ec;
+  return std::optional<RuncState>{std::move(*state)};
 }
 
 std::optional<std::uint64_t> process_start_ticks(const fs::path& proc, int pid) {
@@ -150,35 +203,45 @@ std::optional<std::uint64_t> process_start_ticks(const fs::path& proc, int pid) 
   return std::nullopt;
 }
 
+std::optional<std::string> parse_proc_cgroup(std::string_view text, CgroupMode mode) {
+  while (!text.empty()) {
+    const auto newline = text.find('\n');
+    const std::string_view line = text.substr(0, newline);
+    text = newline == std::string_view::npos ? std::string_view{} : text.substr(newline + 1);
+    // "hierarchy-ID:controller-list:cgroup-path"; the path may hold ':'.
+    const auto first = line.find(':');
+    const auto second = first == std::string_view::npos ? first : line.find(':', first + 1);
+    if (second == std::string_view::npos) {
+      continue;
+    }
+    const std::string_view hierarchy = line.substr(0, first);
+    std::string_view controllers = line.substr(first + 1, second - first - 1);
+    const std::string_view cgroup = line.substr(second + 1);
+    if (mode == CgroupMode::kV2) {
+      if (hierarchy == "0" && controllers.empty()) {
+        return std::string(cgroup);
+      }
+      continue;
+    }
+    while (!controllers.empty()) {
+      const auto comma = controllers.find(',');
+      if (controllers.substr(0, comma) == "cpuset") {
+        return std::string(cgroup);
+      }
+      controllers = comma == std::string_view::npos ? std::string_view{} : controllers.substr(comma + 1);
+    }
+  }
+  return std::nullopt;
+}
+
 Expected<std::string> process_cpuset_cgroup(const fs::path& proc, int pid, CgroupMode mode) {
   const auto path = proc / std::to_string(pid) / "cgroup";
   auto text = read_file_if_any(path);
   if (!text) {
     return make_error("cannot read " + path.string() + " (process gone?)");
   }
-  std::istringstream lines(*text);
-  std::string line;
-  while (std::getline(lines, line)) {
-    const auto first = line.find(':');
-    const auto second = line.find(':', first + 1);
-    if (first == std::string::npos || second == std::string::npos) {
-      continue;
-    }
-    const std::string hierarchy = line.substr(0, first);
-    const std::string controllers = line.substr(first + 1, second - first - 1);
-    const std::string cgroup = line.substr(second + 1);
-    if (mode == CgroupMode::kV2 && hierarchy == "0" && controllers.empty()) {
-      return cgroup;
-    }
-    if (mode == CgroupMode::kV1) {
-      std::istringstream list(controllers);
-      std::string controller;
-      while (std::getline(list, controller, ',')) {
-        if (controller == "cpuset") {
-          return cgroup;
-        }
-      }
-    }
+  if (auto cgroup = parse_proc_cgroup(*text, mode)) {
+    return std::move(*cgroup);
   }
   return make_error(path.string() + " lists no " + (mode == CgroupMode::kV2 ? "cgroup v2" : "cpuset") +
                     " hierarchy for process " + std::to_string(pid));

@@ -26,6 +26,8 @@ struct RuncState {
 
 // Reads <root>/<id>/state.json; nullopt when the container does not exist.
 Expected<std::optional<RuncState>> read_runc_state(const std::filesystem::path& root, std::string_view id);
+// Pure: the text of a state.json; `origin` names the file in messages.
+Expected<RuncState> parse_runc_state(std::string_view json_text, std::string_view origin);
 
 // /proc/<pid>/stat field 22 (start time in clock ticks); nullopt if the
 // process is gone or a zombie.
@@ -34,5 +36,8 @@ std::optional<std::uint64_t> process_start_ticks(const std::filesystem::path& pr
 // The process's cgroup in the hierarchy that carries cpuset, relative to
 // that hierarchy's mount ("0::/a/b" for v2, "N:...cpuset...:/a/b" for v1).
 Expected<std::string> process_cpuset_cgroup(const std::filesystem::path& proc, int pid, CgroupMode mode);
+// Pure: the same from the text of a /proc/PID/cgroup file; nullopt when no
+// line names that hierarchy.
+std::optional<std::string> parse_proc_cgroup(std::string_view text, CgroupMode mode);
 
 }  // namespace isolcpus

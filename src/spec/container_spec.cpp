@@ -63,8 +63,7 @@ Expected<std::optional<CpuSet>> optional_cpu_list(const json& parent, std::strin
   const auto& text = it->get_ref<const std::string&>();
   auto parsed = CpuSet::parse(text);
   if (!parsed) {
-    return make_error(std::string(origin) + ": " + std::string(where) + ": invalid CPU list \"" + text +
-                      "\": " + parsed.error().message);
+    return make_error(std::string(origin) + ": " + std::string(where) + ": " + parsed.error().message);
   }
   if (parsed->empty()) {
     return std::optional<CpuSet>{};
@@ -108,11 +107,18 @@ Expected<std::optional<std::int64_t>> optional_signed(const json& parent, std::s
   return type_error(origin, where, "an integer", *it);
 }
 
+// Every json::exception, not only parse_error: a number no double holds
+// (1e999) is an out_of_range.  The "[json.exception.parse_error.101] "
+// prefix means nothing to an operator.
 Expected<json> parse_json(std::string_view text, std::string_view origin) {
   try {
     return json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
-    return make_error(std::string(origin) + ": invalid JSON: " + e.what());
+  } catch (const json::exception& e) {
+    std::string_view what = e.what();
+    if (const auto close = what.find("] "); what.starts_with("[json.exception.") && close != what.npos) {
+      what.remove_prefix(close + 2);
+    }
+    return make_error(std::string(origin) + ": invalid JSON: " + std::string(what));
   }
 }
 
@@ -177,9 +183,20 @@ Expected<void> read_linux_section(const json& linux_section, std::string_view or
 
 Expected<void> read_annotations(const json& annotations, std::string_view origin, ContainerSpec& out) {
   for (const auto& [key, value] : annotations.items()) {
+    if (key.size() > kMaxAnnotationBytes) {  // a message quoting it would be as long
+      return make_error(std::string(origin) + ": annotations: a key of " + std::to_string(key.size()) +
+                        " bytes, more than the " + std::to_string(kMaxAnnotationBytes) +
+                        " runc-isolcpus reads; shorten it");
+    }
     if (!value.is_string()) {
       return make_error(std::string(origin) + ": annotations[\"" + key + "\"]: expected a string, got " +
                         value.type_name() + " (OCI annotations are string to string)");
+    }
+    if (const auto size = value.get_ref<const std::string&>().size(); size > kMaxAnnotationBytes) {
+      return make_error(std::string(origin) + ": annotations[\"" + key + "\"]: " + std::to_string(size) +
+                        " bytes, more than the " + std::to_string(kMaxAnnotationBytes) +
+                        " runc-isolcpus reads (Kubernetes allows 262144 for all of a pod's annotations "
+                        "together); shorten it");
     }
     out.annotations.emplace(key, value.get<std::string>());
   }

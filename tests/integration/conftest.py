@@ -35,6 +35,39 @@ def _required_binary(var: str) -> Path:
     return path
 
 
+# ---------------------------------------------------------------------------
+# The sanitizer build (ctest label `sanitize`, tests/CMakeLists.txt) sets
+# ISOLCPUS_SANITIZER_REPORTS: every sanitizer report of every process (the
+# wrapper's detached children too, whose stderr nobody reads) is a file
+# there, and any such file fails the session.  ISOLCPUS_FAIL_ON_SKIP turns a
+# skip into a failure there, so a missing tool cannot pass unseen.
+
+
+def pytest_sessionstart(session):
+    reports = os.environ.get("ISOLCPUS_SANITIZER_REPORTS")
+    if reports:
+        shutil.rmtree(reports, ignore_errors=True)
+        Path(reports).mkdir(parents=True)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    reports = os.environ.get("ISOLCPUS_SANITIZER_REPORTS")
+    found = sorted(Path(reports).iterdir()) if reports and Path(reports).is_dir() else []
+    for report in found:
+        print(f"\n==== sanitizer report {report} ====\n{report.read_text(errors='replace')}")
+    if found:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and os.environ.get("ISOLCPUS_FAIL_ON_SKIP") and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped, and skips fail the sanitizer run: {report.longrepr}"
+
+
 @pytest.fixture(scope="session")
 def wrapper() -> Path:
     return _required_binary("ISOLCPUS_WRAPPER")

@@ -43,12 +43,12 @@ INSTANTIATE_TEST_SUITE_P(
                       ParseCase{"99999999999999999999", false, "", 0, "beyond the kernel's limit"},
                       ParseCase{"3-1", false, "", 0, "runs backwards"},
                       ParseCase{"a", false, "", 0, "is not a CPU number"},
-                      ParseCase{"1,,2", false, "", 0, "is not a CPU number"},
-                      ParseCase{"1-", false, "", 0, "is not a CPU number"},
-                      ParseCase{"-1", false, "", 0, "is not a CPU number"},
+                      ParseCase{"1,,2", false, "", 0, "an empty item"},
+                      ParseCase{"1-", false, "", 0, "has no last CPU"},
+                      ParseCase{"-1", false, "", 0, "has no first CPU"},
                       ParseCase{"1-2-3", false, "", 0, "is not a CPU number"},
                       ParseCase{"0x3", false, "", 0, "is not a CPU number"},
-                      ParseCase{"1,", false, "", 0, "is not a CPU number"}));
+                      ParseCase{"1,", false, "", 0, "an empty item"}));
 
 TEST(CpuSet, SetOperations) {
   const auto a = CpuSet::range(0, 3);

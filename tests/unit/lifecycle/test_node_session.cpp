@@ -724,7 +724,8 @@ TEST_F(HandleCallTest, ContainerThatSurvivesAFailedDeleteIsIsolatedAgain) {
   // Another pod asks for the same CPUs: refused, they are still claimed.
   const Outcome other = call({"create", "--bundle", (host / "b2").string(), "c2"});
   EXPECT_FALSE(other.exec_runtime);
-  const LedgerEntry* e = entry(snapshot(), kId);
+  const LedgerData data = snapshot();  // e points into it (ASan: it pointed into a dead temporary)
+  const LedgerEntry* e = entry(data, kId);
   ASSERT_NE(e, nullptr);
   EXPECT_EQ(e->state, EntryState::kIsolated) << "the create's reconcile isolates the survivor again";
   EXPECT_EQ(flag(kContainer), "0");
