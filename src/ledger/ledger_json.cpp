@@ -159,7 +159,9 @@ json update_json(const UpdateInFlight& u) {
 
 UpdateInFlight update_from(const json& j, const std::string& where) {
   object(j, where);
-  return UpdateInFlight{cpus_from(j, "from", where), cpus_from(j, "to", where), bytes(j, "cgroup", where),
+  return UpdateInFlight{cpus_from(j, "from", where),
+                        cpus_from(j, "to", where),
+                        bytes(j, "cgroup", where),
                         process_from(member(j, "wrapper", where), at(where, "wrapper")),
                         process_from(member(j, "child", where), at(where, "child")),
                         j.contains("refused") && flag(j, "refused", where)};

@@ -43,7 +43,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (const auto path = CgroupPath::parse(cgroups_path)) {
     check_safe(*path);
   }
-  if (const auto path = isolcpus::cgroup_from_cgroups_path(cgroups_path, systemd, id, isolcpus::CgroupPath{})) {
+  if (const auto path =
+          isolcpus::cgroup_from_cgroups_path(cgroups_path, systemd, id, isolcpus::CgroupPath{})) {
     check_safe(*path);  // the root itself is refused by the isolators, not here
   }
   return 0;
