@@ -50,7 +50,8 @@ class CpuSet {
 
  private:
   void trim();
-  std::vector<std::uint64_t> words_;  // bit n of word n/64 = CPU n; no trailing zero words
+  void insert_range(unsigned first, unsigned last);  // inclusive; whole words at a time
+  std::vector<std::uint64_t> words_;                 // bit n of word n/64 = CPU n; no trailing zero words
 };
 
 }  // namespace isolcpus

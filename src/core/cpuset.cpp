@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <charconv>
+#include <utility>
 
 namespace isolcpus {
 namespace {
@@ -49,8 +50,8 @@ Expected<unsigned> parse_cpu(std::string_view token, std::string_view whole) {
   return value;
 }
 
-// One comma-separated item: "3" or "0-3".
-Expected<CpuSet> parse_item(std::string_view item, std::string_view whole) {
+// One comma-separated item, "3" or "0-3", as its first and last CPU.
+Expected<std::pair<unsigned, unsigned>> parse_item(std::string_view item, std::string_view whole) {
   item = trim_blanks(item);
   if (item.empty()) {
     return list_error(whole, "an empty item; separate CPUs and ranges with single commas");
@@ -61,7 +62,7 @@ Expected<CpuSet> parse_item(std::string_view item, std::string_view whole) {
     if (!cpu) {
       return cpu.error();
     }
-    return CpuSet::of({*cpu});
+    return std::pair{*cpu, *cpu};
   }
   if (dash == 0) {
     return list_error(whole, "range " + shown(item) + " has no first CPU (CPU numbers are never negative)");
@@ -80,7 +81,7 @@ Expected<CpuSet> parse_item(std::string_view item, std::string_view whole) {
   if (*last < *first) {
     return list_error(whole, "range " + shown(item) + " runs backwards");
   }
-  return CpuSet::range(*first, *last);
+  return std::pair{*first, *last};
 }
 
 }  // namespace
@@ -93,23 +94,29 @@ CpuSet CpuSet::of(std::initializer_list<unsigned> cpus) {
   return set;
 }
 
-// Whole words at a time: a list of 200,000 "0-8191" ranges must not cost
-// 200,000 * 8192 single-bit inserts.
 CpuSet CpuSet::range(unsigned first, unsigned last) {
   CpuSet set;
+  set.insert_range(first, last);
+  return set;
+}
+
+// Whole words at a time: a list of 200,000 "0-8191" ranges must not cost
+// 200,000 * 8192 single-bit inserts.
+void CpuSet::insert_range(unsigned first, unsigned last) {
   last = std::min(last, kMaxCpus - 1);
   if (first > last) {
-    return set;
+    return;
   }
-  set.words_.resize(last / kWordBits + 1, 0);
+  if (words_.size() <= last / kWordBits) {
+    words_.resize(last / kWordBits + 1, 0);
+  }
   for (unsigned word = first / kWordBits; word <= last / kWordBits; ++word) {
     const unsigned low = word == first / kWordBits ? first % kWordBits : 0;
     const unsigned high = word == last / kWordBits ? last % kWordBits : kWordBits - 1;
     const std::uint64_t up_to_high =
         high == kWordBits - 1 ? ~std::uint64_t{0} : (std::uint64_t{1} << (high + 1)) - 1;
-    set.words_[word] |= up_to_high & ~((std::uint64_t{1} << low) - 1);
+    words_[word] |= up_to_high & ~((std::uint64_t{1} << low) - 1);
   }
-  return set;
 }
 
 Expected<CpuSet> CpuSet::parse(std::string_view text) {
@@ -125,7 +132,7 @@ Expected<CpuSet> CpuSet::parse(std::string_view text) {
     if (!item) {
       return item.error();
     }
-    set |= *item;
+    set.insert_range(item->first, item->second);
     if (comma == std::string_view::npos) {
       return set;
     }
