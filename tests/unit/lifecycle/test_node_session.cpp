@@ -549,8 +549,11 @@ class UpdateInputTest : public HandleCallTest {
     runc_state(kId, 4242, 777);
   }
 
-  // The cpus the created container's decision holds after `args`.
-  std::string cpus_after(const std::vector<std::string>& args) {
+  // The cpus the created container's decision holds after `args`, runc
+  // having written `runc_writes` to its cgroup (the fake runtime does not,
+  // and the entry follows what the cgroup runs on).
+  std::string cpus_after(const std::vector<std::string>& args, const std::string& runc_writes) {
+    cpuset(kContainer, runc_writes, true);
     const Outcome out = call(args);
     EXPECT_FALSE(out.exec_runtime) << "passed through: the wrapper saw no cpus change";
     const auto data = snapshot();
@@ -565,35 +568,37 @@ class UpdateInputTest : public HandleCallTest {
 };
 
 TEST_F(UpdateInputTest, KeysMatchCaseInsensitivelyAsInGo) {
-  EXPECT_EQ(cpus_after({"update", "-r", resources(R"({"CPU": {"Cpus": "2"}})"), kId}), "2");
+  EXPECT_EQ(cpus_after({"update", "-r", resources(R"({"CPU": {"Cpus": "2"}})"), kId}, "2"), "2");
 }
 
 TEST_F(UpdateInputTest, OnlyTheFirstJsonValueIsRead) {
-  EXPECT_EQ(cpus_after({"update", "-r", resources("{\"cpu\": {\"cpus\": \"3\"}}\n}}not json at all"), kId}),
-            "3");
+  EXPECT_EQ(
+      cpus_after({"update", "-r", resources("{\"cpu\": {\"cpus\": \"3\"}}\n}}not json at all"), kId}, "3"),
+      "3");
 }
 
 TEST_F(UpdateInputTest, StridedCpuListInTheFile) {
-  EXPECT_EQ(cpus_after({"update", "-r", resources(R"({"cpu": {"cpus": "0-3:1/2"}})"), kId}), "0,2");
+  EXPECT_EQ(cpus_after({"update", "-r", resources(R"({"cpu": {"cpus": "0-3:1/2"}})"), kId}, "0,2"), "0,2");
 }
 
 TEST_F(UpdateInputTest, StridedCpuListInTheFlag) {
-  EXPECT_EQ(cpus_after({"update", "--cpuset-cpus", "2-3:1/2", kId}), "2");
+  EXPECT_EQ(cpus_after({"update", "--cpuset-cpus", "2-3:1/2", kId}, "2"), "2");
 }
 
 TEST_F(UpdateInputTest, SpaceSeparatedCpuList) {
-  EXPECT_EQ(cpus_after({"update", "--cpuset-cpus", "1 3", kId}), "1,3");
+  EXPECT_EQ(cpus_after({"update", "--cpuset-cpus", "1 3", kId}, "1,3"), "1,3");
 }
 
 TEST_F(UpdateInputTest, EmptyResourcesPathLeavesTheFlagsInCharge) {
   // runc: `if in := cmd.String("resources"); in != ""`, else the flags.
-  EXPECT_EQ(cpus_after({"update", "-r", "", "--cpuset-cpus", "3", kId}), "3");
+  EXPECT_EQ(cpus_after({"update", "-r", "", "--cpuset-cpus", "3", kId}, "3"), "3");
 }
 
 TEST_F(UpdateInputTest, WithAResourcesFileTheFlagsAreIgnoredAsInRunc) {
   // runc 1.1-1.5 read --cpuset-cpus and the other flags only without -r.
-  EXPECT_EQ(cpus_after({"update", "-r", resources(R"({"cpu": {"cpus": "3"}})"), "--cpuset-cpus", "2", kId}),
-            "3");
+  EXPECT_EQ(
+      cpus_after({"update", "-r", resources(R"({"cpu": {"cpus": "3"}})"), "--cpuset-cpus", "2", kId}, "3"),
+      "3");
 }
 
 TEST_F(UpdateInputTest, AFifoThatIsNotStdinIsRefusedForAContainerWeIsolate) {
