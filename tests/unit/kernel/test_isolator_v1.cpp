@@ -676,7 +676,7 @@ TEST_F(V1Isolation, EnforceRecreatesAVanishedBalancedCpuset) {
   EXPECT_EQ(fake.unbalanced(), CpuSet::range(0, 2)) << "ctr-b still covers CPU 3";
   auto ctx = context({*a});
   const auto fixes = isolator->enforce(ctx);
-  EXPECT_TRUE(contains(fixes, "recreated")) << (fixes.empty() ? "" : fixes.front());
+  EXPECT_TRUE(contains(fixes, "was gone")) << (fixes.empty() ? "" : fixes.front());
   EXPECT_EQ(fake.unbalanced(), CpuSet::of({2}));
   EXPECT_EQ(fake.file(kBalanced, "cpuset.cpus"), "0-1,3");
 }
