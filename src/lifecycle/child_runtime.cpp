@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "isolcpus/read_to_end.hpp"
 #include "isolcpus/unique_fd.hpp"
 #include "runc_state.hpp"
 
@@ -41,25 +42,15 @@ Expected<UniqueFd> memfd_with(const std::string& bytes) {
 }  // namespace
 
 Expected<std::string> read_all_stdin(std::size_t cap) {
-  std::string bytes;
-  char buf[65536];
-  for (;;) {
-    const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return make_error(std::string("cannot read stdin: ") + std::strerror(errno));
-    }
-    if (n == 0) {
-      return bytes;
-    }
-    bytes.append(buf, static_cast<std::size_t>(n));
-    if (bytes.size() > cap) {
-      return make_error("the update resources on stdin exceed " + std::to_string(cap) +
-                        " bytes, more than any runc resources document; refusing the update");
-    }
+  auto read = read_to_end(STDIN_FILENO, cap);
+  if (read.end == ReadToEnd::End::failed) {
+    return make_error(std::string("cannot read stdin: ") + std::strerror(read.err));
   }
+  if (read.end == ReadToEnd::End::too_large) {
+    return make_error("the update resources on stdin exceed " + std::to_string(cap) +
+                      " bytes, more than any runc resources document; refusing the update");
+  }
+  return std::move(read.bytes);
 }
 
 Expected<void> replace_stdin(const std::string& bytes) {

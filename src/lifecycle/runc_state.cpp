@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "isolcpus/ledger.hpp"  // kHookRoot
+#include "isolcpus/read_to_end.hpp"
 #include "isolcpus/text.hpp"
 #include "isolcpus/unique_fd.hpp"
 
@@ -49,23 +50,15 @@ Expected<std::optional<std::string>> read_state_file(const fs::path& path) {
     return make_error("runc state " + path.string() +
                       " is not owned by this user or is writable by others: not runc's; ignored");
   }
-  std::string text;
-  char buf[16384];
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      return make_error("cannot read runc state " + path.string() + ": " +
-                        std::generic_category().message(errno));
-    }
-    if (n == 0 || text.size() > static_cast<std::size_t>(kMaxStateBytes)) {
-      break;
-    }
-    text.append(buf, static_cast<std::size_t>(n));
+  auto read = read_to_end(fd.get(), static_cast<std::size_t>(kMaxStateBytes));
+  if (read.end == ReadToEnd::End::failed) {
+    return make_error("cannot read runc state " + path.string() + ": " +
+                      std::generic_category().message(read.err));
   }
-  return std::optional<std::string>{std::move(text)};
+  if (read.end == ReadToEnd::End::too_large) {
+    return make_error("runc state " + path.string() + " grew past 8 MiB while being read; ignored");
+  }
+  return std::optional<std::string>{std::move(read.bytes)};
 }
 
 // Checked before conversion: nlohmann converts a float or an out-of-range

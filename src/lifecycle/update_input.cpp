@@ -9,6 +9,7 @@
 
 #include "child_runtime.hpp"
 #include "isolcpus/host.hpp"
+#include "isolcpus/read_to_end.hpp"
 #include "isolcpus/unique_fd.hpp"
 #include "isolcpus/update_resources.hpp"
 
@@ -34,24 +35,14 @@ Expected<std::string> read_regular_file(const std::string& path) {
   if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
     return make_error("cannot read " + path + ": " + (fd ? "not a regular file" : std::strerror(errno)));
   }
-  std::string text;
-  char buf[16384];
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      return make_error("cannot read " + path + ": " + std::strerror(errno));
-    }
-    if (n == 0) {
-      return text;
-    }
-    text.append(buf, static_cast<std::size_t>(n));
-    if (text.size() > kMaxUpdateBytes) {
-      return make_error(path + " is larger than " + std::to_string(kMaxUpdateBytes) + " bytes");
-    }
+  auto read = read_to_end(fd.get(), kMaxUpdateBytes);
+  if (read.end == ReadToEnd::End::failed) {
+    return make_error("cannot read " + path + ": " + std::strerror(read.err));
   }
+  if (read.end == ReadToEnd::End::too_large) {
+    return make_error(path + " is larger than " + std::to_string(kMaxUpdateBytes) + " bytes");
+  }
+  return std::move(read.bytes);
 }
 
 bool names_our_stdin(const struct stat& st) {

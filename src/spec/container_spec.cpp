@@ -13,6 +13,7 @@
 #include <string>
 #include <system_error>
 
+#include "isolcpus/read_to_end.hpp"
 #include "isolcpus/unique_fd.hpp"
 
 namespace isolcpus {
@@ -260,26 +261,15 @@ Expected<ContainerSpec> read_container_spec(const std::filesystem::path& bundle)
     return make_error(path.string() + ": " + std::to_string(st.st_size) + " bytes, more than the " +
                       std::to_string(kMaxSpecBytes >> 20) + " MiB runc-isolcpus reads; not isolating");
   }
-  std::string text;
-  char buf[16384];
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return fail(errno);
-    }
-    if (n == 0) {
-      break;
-    }
-    text.append(buf, static_cast<std::size_t>(n));
-    if (text.size() > kMaxSpecBytes) {
-      return make_error(path.string() + ": grew past " + std::to_string(kMaxSpecBytes >> 20) +
-                        " MiB while being read; not isolating");
-    }
+  auto read = read_to_end(fd.get(), kMaxSpecBytes);
+  if (read.end == ReadToEnd::End::failed) {
+    return fail(read.err);
   }
-  return parse_container_spec(text, path.string());
+  if (read.end == ReadToEnd::End::too_large) {
+    return make_error(path.string() + ": grew past " + std::to_string(kMaxSpecBytes >> 20) +
+                      " MiB while being read; not isolating");
+  }
+  return parse_container_spec(read.bytes, path.string());
 }
 
 }  // namespace isolcpus
