@@ -107,6 +107,8 @@ std::string FakeCgroupV2::file(std::string_view cg, std::string_view name) const
 
 CpuSet FakeCgroupV2::exclusive(std::string_view cg) const { return cpus_of(path_of(cg), kExclusive); }
 
+CpuSet FakeCgroupV2::cpus_in(std::string_view cg) const { return cpus_of(path_of(cg), "cpuset.cpus"); }
+
 std::string FakeCgroupV2::partition(std::string_view cg) const {
   return std::string(trim(file(cg, kPartition)));
 }
@@ -170,7 +172,25 @@ Expected<void> FakeCgroupV2::write(const CgroupPath& cg, std::string_view name, 
   if (name == kPartition) {
     return write_partition(cg, value);
   }
+  if (name == "cpuset.cpus") {
+    return write_cpus(cg, value);
+  }
   return real_->write(cg, name, value);
+}
+
+// 6.12 accepts a member's cpuset.cpus over a sibling partition's CPUs and
+// invalidates the partition instead (update_cpumask's sibling loop).
+Expected<void> FakeCgroupV2::write_cpus(const CgroupPath& cg, std::string_view value) {
+  if (auto ok = real_->write(cg, "cpuset.cpus", value); !ok) {
+    return ok;
+  }
+  const CpuSet cpus = cpus_of(cg, "cpuset.cpus");
+  for (const CgroupPath& sibling : real_->children(cg.parent())) {
+    if (sibling != cg && valid(sibling) && claim_of(sibling).intersects(cpus)) {
+      invalidate(sibling.str());
+    }
+  }
+  return {};
 }
 
 Expected<void> FakeCgroupV2::write_exclusive(const CgroupPath& cg, std::string_view value) {
@@ -193,6 +213,12 @@ Expected<void> FakeCgroupV2::write_exclusive(const CgroupPath& cg, std::string_v
     if (sibling != cg && cpus_of(sibling, kExclusive).intersects(wanted)) {
       return kernel_error(cg, kExclusive, value, "Invalid argument (overlaps sibling " + sibling.str() + ")");
     }
+    // validate_change(): a sibling left with only claimed CPUs would have none.
+    const CpuSet sibling_cpus = cpus_of(sibling, "cpuset.cpus");
+    if (sibling != cg && !sibling_cpus.empty() && wanted.contains(sibling_cpus)) {
+      return kernel_error(cg, kExclusive, value,
+                          "Invalid argument (sibling " + sibling.str() + " runs only on these CPUs)");
+    }
   }
   for (const CgroupPath& child : real_->children(cg)) {
     if (!wanted.contains(cpus_of(child, kExclusive))) {
@@ -214,10 +240,24 @@ Expected<void> FakeCgroupV2::write_exclusive(const CgroupPath& cg, std::string_v
 }
 
 void FakeCgroupV2::invalidate(std::string_view cg) {
-  if (requested_.contains(path_of(cg).str())) {
-    invalidated_.insert(path_of(cg).str());
+  const std::string name = path_of(cg).str();
+  if (requested_.contains(name) && !invalidated_.contains(name)) {
+    zombie_cpus_[name] = valid(path_of(cg)) ? claim_of(path_of(cg)) : CpuSet{};
+    invalidated_.insert(name);
     recompute();
   }
+}
+
+CpuSet FakeCgroupV2::sched_null() const { return isolated_now() | stale_; }
+
+CpuSet FakeCgroupV2::claim_of(const CgroupPath& cg) const {
+  const CpuSet exclusive = cpus_of(cg, kExclusive);
+  // A local partition under the root claims its cpuset.cpus.
+  return exclusive.empty() && cg.parent().is_root() ? cpus_of(cg, "cpuset.cpus") : exclusive;
+}
+
+bool FakeCgroupV2::valid(const CgroupPath& cg) const {
+  return requested_.contains(cg.str()) && !invalidated_.contains(cg.str()) && invalid_reason(cg).empty();
 }
 
 Expected<void> FakeCgroupV2::write_partition(const CgroupPath& cg, std::string_view value) {
@@ -225,21 +265,37 @@ Expected<void> FakeCgroupV2::write_partition(const CgroupPath& cg, std::string_v
   if (keyword != "member" && keyword != "root" && keyword != "isolated") {
     return kernel_error(cg, kPartition, value, "Invalid argument");
   }
-  invalidated_.erase(cg.str());
+  const bool was_valid = valid(cg);
+  const CpuSet was_claimed = was_valid ? claim_of(cg) : CpuSet{};
+  if (invalidated_.contains(cg.str())) {
+    if (keyword != "member") {
+      return {};  // its CPUs are still in the kernel's remote mask: it stays invalid
+    }
+    // 6.12 hands the CPUs back without rebuilding the sched domains.
+    stale_ |= zombie_cpus_[cg.str()];
+    zombie_cpus_.erase(cg.str());
+    invalidated_.erase(cg.str());
+  }
   if (keyword == "member") {
     requested_.erase(cg.str());
     if (auto ok = real_->write(cg, kPartition, "member\n"); !ok) {
       return ok;
     }
+    if (was_valid) {
+      leaked_ -= was_claimed;  // a local partition over leaked CPUs returns them
+    }
   } else {
     requested_[cg.str()] = keyword;
   }
   recompute();
+  if (was_valid || valid(cg)) {
+    stale_ = CpuSet{};  // a valid partition came or went: the domains are rebuilt
+  }
   return {};
 }
 
 std::string FakeCgroupV2::invalid_reason(const CgroupPath& cg) const {
-  const CpuSet claimed = cpus_of(cg, kExclusive);
+  const CpuSet claimed = claim_of(cg);
   if (claimed.empty()) {
     return "Invalid cpu list in cpuset.cpus.exclusive";
   }
@@ -257,8 +313,21 @@ std::string FakeCgroupV2::invalid_reason(const CgroupPath& cg) const {
   return {};
 }
 
+// The kernel's isolated mask: valid isolated partitions, the CPUs invalidated
+// ones still hold, and CPUs leaked by removing those.
+CpuSet FakeCgroupV2::isolated_now() const {
+  CpuSet isolated = leaked_;
+  for (const auto& [name, keyword] : requested_) {
+    if (invalidated_.contains(name)) {
+      isolated |= zombie_cpus_.at(name);
+    } else if (keyword == "isolated" && invalid_reason(path_of(name)).empty()) {
+      isolated |= claim_of(path_of(name));
+    }
+  }
+  return isolated;
+}
+
 void FakeCgroupV2::recompute() {
-  CpuSet isolated;
   for (const auto& [name, keyword] : requested_) {
     const CgroupPath cg = path_of(name);
     const std::string reason = invalid_reason(cg);
@@ -269,12 +338,9 @@ void FakeCgroupV2::recompute() {
     if (!real_->write(cg, kPartition, shown + "\n")) {
       throw std::runtime_error("fake: cannot store partition state of " + name);
     }
-    if (reason.empty() && !by_kernel && keyword == "isolated") {
-      isolated |= cpus_of(cg, kExclusive);
-    }
   }
   if (options_.has_root_isolated) {
-    if (!real_->write(CgroupPath{}, "cpuset.cpus.isolated", line(isolated))) {
+    if (!real_->write(CgroupPath{}, "cpuset.cpus.isolated", line(isolated_now()))) {
       throw std::runtime_error("fake: cannot store the root's cpuset.cpus.isolated");
     }
   }
@@ -308,10 +374,18 @@ Expected<void> FakeCgroupV2::remove(const CgroupPath& cg) {
   if (auto ok = real_->remove(cg); !ok) {
     return ok;
   }
-  // A removed partition rejoins its parent; ancestors keep their claims.
-  invalidated_.erase(cg.str());
+  // A removed valid partition rejoins its parent (ancestors keep their
+  // claims); 6.12 does not clean up an invalidated one: its CPUs leak.
+  const bool was_valid = valid(cg);
+  if (invalidated_.erase(cg.str()) > 0) {
+    leaked_ |= zombie_cpus_[cg.str()];
+    zombie_cpus_.erase(cg.str());
+  }
   if (requested_.erase(cg.str()) > 0) {
     recompute();
+  }
+  if (was_valid) {
+    stale_ = CpuSet{};
   }
   return {};
 }

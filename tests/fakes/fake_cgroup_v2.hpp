@@ -49,6 +49,7 @@ class FakeCgroupV2 final : public CgroupTree {
   void set_file(std::string_view cg, std::string_view file, std::string_view content);
   [[nodiscard]] std::string file(std::string_view cg, std::string_view file) const;  // raw content
   [[nodiscard]] CpuSet exclusive(std::string_view cg) const;
+  [[nodiscard]] CpuSet cpus_in(std::string_view cg) const;         // its cpuset.cpus
   [[nodiscard]] std::string partition(std::string_view cg) const;  // trimmed
   [[nodiscard]] CpuSet root_isolated() const;
   // Every file under the mount with its content, to compare before/after.
@@ -56,10 +57,17 @@ class FakeCgroupV2 final : public CgroupTree {
 
   // Called before every write; a test may throw from it to model a crash.
   std::function<void()> before_write;
-  // The kernel invalidates cg's partition on its own, giving no reason (seen
-  // on 6.12: "isolated invalid"); the next write of its partition file
-  // lets the rules decide again.
+  // The kernel invalidates cg's partition on its own, giving no reason, the
+  // way 6.12 does when a sibling's cpuset.cpus overlaps it
+  // (tests/vm/guest/scenarios/base_v2_zombie.sh): its CPUs stay isolated;
+  // "member" returns them but leaves them without a sched domain until a
+  // valid partition next comes or goes; removing the cgroup leaks them into
+  // the root's cpuset.cpus.isolated for good.  Other partition writes leave it
+  // invalid.
   void invalidate(std::string_view cg);
+  // CPUs the scheduler has no domain for: what the kernel isolates plus what
+  // it has not rebuilt since.
+  [[nodiscard]] CpuSet sched_null() const;
   // The n-th write from now (1-based) fails with EIO and changes nothing.
   void fail_write(std::size_t n) { fail_at_ = writes_ + n; }
   [[nodiscard]] std::size_t writes() const { return writes_; }
@@ -82,7 +90,11 @@ class FakeCgroupV2 final : public CgroupTree {
   void populate(const CgroupPath& cg, const CpuSet& cpus);
   Expected<void> write_exclusive(const CgroupPath& cg, std::string_view value);
   Expected<void> write_partition(const CgroupPath& cg, std::string_view value);
+  Expected<void> write_cpus(const CgroupPath& cg, std::string_view value);
   [[nodiscard]] std::string invalid_reason(const CgroupPath& cg) const;
+  [[nodiscard]] CpuSet claim_of(const CgroupPath& cg) const;
+  [[nodiscard]] bool valid(const CgroupPath& cg) const;
+  [[nodiscard]] CpuSet isolated_now() const;
   void recompute();
   [[nodiscard]] Error kernel_error(const CgroupPath& cg, std::string_view file, std::string_view value,
                                    std::string_view errno_text) const;
@@ -92,7 +104,10 @@ class FakeCgroupV2 final : public CgroupTree {
   std::filesystem::path mount_;
   std::unique_ptr<CgroupTree> real_;
   std::map<std::string, std::string> requested_;  // cgroup -> "root" | "isolated" (member = absent)
-  std::set<std::string> invalidated_;             // by the kernel, until rewritten
+  std::set<std::string> invalidated_;             // by the kernel, until member or rmdir
+  std::map<std::string, CpuSet> zombie_cpus_;     // what each invalidated partition still holds
+  CpuSet leaked_;                                 // isolated with no partition (zombie removed)
+  CpuSet stale_;                                  // balanced again, domains not yet rebuilt
   std::size_t writes_ = 0;
   std::size_t fail_at_ = 0;
   std::vector<std::string> log_;

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -306,6 +307,8 @@ TEST_F(IsolatorV2, WriteFailureAtEachStepRollsBackFully) {
 
 TEST_F(IsolatorV2, InvalidPartitionReadBackFailsAndRollsBack) {
   // Taking every CPU is accepted by the write but leaves the partition invalid.
+  // (The sibling must not run only on claimed CPUs, or the claim is refused.)
+  fake_->set_file(kC2, "cpuset.cpus", "\n");
   IsolationContext ctx = context();
   ctx.min_housekeeping_cpus = 0;
   auto plan = isolator_->plan(P(kC1), CpuSet::range(0, 7), ctx);
@@ -316,6 +319,7 @@ TEST_F(IsolatorV2, InvalidPartitionReadBackFailsAndRollsBack) {
       contains(result.error().message, "isolated invalid (Parent unable to distribute cpu downstream)"))
       << result.error().message;
   EXPECT_TRUE(contains(result.error().message, abs(kC1, "cpuset.cpus.partition"))) << result.error().message;
+  fake_->set_file(kC2, "cpuset.cpus", "3\n");
   expect_clean();
 }
 
@@ -472,6 +476,92 @@ TEST_F(IsolatorV2, IntactUntilTheKernelInvalidatesThePartition) {
   const Isolation again = isolate(kC1, CpuSet::of({2}));
   EXPECT_TRUE(isolator_->intact(again));
   EXPECT_EQ(fake_->root_isolated().to_string(), "2");
+}
+
+// 6.12's zombie partition (tests/vm/guest/scenarios/base_v2_zombie.sh): a
+// sibling's cpuset.cpus over an isolated partition invalidates it and keeps
+// its CPUs in the kernel's remote mask.
+class IsolatorV2Zombie : public IsolatorV2 {
+ protected:
+  Isolation make_zombie() {
+    Isolation iso = isolate(kC1, CpuSet::of({2}));
+    EXPECT_TRUE(fake_->write(P(kC2), "cpuset.cpus", "2"));
+    EXPECT_EQ(fake_->partition(kC1), "isolated invalid");
+    EXPECT_FALSE(isolator_->intact(iso));
+    EXPECT_EQ(fake_->sched_null(), CpuSet::of({2}));
+    return iso;
+  }
+  [[nodiscard]] bool rebuilt() const {
+    const auto& log = fake_->write_log();
+    return std::find(log.begin(), log.end(), "runc-isolcpus.rebuild:cpuset.cpus.partition=isolated") !=
+           log.end();
+  }
+};
+
+TEST_F(IsolatorV2Zombie, ReleaseRebuildsTheDomainsMemberAloneLeavesStale) {
+  const Isolation iso = make_zombie();
+  IsolationContext ctx = context();
+  const auto result = isolator_->release(iso, ctx);
+  EXPECT_TRUE(result.complete());
+  EXPECT_TRUE(result.problems.empty()) << result.problems.front();
+  EXPECT_TRUE(rebuilt());
+  EXPECT_TRUE(fake_->sched_null().empty()) << fake_->sched_null().to_string();
+  EXPECT_FALSE(fake_->exists(P("runc-isolcpus.rebuild")));
+  EXPECT_TRUE(fake_->root_isolated().empty());
+}
+
+TEST_F(IsolatorV2Zombie, ReleaseAfterTheZombiesCgroupWentReturnsTheLeakedCpus) {
+  const Isolation iso = make_zombie();
+  ASSERT_TRUE(fake_->remove(P(kC1)));
+  EXPECT_EQ(fake_->root_isolated(), CpuSet::of({2})) << "the kernel leaks the CPU";
+  IsolationContext ctx = context();
+  const auto result = isolator_->release(iso, ctx);
+  EXPECT_TRUE(result.complete());
+  EXPECT_TRUE(rebuilt());
+  EXPECT_TRUE(fake_->root_isolated().empty());
+  EXPECT_TRUE(fake_->sched_null().empty()) << fake_->sched_null().to_string();
+}
+
+TEST_F(IsolatorV2Zombie, ACrashMidRebuildIsFinishedByTheNextRelease) {
+  const Isolation iso = make_zombie();
+  IsolationContext ctx = context();
+  ctx.checkpoint = [](std::string_view step) {
+    if (step == "v2.rebuild") {
+      throw std::runtime_error("crash");
+    }
+  };
+  EXPECT_THROW((void)isolator_->release(iso, ctx), std::runtime_error);
+  EXPECT_EQ(fake_->partition("runc-isolcpus.rebuild"), "isolated") << "a CPU isolated for no one, until...";
+  IsolationContext again = context();
+  const auto result = isolator_->release(iso, again);
+  EXPECT_TRUE(result.complete());
+  EXPECT_FALSE(fake_->exists(P("runc-isolcpus.rebuild")));
+  EXPECT_TRUE(fake_->sched_null().empty()) << fake_->sched_null().to_string();
+  EXPECT_TRUE(fake_->root_isolated().empty());
+}
+
+TEST_F(IsolatorV2Zombie, AFailedRebuildIsReportedAndTheReleaseStandsDone) {
+  const Isolation iso = make_zombie();
+  IsolationContext ctx = context();
+  // The writes: C1 member, C1 exclusive, the pod's, kubepods', then the
+  // rebuild's cpus and partition: fail the partition.
+  fake_->fail_write(6);
+  const auto result = isolator_->release(iso, ctx);
+  EXPECT_TRUE(result.complete());
+  ASSERT_FALSE(result.problems.empty());
+  EXPECT_TRUE(contains(result.problems.back(), "without a scheduler domain")) << result.problems.back();
+  EXPECT_FALSE(fake_->exists(P("runc-isolcpus.rebuild"))) << "its cgroup is removed all the same";
+}
+
+TEST_F(IsolatorV2Zombie, AnIntactReleaseDoesNotRebuild) {
+  const Isolation iso = isolate(kC1, CpuSet::of({2}));
+  IsolationContext ctx = context();
+  EXPECT_TRUE(isolator_->release(iso, ctx).complete());
+  EXPECT_FALSE(rebuilt());
+  EXPECT_TRUE(fake_->sched_null().empty());
+  ASSERT_TRUE(fake_->remove(P(kC1)));
+  EXPECT_TRUE(isolator_->release(iso, ctx).complete());
+  EXPECT_FALSE(rebuilt()) << "a valid partition's rmdir leaks nothing";
 }
 
 }  // namespace

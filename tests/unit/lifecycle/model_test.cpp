@@ -453,7 +453,7 @@ class World {
       case Kind::kInvalidate: {
         disarm();
         if (!v1_) {
-          v2_fake_->invalidate(cgroup_of(op.id));
+          intrude(op.id);
         }
         break;
       }
@@ -491,7 +491,7 @@ class World {
     if (v1_) {
       return v1_fake_->unbalanced();
     }
-    CpuSet held = v2_fake_->root_isolated();
+    CpuSet held = v2_fake_->root_isolated() | v2_fake_->sched_null();
     for (const auto& [file, content] : v2_fake_->snapshot()) {
       if (file.ends_with("cpuset.cpus.exclusive")) {
         if (auto cpus = CpuSet::parse(content)) {
@@ -536,6 +536,47 @@ class World {
                                [&](const LedgerEntry& e) { return e.container_id == id; });
   }
 
+  // What makes 6.12 invalidate a partition: a sibling cgroup's cpuset.cpus
+  // written over its CPUs.  While the intruder stays (until the next such
+  // op), the kernel refuses the claim again: the container runs unisolated.
+  void intrude(const std::string& id) {
+    const Container& c = containers_[id];
+    if (v2_fake_->exists(kIntruder)) {
+      remove_intruder();
+      return;
+    }
+    if (c.cpus.empty()) {
+      return;
+    }
+    v2_fake_->add_cgroup(kIntruder.str());
+    (void)v2_fake_->write(kIntruder, "cpuset.cpus", c.cpus.to_string());
+  }
+
+  void remove_intruder() {
+    if (!v1_ && v2_fake_->exists(kIntruder)) {
+      (void)v2_fake_->remove(kIntruder);
+    }
+  }
+
+  // The kernel refuses to claim CPUs that a sibling cgroup runs only on
+  // (v2 validate_change): the intruder, or another container on them.
+  bool blocked(const std::string& id, const CpuSet& cpus) const {
+    if (v1_) {
+      return false;
+    }
+    if (v2_fake_->exists(kIntruder) && cpus.contains(v2_fake_->cpus_in(kIntruder.str()))) {
+      return true;
+    }
+    for (const auto& [other, c] : containers_) {
+      const std::string cg = cgroup_of(other);
+      if (other != id && c.exists && v2_fake_->exists(*CgroupPath::parse(cg)) &&
+          !v2_fake_->cpus_in(cg).empty() && cpus.contains(v2_fake_->cpus_in(cg))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   std::string check_after_reconcile() {
     step(Op{});  // a clean reconcile: no faults
     auto data = read_ledger_snapshot(config_.state_dir);
@@ -563,8 +604,8 @@ class World {
       return "I1: the kernel holds CPUs " + (kernel_held() - owned).to_string() + " for no live entry";
     }
     for (const auto& [id, c] : containers_) {
-      if (!(c.exists && c.alive && c.started && c.annotated)) {
-        continue;
+      if (!(c.exists && c.alive && c.started && c.annotated) || blocked(id, c.cpus)) {
+        continue;  // (the kernel refuses while a sibling runs only on its CPUs)
       }
       const LedgerEntry* e = nullptr;
       for (const auto& x : data->entries) {
@@ -582,6 +623,7 @@ class World {
   }
 
   std::string check_teardown() {
+    remove_intruder();
     for (auto& [id, c] : containers_) {
       if (c.exists) {
         Op del;
@@ -602,6 +644,8 @@ class World {
     }
     return "";
   }
+
+  inline static const CgroupPath kIntruder = *CgroupPath::parse("kubepods/intruder");
 
   bool v1_;
   Counts& counts_;

@@ -54,12 +54,13 @@ violation() {
 # One wrapper call, maybe crashed: 1 in 5 by the fault switch, 1 in 8 by a timer.
 wcall() {
 	CALLS=$((CALLS + 1))
+	eval "OPS=\"\$OPS $1:\${$#}\""
 	rnd 40
 	if [ $R -lt 8 ]; then
-		rnd 6
+		rnd 7
 		case $R in
 		0) step="v2.ancestor:*" ;; 1) step=v2.exclusive ;; 2) step=v2.partition ;;
-		3) step="save:*" ;; 4) step="saved:*" ;; *) step="save:an update in flight" ;;
+		3) step="save:*" ;; 4) step="saved:*" ;; 5) step=v2.rebuild ;; *) step="save:an update in flight" ;;
 		esac
 		RUNC_ISOLCPUS_FAULT=$step "$WRAPPER" --root "$RUNC_ROOT" "$@" >/dev/null 2>&1 </dev/null
 		[ $? = 137 ] && CRASHES=$((CRASHES + 1))
@@ -101,12 +102,23 @@ act() { # ID
 		rnd 2
 		wcall update --cpuset-cpus $((R + 2)) "$id"
 	elif [ "$st" = running ] && [ $R -lt 5 ]; then
+		OPS="$OPS kill:$id"
 		kill -9 "$(ctr_pid "$id")" 2>/dev/null && KILLS=$((KILLS + 1))
 		sleep 0.2
 	else
 		rnd 2
 		if [ $R = 0 ]; then wcall delete --force "$id"; else wcall delete "$id"; fi
 	fi
+}
+
+# The first orphan's surroundings: every cgroup that is or was a partition,
+# and the kernel's last words on cpusets.
+orphan_context() {
+	for d in $(cg_dirs); do
+		[ -f "$d/cpuset.cpus.partition" ] || continue
+		info "round $ROUND: orphan context ${d#$CG/}: cpus=$(cat "$d/cpuset.cpus") effective=$(cat "$d/cpuset.cpus.effective") exclusive=$(cat "$d/cpuset.cpus.exclusive") xeffective=$(cat "$d/cpuset.cpus.exclusive.effective" 2>/dev/null) partition=$(cat "$d/cpuset.cpus.partition")"
+	done
+	dmesg | grep -i -E "cpuset|partition" | tail -5 | while read -r l; do info "round $ROUND: orphan dmesg $l"; done
 }
 
 check_round() {
@@ -156,13 +168,12 @@ check_round() {
 	for c in $held; do
 		has_cpu "$owned" "$c" || violation "I1: the kernel holds CPU $c (exclusive/isolated: $held) for no live entry (owned: $owned)"
 	done
-	# The scheduler's own view (/proc/schedstat).  Strict: an entry isolated
-	# by a valid partition has no domain on its CPUs.  Counted and shown, not
-	# failed: a CPU without a domain that no live entry owns.  Seen on 6.12
-	# after the kernel invalidated a remote partition ("isolated invalid",
-	# no reason given) and the partition was released: the cgroup files are
-	# clean, the CPU stays out of the domains until a later rebuild.  Open,
-	# see docs/INVARIANTS.md "Open".
+	# The scheduler's own view (/proc/schedstat).  Strict both ways: an entry
+	# isolated by a valid partition has no domain on its CPUs, and a CPU
+	# without a domain belongs to a live entry.  6.12 leaves one behind when
+	# a partition it invalidated (a sibling's cpuset.cpus over it) is released
+	# or removed; release makes the kernel rebuild its domains
+	# (base_v2_zombie, docs/INVARIANTS.md).
 	want=""
 	for id in s0 s1 s2; do
 		[ "$(ledger_state $id)" = isolated ] || continue
@@ -182,7 +193,8 @@ check_round() {
 	for c in $got; do
 		if ! has_cpu "$owned" "$c"; then
 			ORPHANS=$((ORPHANS + 1))
-			info "round $ROUND: KERNEL ORPHAN: CPU $c has no sched domain and no live entry owns it (cpuset.cpus.isolated: [$isolated])"
+			violation "I1: KERNEL ORPHAN: CPU $c has no sched domain and no live entry owns it (cpuset.cpus.isolated: [$isolated], root cpuset.cpus.effective: [$(cg_read cpuset.cpus.effective)])"
+			[ "$ORPHANS" = 1 ] && orphan_context
 		fi
 	done
 }
@@ -198,6 +210,8 @@ while [ $ROUND -le $ROUNDS ]; do
 		act s$R
 		n=$((n - 1))
 	done
+	info "round $ROUND ops:$OPS"
+	OPS=""
 	ctl reconcile || violation "runc-isolcpus-ctl reconcile failed: $(cat "$RT_OUT")"
 	check_round
 	ROUND=$((ROUND + 1))
