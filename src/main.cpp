@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <climits>
+#include <cstdlib>
 #include <string_view>
 #include <vector>
 
@@ -74,8 +75,11 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     args.emplace_back(argv[i]);
   }
-  char cwd[PATH_MAX];
-  const RuncInvocation inv = parse_invocation(args, ::getcwd(cwd, sizeof cwd) != nullptr ? cwd : "/");
+  char cwd_buf[PATH_MAX];
+  const std::string_view cwd = ::getcwd(cwd_buf, sizeof cwd_buf) != nullptr ? cwd_buf : "/";
+  // Read as runc first: only whether the call needs host work matters before
+  // the runtime is known, and crun's dialect differs in no subcommand.
+  RuncInvocation inv = parse_invocation(args, cwd);
 
   const auto config_path = config_path_from_env();
   if (!needs_host_work(inv)) {
@@ -99,6 +103,12 @@ int main(int argc, char** argv) {
     return failure_status(inv);
   }
 
+  if (const RuntimeKind kind = runtime_kind(*runtime); needs_host_work(inv) && kind != RuntimeKind::kRunc) {
+    // crun keeps its state elsewhere (the default --root) and reads a few
+    // global flags its own way.
+    inv = parse_invocation(
+        args, cwd, runtime_dialect(kind, std::getenv("XDG_RUNTIME_DIR")));  // NOLINT(concurrency-mt-unsafe)
+  }
   if (needs_host_work(inv)) {
     const Outcome outcome = act_on_host(inv, loaded, *runtime, argc, argv);
     if (!outcome.exec_runtime) {

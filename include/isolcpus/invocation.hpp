@@ -53,6 +53,9 @@ struct RuncInvocation {
   std::optional<std::string> log;  // as given (runc opens it relative to cwd)
   std::optional<std::string> log_format;
   bool systemd_cgroup = false;
+  // crun's `--cgroup-manager=disabled`: the container gets no cgroup of its
+  // own (it stays in its caller's), so there is nothing of its own to isolate.
+  bool cgroup_disabled = false;
   bool debug = false;
   bool version = false;  // --version / -v as a global flag
   bool help = false;     // --help / -h as a global flag
@@ -74,8 +77,29 @@ struct RuncInvocation {
   UpdateRequest update;  // only for kUpdate
 };
 
+// Which runtime the wrapper execs: the two read the same command line
+// (RUNC-CLI.md) but keep their state in different places and formats.
+enum class RuntimeKind { kRunc, kCrun };
+
+// From the runtime's path: crun, crun-<handler> (crun picks a handler from
+// its argv[0] basename) and krun (crun built with libkrun) are crun; anything
+// else is read as runc.
+RuntimeKind runtime_kind(std::string_view runtime_path);
+
+// What the command line means depends on the runtime behind it.
+struct RuntimeDialect {
+  RuntimeKind kind = RuntimeKind::kRunc;
+  std::string default_root = "/run/runc";  // --root when none is given
+};
+
+// The dialect of `kind`.  crun (1.8.1, status.c) keeps its state under
+// $XDG_RUNTIME_DIR/crun whenever that variable is set and not empty, even as
+// root, and under /run/crun otherwise; runc always under /run/runc.
+RuntimeDialect runtime_dialect(RuntimeKind kind, const char* xdg_runtime_dir);
+
 // args = argv[1..] (argv[0] is not part of runc's grammar).  cwd must be an
 // absolute path; it anchors --root and --bundle.
-RuncInvocation parse_invocation(std::span<const std::string_view> args, std::string_view cwd);
+RuncInvocation parse_invocation(std::span<const std::string_view> args, std::string_view cwd,
+                                const RuntimeDialect& dialect = {});
 
 }  // namespace isolcpus

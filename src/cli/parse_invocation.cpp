@@ -31,6 +31,7 @@ struct Pass {
   std::vector<std::string_view> positionals;
   std::optional<std::string_view> bundle;  // --bundle as typed
   std::optional<std::string_view> root;    // --root as typed
+  RuntimeKind kind = RuntimeKind::kRunc;
 };
 
 // Only the first reason is kept: it is the one runc would report.
@@ -59,6 +60,16 @@ std::string command_label(std::string_view subcommand) {
   return out;
 }
 
+// crun's --cgroup-manager: the last of it and --systemd-cgroup wins.
+std::string apply_cgroup_manager(std::string_view value, RuncInvocation& inv) {
+  if (value != "systemd" && value != "cgroupfs" && value != "disabled") {
+    return "unknown cgroup manager " + quoted(value) + " (crun accepts cgroupfs, systemd, disabled)";
+  }
+  inv.systemd_cgroup = value == "systemd";
+  inv.cgroup_disabled = value == "disabled";
+  return {};
+}
+
 // Stores a flag's value; returns why runc would refuse it, or "".
 std::string apply(const FlagSpec& flag, std::string_view token, std::optional<std::string_view> value,
                   Pass& p) {
@@ -75,6 +86,7 @@ std::string apply(const FlagSpec& flag, std::string_view token, std::optional<st
     switch (flag.target) {
       case FlagTarget::kSystemdCgroup:
         p.inv.systemd_cgroup = on;
+        p.inv.cgroup_disabled = p.inv.cgroup_disabled && !on;  // crun: the last manager named wins
         break;
       case FlagTarget::kDebug:
         p.inv.debug = on;
@@ -112,6 +124,15 @@ std::string apply(const FlagSpec& flag, std::string_view token, std::optional<st
   switch (flag.target) {
     case FlagTarget::kRoot:
       p.root = v;
+      break;
+    case FlagTarget::kCgroupManager:
+      return apply_cgroup_manager(v, p.inv);
+    case FlagTarget::kRootless:
+      if (p.kind == RuntimeKind::kCrun) {
+        // crun 1.8.1 maps --rootless to --root (the state would be under the
+        // value); later crun ignores it, as runc does.
+        return "crun 1.8.1 reads --rootless " + quoted(v) + " as --root, later crun ignores it";
+      }
       break;
     case FlagTarget::kLog:
       p.inv.log = std::string(v);
@@ -249,13 +270,13 @@ bool same_reading(const Pass& a, const Pass& b) {
   const RuncInvocation& x = a.inv;
   const RuncInvocation& y = b.inv;
   return x.certain == y.certain && x.uncertainty == y.uncertainty && x.root == y.root && x.log == y.log &&
-         x.log_format == y.log_format && x.systemd_cgroup == y.systemd_cgroup && x.debug == y.debug &&
-         x.version == y.version && x.help == y.help && x.subcommand == y.subcommand &&
-         x.subcommand_name == y.subcommand_name && x.container_id == y.container_id && x.bundle == y.bundle &&
-         x.pid_file == y.pid_file && x.console_socket == y.console_socket &&
-         x.preserve_fds == y.preserve_fds && x.force == y.force && x.detach == y.detach &&
-         x.update.resources == y.update.resources && x.update.cpuset_cpus == y.update.cpuset_cpus &&
-         a.positionals == b.positionals;
+         x.log_format == y.log_format && x.systemd_cgroup == y.systemd_cgroup &&
+         x.cgroup_disabled == y.cgroup_disabled && x.debug == y.debug && x.version == y.version &&
+         x.help == y.help && x.subcommand == y.subcommand && x.subcommand_name == y.subcommand_name &&
+         x.container_id == y.container_id && x.bundle == y.bundle && x.pid_file == y.pid_file &&
+         x.console_socket == y.console_socket && x.preserve_fds == y.preserve_fds && x.force == y.force &&
+         x.detach == y.detach && x.update.resources == y.update.resources &&
+         x.update.cpuset_cpus == y.update.cpuset_cpus && a.positionals == b.positionals;
 }
 
 // runc 1.1 and runc 1.2+ vendor different urfave/cli versions; when their
@@ -293,7 +314,24 @@ void settle_root(Pass& g, std::string_view cwd) {
 
 }  // namespace
 
-RuncInvocation parse_invocation(std::span<const std::string_view> args, std::string_view cwd) {
+RuntimeKind runtime_kind(std::string_view runtime_path) {
+  const auto slash = runtime_path.rfind('/');
+  const std::string_view base =
+      slash == std::string_view::npos ? runtime_path : runtime_path.substr(slash + 1);
+  const bool crun = base == "crun" || base == "krun" || (base.starts_with("crun-") && base.size() > 5);
+  return crun ? RuntimeKind::kCrun : RuntimeKind::kRunc;
+}
+
+RuntimeDialect runtime_dialect(RuntimeKind kind, const char* xdg_runtime_dir) {
+  if (kind == RuntimeKind::kRunc) {
+    return {};
+  }
+  const std::string_view xdg = xdg_runtime_dir == nullptr ? "" : xdg_runtime_dir;
+  return {RuntimeKind::kCrun, xdg.empty() ? std::string("/run/crun") : std::string(xdg) + "/crun"};
+}
+
+RuncInvocation parse_invocation(std::span<const std::string_view> args, std::string_view cwd,
+                                const RuntimeDialect& dialect) {
   // runc's init() handles `runc init` (its own re-exec) before urfave/cli
   // runs, and only as the very first argument.
   if (!args.empty() && args[0] == "init") {
@@ -304,6 +342,9 @@ RuncInvocation parse_invocation(std::span<const std::string_view> args, std::str
   }
 
   Pass g;
+  g.kind = dialect.kind;
+  // crun takes a relative $XDG_RUNTIME_DIR as it is, against its cwd.
+  g.inv.root = cli::absolute_path(dialect.default_root, cwd);
   const std::optional<std::size_t> start = go_parse(args, nullptr, {}, g);
   settle_root(g, cwd);
   // urfave prints help or the version and stops before looking at the rest.

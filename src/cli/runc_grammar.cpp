@@ -14,10 +14,10 @@ constexpr FlagSpec kGlobalFlags[] = {
     {"log-format", "", kString, T::kLogFormat},
     {"root", "", kString, T::kRoot},
     {"systemd-cgroup", "", kBool, T::kSystemdCgroup},
-    {"rootless", "", kString, T::kNone},        // true|false|auto; a bool only under `spec`
-    {"criu", "", kString, T::kNone},            // runc 1.1 (ignored in 1.2-1.3)
-    {"cgroup-manager", "", kString, T::kNone},  // crun
-    {"log-level", "", kString, T::kNone},       // crun
+    {"rootless", "", kString, T::kRootless},             // true|false|auto; a bool only under `spec`
+    {"criu", "", kString, T::kNone},                     // runc 1.1 (ignored in 1.2-1.3)
+    {"cgroup-manager", "", kString, T::kCgroupManager},  // crun
+    {"log-level", "", kString, T::kNone},                // crun 1.9+
     {"help", "h", kBool, T::kHelp},
     {"version", "v", kBool, T::kVersion},
 };

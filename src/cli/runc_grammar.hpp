@@ -33,6 +33,8 @@ enum class FlagTarget : std::uint8_t {
   kLog,
   kLogFormat,
   kSystemdCgroup,
+  kCgroupManager,  // crun: cgroupfs | systemd | disabled
+  kRootless,       // runc: true|false|auto, ignored; crun 1.8.1: another --root
   kDebug,
   kVersion,
   kHelp,

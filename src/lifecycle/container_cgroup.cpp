@@ -5,9 +5,10 @@
 namespace isolcpus {
 
 Expected<CgroupPath> cgroup_runc_would_use(std::string_view cgroups_path, bool systemd,
-                                           std::string_view container_id, NodeSession& node) {
+                                           std::string_view container_id, NodeSession& node,
+                                           RuntimeKind runtime) {
   CgroupPath base;
-  if (!systemd && !cgroups_path.starts_with('/')) {
+  if (!systemd && !cgroups_path.starts_with('/') && runtime == RuntimeKind::kRunc) {
     auto facts = node.host();
     if (!facts) {
       return facts.error();
@@ -57,7 +58,8 @@ Expected<LocatedCgroup> locate_container_cgroup(const LedgerEntry& entry, NodeSe
     }
   }
   // The caller that created it (a shim) is most often the caller now.
-  auto path = cgroup_runc_would_use(entry.cgroups_path, entry.systemd_cgroup, entry.container_id, node);
+  auto path = cgroup_runc_would_use(entry.cgroups_path, entry.systemd_cgroup, entry.container_id, node,
+                                    runtime_kind(node.config().runtime));
   if (!path) {
     return make_error("cannot tell the cgroup of container " + entry.container_id + " from cgroupsPath \"" +
                       entry.cgroups_path + "\": " + path.error().message);

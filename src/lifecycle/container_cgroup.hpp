@@ -4,6 +4,7 @@
 #pragma once
 
 #include "isolcpus/cgroup_path.hpp"
+#include "isolcpus/invocation.hpp"  // RuntimeKind
 #include "isolcpus/ledger.hpp"
 #include "node_session.hpp"
 #include "runc_state.hpp"
@@ -20,8 +21,11 @@ Expected<LocatedCgroup> locate_container_cgroup(const LedgerEntry& entry, NodeSe
 
 // The cgroup runc makes for this cgroupsPath when this process becomes (or
 // runs) runc: an empty or relative cgroupfs path is resolved against this
-// process's own cgroup, as runc resolves it against its own.
+// process's own cgroup, as runc resolves it against its own.  crun's
+// cgroupfs driver (libcrun/cgroup-cgroupfs.c) puts both at the hierarchy's
+// root instead: "" -> /<id>, "a/b" -> /a/b.
 Expected<CgroupPath> cgroup_runc_would_use(std::string_view cgroups_path, bool systemd,
-                                           std::string_view container_id, NodeSession& node);
+                                           std::string_view container_id, NodeSession& node,
+                                           RuntimeKind runtime = RuntimeKind::kRunc);
 
 }  // namespace isolcpus

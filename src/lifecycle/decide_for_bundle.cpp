@@ -18,6 +18,18 @@ bool live_entry_holds(const Call& call, NodeSession& node) {
   return e != nullptr && node.container_alive(*e);
 }
 
+// crun's --cgroup-manager=disabled leaves the container in its caller's
+// cgroup (the shim's, conmon's): isolating that would isolate whatever else
+// lives there, so an opted-in container runs balanced, and is told why.
+void say_no_cgroup(Call& call, const std::string& id) {
+  const std::string why =
+      "container " + id +
+      " is run with --cgroup-manager=disabled: it has no cgroup of its own, so its CPUs are "
+      "not isolated";
+  call.log.warn(why);
+  append_caller_log(call.inv, "warning", why);
+}
+
 }  // namespace
 
 BundleDecision decide_for_bundle(Call& call, NodeSession& node, const CallInputs& in) {
@@ -66,6 +78,10 @@ BundleDecision decide_for_bundle(Call& call, NodeSession& node, const CallInputs
       return result;
     case Verdict::kIsolate:
       break;
+  }
+  if (call.inv.cgroup_disabled) {
+    say_no_cgroup(call, id);
+    return result;
   }
   result.spec = *spec;
   result.decision = std::move(decision);

@@ -35,6 +35,7 @@ class NodeSession {
   Expected<CgroupTree*> tree();
   [[nodiscard]] std::filesystem::path proc() const;
   [[nodiscard]] const Seams& seams() const { return seams_; }
+  [[nodiscard]] const Config& config() const { return config_; }
   void set_label(std::string label) { label_ = std::move(label); }
 
   // Lets go of the node lock (unsaved changes are dropped), so a child

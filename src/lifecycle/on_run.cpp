@@ -34,7 +34,8 @@ Outcome on_run(Call& call, NodeSession& node, const CallInputs& in) {
     node.release(root, id);
     return refuse_or_warn(call, reason);
   };
-  auto cgroup = cgroup_runc_would_use(decided.spec->cgroups_path, call.inv.systemd_cgroup, id, node);
+  auto cgroup = cgroup_runc_would_use(decided.spec->cgroups_path, call.inv.systemd_cgroup, id, node,
+                                      runtime_kind(call.runtime));
   if (!cgroup) {
     return fail("cgroupsPath \"" + decided.spec->cgroups_path + "\": " + cgroup.error().message);
   }

@@ -22,43 +22,56 @@ namespace fs = std::filesystem;
 
 constexpr off_t kMaxStateBytes = 8 << 20;
 
-// runc's state.json, read under the node lock: never a FIFO, a device or a
-// symlink (O_NONBLOCK, O_NOFOLLOW, a regular file of bounded size), and only
-// one this user wrote (runc runs as root and keeps its state dirs 0711): a
-// state planted by someone else could name any process as a container's
-// init and keep its CPUs claimed.  nullopt when there is no state.
+// A runtime's state file, read under the node lock: never a FIFO, a device
+// or a symlink (O_NONBLOCK, O_NOFOLLOW, a regular file of bounded size), and
+// only one this user wrote (runc runs as root and keeps its state dirs 0711,
+// crun 0700): a state planted by someone else could name any process as a
+// container's init and keep its CPUs claimed.  nullopt when there is no file.
 Expected<std::optional<std::string>> read_state_file(const fs::path& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW));
   if (!fd) {
     if (errno == ENOENT || errno == ENOTDIR) {
       return std::optional<std::string>{};
     }
-    return make_error("cannot read runc state " + path.string() + ": " +
+    return make_error("cannot read runtime state " + path.string() + ": " +
                       std::generic_category().message(errno));
   }
   struct stat st {};
   struct stat dir {};
   if (::fstat(fd.get(), &st) != 0 || ::lstat(path.parent_path().c_str(), &dir) != 0) {
-    return make_error("cannot stat runc state " + path.string() + ": " +
+    return make_error("cannot stat runtime state " + path.string() + ": " +
                       std::generic_category().message(errno));
   }
   if (!S_ISREG(st.st_mode) || st.st_size > kMaxStateBytes) {
-    return make_error("runc state " + path.string() + " is not a regular file of at most 8 MiB; ignored");
+    return make_error("runtime state " + path.string() + " is not a regular file of at most 8 MiB; ignored");
   }
   const uid_t me = ::geteuid();
   if (st.st_uid != me || dir.st_uid != me || (st.st_mode & 022) != 0 || (dir.st_mode & 022) != 0) {
-    return make_error("runc state " + path.string() +
-                      " is not owned by this user or is writable by others: not runc's; ignored");
+    return make_error("runtime state " + path.string() +
+                      " is not owned by this user or is writable by others: not the runtime's; ignored");
   }
   auto read = read_to_end(fd.get(), static_cast<std::size_t>(kMaxStateBytes));
   if (read.end == ReadToEnd::End::failed) {
-    return make_error("cannot read runc state " + path.string() + ": " +
+    return make_error("cannot read runtime state " + path.string() + ": " +
                       std::generic_category().message(read.err));
   }
   if (read.end == ReadToEnd::End::too_large) {
-    return make_error("runc state " + path.string() + " grew past 8 MiB while being read; ignored");
+    return make_error("runtime state " + path.string() + " grew past 8 MiB while being read; ignored");
   }
   return std::optional<std::string>{std::move(read.bytes)};
+}
+
+// nlohmann's parse, its error without the "[json.exception.parse_error.101] ".
+Expected<nlohmann::json> parse_json(std::string_view json_text, std::string_view origin) {
+  try {
+    return nlohmann::json::parse(json_text);
+  } catch (const nlohmann::json::exception& e) {
+    std::string_view what = e.what();
+    if (const auto close = what.find("] "); what.starts_with("[json.exception.") && close != what.npos) {
+      what.remove_prefix(close + 2);
+    }
+    return make_error(std::string(origin) + ": invalid JSON: " + std::string(what));
+  }
 }
 
 // Checked before conversion: nlohmann converts a float or an out-of-range
@@ -96,17 +109,11 @@ bool valid_container_id(std::string_view id) {
 }
 
 Expected<RuncState> parse_runc_state(std::string_view json_text, std::string_view origin) {
-  using nlohmann::json;
-  json doc;
-  try {
-    doc = json::parse(json_text);
-  } catch (const json::exception& e) {
-    std::string_view what = e.what();  // without its "[json.exception.parse_error.101] "
-    if (const auto close = what.find("] "); what.starts_with("[json.exception.") && close != what.npos) {
-      what.remove_prefix(close + 2);
-    }
-    return make_error(std::string(origin) + ": invalid JSON: " + std::string(what));
+  auto parsed = parse_json(json_text, origin);
+  if (!parsed) {
+    return parsed.error();
   }
+  const nlohmann::json& doc = *parsed;
   const auto fail = [&](std::string_view key, std::string_view expected) {
     return make_error(std::string(origin) + ": " + std::string(key) + ": expected " + std::string(expected) +
                       " (is this runc's state.json?)");
@@ -140,30 +147,77 @@ Expected<RuncState> parse_runc_state(std::string_view json_text, std::string_vie
   return state;
 }
 
+// crun writes {"pid", "process-start-time", "cgroup-path", "scope", "rootfs",
+// "systemd-cgroup", "bundle", "created", "owner", "detached",
+// "external_descriptors"}; only the first two and the bundle matter here.
+// crun itself reads a missing start time as "unknown" and then trusts the
+// PID alone; a PID without its start time can name a recycled process, so
+// such a file is refused (crun 1.8.1 always writes the key).
+Expected<RuncState> parse_crun_status(std::string_view json_text, std::string_view origin) {
+  auto parsed = parse_json(json_text, origin);
+  if (!parsed) {
+    return parsed.error();
+  }
+  const nlohmann::json& doc = *parsed;
+  const auto fail = [&](std::string_view key, std::string_view expected) {
+    return make_error(std::string(origin) + ": " + std::string(key) + ": expected " + std::string(expected) +
+                      " (is this crun's status?)");
+  };
+  if (!doc.is_object()) {
+    return fail("(top level)", "an object");
+  }
+  const auto pid = doc.find("pid");
+  const std::optional<int> pid_value = pid == doc.end() ? std::nullopt : as_int(*pid);
+  if (!pid_value) {
+    return fail("pid", "a process ID");
+  }
+  const auto start = doc.find("process-start-time");
+  if (start == doc.end() || !start->is_number_unsigned()) {
+    return fail("process-start-time", "a non-negative integer (clock ticks)");
+  }
+  const auto bundle = doc.find("bundle");
+  if (bundle != doc.end() && !bundle->is_string()) {
+    return fail("bundle", "a string");
+  }
+  RuncState state;
+  state.init_pid = *pid_value;
+  state.init_start_ticks = start->get<std::uint64_t>();
+  if (bundle != doc.end()) {
+    state.bundle = bundle->get<std::string>();
+  }
+  return state;
+}
+
 Expected<std::optional<RuncState>> read_runc_state(const fs::path& root, std::string_view id) {
   if (!valid_container_id(id)) {
     return make_error("invalid container id \"" + std::string(id) + "\"");
   }
   if (!root.is_absolute() || root == kHookRoot) {
     // A relative root would be read from the caller's working directory,
-    // where anyone may have planted a state.json; hook entries have none.
-    return make_error("no runc state is read under \"" + root.string() + "\": not a runc root");
+    // where anyone may have planted a state file; hook entries have none.
+    return make_error("no runtime state is read under \"" + root.string() + "\": not a runtime root");
   }
-  const auto path = root / std::string(id) / "state.json";
+  const fs::path dir = root / std::string(id);
+  fs::path path = dir / "state.json";
+  auto parse = &parse_runc_state;
   auto read = read_state_file(path);
+  if (read && !*read) {
+    path = dir / "status";  // crun's
+    parse = &parse_crun_status;
+    read = read_state_file(path);
+  }
   if (!read) {
     return read.error();
   }
   if (!*read) {
     return std::optional<RuncState>{};
   }
-  const auto& text = *read;
-  auto state = parse_runc_state(*text, path.string());
+  auto state = parse(**read, path.string());
   if (!state) {
-    return make_error("cannot read runc state " + state.error().message);
+    return make_error("cannot read runtime state " + state.error().message);
   }
   std::error_code ec;
-  state->started = !fs::exists(root / std::string(id) / "exec.fifo", ec) && !ec;
+  state->started = !fs::exists(dir / "exec.fifo", ec) && !ec;
   return std::optional<RuncState>{std::move(*state)};
 }
 

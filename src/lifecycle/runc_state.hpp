@@ -15,19 +15,26 @@ namespace isolcpus {
 // runc's own rule for container ids, checked before an id becomes a path.
 bool valid_container_id(std::string_view id);
 
+// What the runtime (runc or crun) recorded about a container.
 struct RuncState {
   int init_pid = 0;
   std::uint64_t init_start_ticks = 0;
-  std::string bundle;  // from the "bundle=" label runc keeps in its state
-  // runc's own test: a container stays "created" while its exec fifo
-  // exists, and `runc start` removes it.
+  std::string bundle;  // runc: its "bundle=" label; crun: its "bundle" key
+  // runc's and crun's own test: a container stays "created" while its exec
+  // fifo exists, and `start` removes it.
   bool started = false;
 };
 
-// Reads <root>/<id>/state.json; nullopt when the container does not exist.
+// Reads the container's state under `root`, in whichever layout is there:
+// runc's <root>/<id>/state.json or crun's <root>/<id>/status.  Told apart by
+// file, not by the configured runtime, so the containers of a node that
+// moves from one runtime to the other stay alive in the ledger's eyes.
+// nullopt when the container does not exist.
 Expected<std::optional<RuncState>> read_runc_state(const std::filesystem::path& root, std::string_view id);
-// Pure: the text of a state.json; `origin` names the file in messages.
+// Pure: the text of a runc state.json; `origin` names the file in messages.
 Expected<RuncState> parse_runc_state(std::string_view json_text, std::string_view origin);
+// Pure: the text of a crun status file (crun 1.8.1, src/libcrun/status.c).
+Expected<RuncState> parse_crun_status(std::string_view json_text, std::string_view origin);
 
 // /proc/<pid>/stat field 22 (start time in clock ticks); nullopt if the
 // process is gone or a zombie.

@@ -41,7 +41,8 @@ BOOTS = [
     ("6.12", "v2", ("wrap_v2_two_ab",), ()),
     ("6.12", "v2", ("wrap_v2_two_ba",), ()),
     ("6.12", "v2", ("wrap_v2_side_by_side", "wrap_v2_relative"), ()),
-    ("6.12", "v2", ("wrap_v2_update",), ()),
+    # crun (bookworm's 1.8.1) as the runtime: its state layout and flags.
+    ("6.12", "v2", ("wrap_v2_update", "wrap_v2_crun"), ()),
     # Crash recovery: the wrapper SIGKILLed mid-isolation (fault injection).
     ("6.12", "v2", ("wrap_v2_sigkill", "wrap_v2_crash"), ()),
     # v1: a cpuset created while isolated re-balances until the next reconcile.

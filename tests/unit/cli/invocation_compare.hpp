@@ -35,6 +35,7 @@ inline std::string diff(const RuncInvocation& want, const RuncInvocation& got) {
   field("log", want.log, got.log);
   field("log_format", want.log_format, got.log_format);
   field("systemd_cgroup", want.systemd_cgroup, got.systemd_cgroup);
+  field("cgroup_disabled", want.cgroup_disabled, got.cgroup_disabled);
   field("debug", want.debug, got.debug);
   field("version", want.version, got.version);
   field("help", want.help, got.help);

@@ -592,6 +592,7 @@ std::vector<Case> cases() {
        kId},
       "/", [](RuncInvocation& e) {
         e.root = "/run/crun";
+        e.systemd_cgroup = true;
         sub(e, S::kCreate, "create");
         e.bundle = "/b";
       });

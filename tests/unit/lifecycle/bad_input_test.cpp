@@ -72,7 +72,7 @@ TEST(HostileRuncState, ReadNamesThePath) {
   const auto state = read_runc_state(tmp / "root", "c1");
   ASSERT_FALSE(state.has_value());
   EXPECT_EQ(state.error().message,
-            "cannot read runc state " + (tmp / "root/c1/state.json").string() +
+            "cannot read runtime state " + (tmp / "root/c1/state.json").string() +
                 ": init_process_pid: expected a process ID (is this runc's state.json?)");
 }
 

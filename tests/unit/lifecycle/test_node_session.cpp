@@ -913,5 +913,49 @@ TEST_F(HandleCallTest, InterruptedRefusedUpdateIsNotSettledAsAClaim) {
   EXPECT_EQ(entry(data, "c2")->cpus.to_string(), "3");
 }
 
+// crun keeps its state in <root>/<id>/status, not state.json: the started
+// container's init comes from there, and reconcile keeps the container
+// isolated while that init lives.  A wrapper that read only state.json
+// dropped the decision as dead before start, and never isolated it.
+TEST_F(HandleCallTest, CrunsStatusKeepsItsContainerIsolatedWhileItLives) {
+  bundle("b1", "2-3", annotated);
+  ASSERT_TRUE(call({"create", "--bundle", (host / "b1").string(), kId}).exec_runtime);
+  process(4242, 777);
+  host.write_file("runc/" + std::string(kId) + "/status",
+                  nlohmann::json{{"pid", 4242},
+                                 {"process-start-time", 777},
+                                 {"cgroup-path", "/" + std::string(kContainer)},
+                                 {"bundle", (host / "b1").string()}}
+                      .dump(4));
+  ASSERT_TRUE(call({"start", kId}).exec_runtime);
+  auto data = snapshot();
+  ASSERT_NE(entry(data, kId), nullptr);
+  EXPECT_EQ(entry(data, kId)->state, EntryState::kIsolated);
+  EXPECT_EQ(entry(data, kId)->init_pid, 4242);
+  auto report = reconcile_node(config, log);
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(report->released, 0);
+  data = snapshot();
+  ASSERT_NE(entry(data, kId), nullptr);
+  EXPECT_EQ(entry(data, kId)->state, EntryState::kIsolated);
+  std::filesystem::remove_all(host / "proc/4242");  // the init exits
+  report = reconcile_node(config, log);
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(report->released, 1);
+  EXPECT_EQ(entry(snapshot(), kId), nullptr);
+  expect_all_flags_back();
+}
+
+// crun's --cgroup-manager=disabled: no cgroup of the container's own, so an
+// opted-in container is left balanced, not refused.
+TEST_F(HandleCallTest, CgroupManagerDisabledIsolatesNothing) {
+  bundle("b1", "2-3", annotated);
+  const Outcome out = call({"--cgroup-manager=disabled", "create", "--bundle", (host / "b1").string(), kId});
+  EXPECT_TRUE(out.exec_runtime);
+  const auto data = snapshot();
+  EXPECT_EQ(entry(data, kId), nullptr);
+  expect_all_flags_back();
+}
+
 }  // namespace
 }  // namespace isolcpus
