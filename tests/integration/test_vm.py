@@ -39,7 +39,7 @@ BOOTS = [
     # that came before, to keep the module inside its budget.
     ("6.12", "v2", ("wrap_v2_lifecycle", "demo"), ()),
     ("6.12", "v2", ("wrap_v2_two_ab",), ()),
-    ("6.12", "v2", ("wrap_v2_two_ba",), ()),
+    ("6.12", "v2", ("wrap_v2_two_ba", "wrap_v2_zombie"), ()),
     ("6.12", "v2", ("wrap_v2_side_by_side", "wrap_v2_relative"), ()),
     # crun (bookworm's 1.8.1) as the runtime: its state layout and flags.
     ("6.12", "v2", ("wrap_v2_update", "wrap_v2_crun"), ()),
