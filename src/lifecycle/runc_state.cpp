@@ -108,38 +108,64 @@ bool valid_container_id(std::string_view id) {
   return true;
 }
 
-Expected<RuncState> parse_runc_state(std::string_view json_text, std::string_view origin) {
+namespace {
+
+// The two runtimes' state documents differ in key names only where it
+// matters here: the init's PID and its start time.
+struct StateKeys {
+  std::string_view pid;
+  std::string_view start;
+  std::string_view what;  // for messages: "runc's state.json"
+};
+
+Error state_error(std::string_view origin, std::string_view key, std::string_view expected,
+                  const StateKeys& keys) {
+  return make_error(std::string(origin) + ": " + std::string(key) + ": expected " + std::string(expected) +
+                    " (is this " + std::string(keys.what) + "?)");
+}
+
+// Parses the document and reads the init; the caller reads the rest of doc.
+Expected<RuncState> parse_init(std::string_view json_text, std::string_view origin, const StateKeys& keys,
+                               nlohmann::json& doc) {
   auto parsed = parse_json(json_text, origin);
   if (!parsed) {
     return parsed.error();
   }
-  const nlohmann::json& doc = *parsed;
-  const auto fail = [&](std::string_view key, std::string_view expected) {
-    return make_error(std::string(origin) + ": " + std::string(key) + ": expected " + std::string(expected) +
-                      " (is this runc's state.json?)");
-  };
+  doc = std::move(*parsed);
   if (!doc.is_object()) {
-    return fail("(top level)", "an object");
+    return state_error(origin, "(top level)", "an object", keys);
   }
-  const auto pid = doc.find("init_process_pid");
+  const auto pid = doc.find(keys.pid);
   const std::optional<int> pid_value = pid == doc.end() ? std::nullopt : as_int(*pid);
   if (!pid_value) {
-    return fail("init_process_pid", "a process ID");
+    return state_error(origin, keys.pid, "a process ID", keys);
   }
-  const auto start = doc.find("init_process_start");
+  const auto start = doc.find(keys.start);
   if (start == doc.end() || !start->is_number_unsigned()) {
-    return fail("init_process_start", "a non-negative integer (clock ticks)");
+    return state_error(origin, keys.start, "a non-negative integer (clock ticks)", keys);
   }
   RuncState state;
   state.init_pid = *pid_value;
   state.init_start_ticks = start->get<std::uint64_t>();
+  return state;
+}
+
+}  // namespace
+
+Expected<RuncState> parse_runc_state(std::string_view json_text, std::string_view origin) {
+  nlohmann::json doc;
+  auto state =
+      parse_init(json_text, origin, {"init_process_pid", "init_process_start", "runc's state.json"}, doc);
+  if (!state) {
+    return state;
+  }
   const auto config = doc.find("config");
   if (config != doc.end() && config->is_object()) {
     const auto labels = config->find("labels");
     if (labels != config->end() && labels->is_array()) {
       for (const auto& label : *labels) {
         if (label.is_string() && label.get_ref<const std::string&>().starts_with("bundle=")) {
-          state.bundle = label.get<std::string>().substr(7);
+          state->bundle = label.get<std::string>().substr(7);
         }
       }
     }
@@ -154,36 +180,18 @@ Expected<RuncState> parse_runc_state(std::string_view json_text, std::string_vie
 // PID alone; a PID without its start time can name a recycled process, so
 // such a file is refused (crun 1.8.1 always writes the key).
 Expected<RuncState> parse_crun_status(std::string_view json_text, std::string_view origin) {
-  auto parsed = parse_json(json_text, origin);
-  if (!parsed) {
-    return parsed.error();
-  }
-  const nlohmann::json& doc = *parsed;
-  const auto fail = [&](std::string_view key, std::string_view expected) {
-    return make_error(std::string(origin) + ": " + std::string(key) + ": expected " + std::string(expected) +
-                      " (is this crun's status?)");
-  };
-  if (!doc.is_object()) {
-    return fail("(top level)", "an object");
-  }
-  const auto pid = doc.find("pid");
-  const std::optional<int> pid_value = pid == doc.end() ? std::nullopt : as_int(*pid);
-  if (!pid_value) {
-    return fail("pid", "a process ID");
-  }
-  const auto start = doc.find("process-start-time");
-  if (start == doc.end() || !start->is_number_unsigned()) {
-    return fail("process-start-time", "a non-negative integer (clock ticks)");
+  const StateKeys keys{"pid", "process-start-time", "crun's status"};
+  nlohmann::json doc;
+  auto state = parse_init(json_text, origin, keys, doc);
+  if (!state) {
+    return state;
   }
   const auto bundle = doc.find("bundle");
   if (bundle != doc.end() && !bundle->is_string()) {
-    return fail("bundle", "a string");
+    return state_error(origin, "bundle", "a string", keys);
   }
-  RuncState state;
-  state.init_pid = *pid_value;
-  state.init_start_ticks = start->get<std::uint64_t>();
   if (bundle != doc.end()) {
-    state.bundle = bundle->get<std::string>();
+    state->bundle = bundle->get<std::string>();
   }
   return state;
 }
