@@ -80,6 +80,10 @@ class Isolator {
   // invalidated the partition), so reconcile makes it anew.  v1's flags are
   // re-asserted by enforce() instead.
   [[nodiscard]] virtual bool intact(const Isolation& isolation) const = 0;
+  // For status and check: why an isolation is not what the kernel keeps now
+  // (v2: its partition file cannot be read or does not read "isolated"),
+  // naming the file; nullopt when nothing is wrong or nothing can be told.
+  [[nodiscard]] virtual std::optional<std::string> kernel_problem(const Isolation& isolation) const = 0;
   // True when the node record holds node-wide changes (v1) that no isolated
   // container needs any more: a failed release left them for enforce().
   [[nodiscard]] virtual bool has_residue(const IsolationContext& ctx) const = 0;

@@ -10,6 +10,7 @@
 #include "isolcpus/ledger.hpp"
 #include "isolcpus/runtime_exec.hpp"
 #include "isolcpus/text.hpp"
+#include "ledger_view.hpp"
 #include "status_view.hpp"
 
 namespace isolcpus {
@@ -104,12 +105,15 @@ int cmd_check(const ConfigLoad& loaded, bool json, std::ostream& out, std::ostre
     if (auto data = read_ledger_snapshot(f.config.state_dir)) {
       Log log;  // check is read-only: nothing for the log
       NodeSession node(f.config, log);
-      for (auto& e : data->entries) {
-        if (auto init = node.started_around_us(e)) {
-          e.init_pid = init->pid;  // started around the wrapper: it runs unisolated
-        }
+      const LedgerView view = view_ledger(node, data->entries);
+      for (const auto& e : view.entries) {
         if (auto problem = entry_problem(e)) {
           f.ledger_problems.push_back(*problem);
+        }
+      }
+      for (const auto& undone : view.undone) {
+        if (undone.recorded_isolated) {
+          f.ledger_problems.push_back(describe_undone(undone));
         }
       }
     } else {

@@ -7,6 +7,7 @@
 #include "../lifecycle/node_session.hpp"
 #include "commands.hpp"
 #include "isolcpus/text.hpp"
+#include "ledger_view.hpp"
 #include "status_view.hpp"
 
 namespace isolcpus {
@@ -35,32 +36,15 @@ std::vector<V1CpusetNode> walk_v1(const CgroupTree& tree) {
   return nodes;
 }
 
-// v2: an isolated container whose partition the kernel invalidated says why
-// in its own cpuset.cpus.partition ("isolated invalid (...)").
-void v2_culprits(const CgroupTree& tree, const std::vector<LedgerEntry>& entries, StatusInput& in) {
-  for (const auto& e : entries) {
-    if (!e.isolation) {
-      continue;
+// v2: an isolation the kernel undid (an invalidated partition) is the
+// culprit for its CPUs, and a problem while the entry says isolated.
+void v2_culprits(const LedgerView& view, StatusInput& in) {
+  for (const auto& undone : view.undone) {
+    for (unsigned cpu : undone.cpus.cpus()) {
+      in.culprits[cpu].push_back(undone.reason);
     }
-    auto cg = CgroupPath::parse(e.isolation->cgroup);
-    if (!cg) {
-      continue;
-    }
-    auto partition = tree.read(*cg, "cpuset.cpus.partition");
-    const std::string file = tree.describe(*cg, "cpuset.cpus.partition");
-    std::string reason;
-    if (!partition) {
-      reason = file + " cannot be read (" + partition.error().message + ")";
-    } else if (trim_right(*partition) != "isolated") {
-      reason = file + " reads \"" + std::string(trim_right(*partition)) + "\"";
-    }
-    if (!reason.empty()) {
-      for (unsigned cpu : e.cpus.cpus()) {
-        in.culprits[cpu].push_back(reason);
-      }
-      if (e.state == EntryState::kIsolated) {
-        in.problems.push_back("container " + e.container_id + " is recorded isolated, but " + reason);
-      }
+    if (undone.recorded_isolated) {
+      in.problems.push_back(describe_undone(undone));
     }
   }
 }
@@ -89,13 +73,8 @@ int cmd_status(const ConfigLoad& loaded, bool json, std::ostream& out, std::ostr
     err << "runc-isolcpus-ctl status: cannot read the ledger: " << ledger.error().message << '\n';
     return 1;
   }
-  in.entries = ledger->entries;
-  for (auto& e : in.entries) {
-    // Shown as runc sees it: started around the wrapper, so running unisolated.
-    if (auto init = node.started_around_us(e)) {
-      e.init_pid = init->pid;
-    }
-  }
+  const LedgerView view = view_ledger(node, ledger->entries);
+  in.entries = view.entries;
 
   auto iso = node.isolator();
   auto tree = node.tree();
@@ -115,7 +94,7 @@ int cmd_status(const ConfigLoad& loaded, bool json, std::ostream& out, std::ostr
     if ((*host)->mode == CgroupMode::kV1) {
       in.culprits = v1_balancing_culprits(walk_v1(**tree));
     } else {
-      v2_culprits(**tree, in.entries, in);
+      v2_culprits(view, in);
     }
   } else {
     in.notes.push_back("the kernel's view is unknown: " + (iso ? tree.error().message : iso.error().message));
@@ -124,12 +103,12 @@ int cmd_status(const ConfigLoad& loaded, bool json, std::ostream& out, std::ostr
     in.notes.push_back("config: " + problem);
   }
 
-  const StatusView view = build_status(in);
+  const StatusView picture = build_status(in);
   const auto now =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
           .count();
-  out << (json ? render_status_json(in, view, now) : render_status_text(in, view, now));
-  return view.problems == 0 ? 0 : 2;
+  out << (json ? render_status_json(in, picture, now) : render_status_text(in, picture, now));
+  return picture.problems == 0 ? 0 : 2;
 }
 
 }  // namespace isolcpus

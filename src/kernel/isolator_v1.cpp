@@ -77,6 +77,9 @@ class V1Isolator final : public Isolator {
   std::vector<std::string> enforce(IsolationContext& ctx) override;
   [[nodiscard]] CpuSet kernel_isolated(const IsolationContext& ctx) const override;
   [[nodiscard]] bool intact(const Isolation& /*isolation*/) const override { return true; }
+  [[nodiscard]] std::optional<std::string> kernel_problem(const Isolation& /*isolation*/) const override {
+    return std::nullopt;  // status walks the flags itself (v1_balancing_culprits)
+  }
   [[nodiscard]] Expected<CpuSet> container_cpus(const CgroupPath& cgroup) const override {
     return read_cpus(cgroup);
   }

@@ -243,6 +243,21 @@ class V2Isolator final : public Isolator {
     auto partition = tree_.read(*cg, kPartition);
     return !partition || trim(*partition) == "isolated";
   }
+  [[nodiscard]] std::optional<std::string> kernel_problem(const Isolation& isolation) const override {
+    auto cg = CgroupPath::parse(isolation.cgroup);
+    if (!cg) {
+      return std::nullopt;
+    }
+    auto partition = tree_.read(*cg, kPartition);
+    const std::string file = tree_.describe(*cg, kPartition);
+    if (!partition) {
+      return file + " cannot be read (" + partition.error().message + ")";
+    }
+    if (trim(*partition) != "isolated") {
+      return file + " reads \"" + std::string(trim(*partition)) + "\"";
+    }
+    return std::nullopt;
+  }
   [[nodiscard]] Expected<CpuSet> container_cpus(const CgroupPath& cgroup) const override {
     return read_cpus(cgroup, kCpus);
   }

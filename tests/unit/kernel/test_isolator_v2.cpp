@@ -553,8 +553,23 @@ TEST_F(IsolatorV2Zombie, AFailedRebuildIsReportedAndTheReleaseStandsDone) {
   EXPECT_FALSE(fake_->exists(P("runc-isolcpus.rebuild"))) << "its cgroup is removed all the same";
 }
 
+TEST_F(IsolatorV2Zombie, KernelProblemNamesThePartitionFileAndWhatItReads) {
+  const Isolation iso = make_zombie();
+  const auto problem = isolator_->kernel_problem(iso);
+  ASSERT_TRUE(problem.has_value());
+  EXPECT_EQ(*problem, abs(kC1, "cpuset.cpus.partition") + " reads \"isolated invalid\"");
+  ASSERT_TRUE(fake_->write(P(kC2), "cpuset.cpus", "3"));
+  IsolationContext ctx = context();
+  (void)isolator_->release(iso, ctx);
+  ASSERT_TRUE(fake_->remove(P(kC1)));
+  const auto gone = isolator_->kernel_problem(iso);
+  ASSERT_TRUE(gone.has_value());
+  EXPECT_TRUE(contains(*gone, "cannot be read")) << *gone;
+}
+
 TEST_F(IsolatorV2Zombie, AnIntactReleaseDoesNotRebuild) {
   const Isolation iso = isolate(kC1, CpuSet::of({2}));
+  EXPECT_EQ(isolator_->kernel_problem(iso), std::nullopt);
   IsolationContext ctx = context();
   EXPECT_TRUE(isolator_->release(iso, ctx).complete());
   EXPECT_FALSE(rebuilt());

@@ -19,6 +19,11 @@ expect_null_domains isolated "3"
 round() { # label
 	rt wrap update --cpuset-cpus 3 plain || fail "$1: update plain onto CPU 3"
 	check_eq "$1: the kernel invalidated iso's partition" "isolated invalid" "$(cg_read $POD/iso/cpuset.cpus.partition)"
+	# Before any wrapper call saw it, both operator views name the file.
+	if ctl check; then fail "$1: check passes over an invalidated partition"; else pass "$1: check fails"; fi
+	check_contains "$1: check names the partition file" "iso/cpuset.cpus.partition reads \"isolated invalid\"" "$(cat "$RT_OUT")"
+	if ctl status; then fail "$1: status shows no problem over an invalidated partition"; else pass "$1: status fails"; fi
+	check_contains "$1: status names the partition file" "iso/cpuset.cpus.partition reads \"isolated invalid\"" "$(cat "$RT_OUT")"
 	ctl reconcile
 	check_contains "$1: reconcile saw the invalidated partition" "invalidated" "$(cat "$RT_OUT")"
 	check_eq "$1: iso's partition is a member again" member "$(cg_read $POD/iso/cpuset.cpus.partition)"
