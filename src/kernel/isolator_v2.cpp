@@ -22,8 +22,9 @@ constexpr std::string_view kPartition = "cpuset.cpus.partition";
 constexpr std::string_view kCpus = "cpuset.cpus";
 constexpr std::string_view kRootIsolated = "cpuset.cpus.isolated";
 constexpr std::string_view kSubtreeControl = "cgroup.subtree_control";
+constexpr std::string_view kProcs = "cgroup.procs";
 // A root-level cgroup that exists only while release() makes the kernel
-// rebuild its sched domains (rebuild_domains below).
+// rebuild its sched domains (record_rebuild, finish_rebuild below).
 constexpr std::string_view kRebuildName = "runc-isolcpus.rebuild";
 
 std::string_view trim(std::string_view text) {
@@ -46,9 +47,8 @@ std::string cg_name(const CgroupPath& cg) { return cg.is_root() ? std::string("/
 
 // What release_container() found and did.
 struct ContainerRelease {
-  bool done = true;          // every write it needed was accepted
-  bool was_invalid = false;  // the kernel had invalidated the partition
-  bool gone = false;         // the cgroup was already removed
+  bool done = true;   // every write it needed was accepted
+  bool gone = false;  // the cgroup was already removed
 };
 
 // One kernel write done by apply(), with what to put back on rollback.
@@ -71,6 +71,11 @@ class V2Isolator final : public Isolator {
     if (cgroup.is_root()) {
       return make_error("refusing to make the root cgroup " + tree_.describe(cgroup, "") +
                         " an isolated partition: the container must have its own cgroup");
+    }
+    if (cgroup.parts().front() == kRebuildName) {
+      return make_error("refusing to isolate " + tree_.describe(cgroup, "") +
+                        ": runc-isolcpus keeps the name " + std::string(kRebuildName) +
+                        " for its own use; give the container another cgroupsPath");
     }
     if (!tree_.exists(cgroup)) {
       return make_error("container cgroup " + tree_.describe(cgroup, "") +
@@ -199,9 +204,12 @@ class V2Isolator final : public Isolator {
       result.problems.push_back("cannot release isolation of \"" + isolation.cgroup +
                                 "\": " + parsed.error().message);
     }
-    // A rebuild interrupted by a crash left its cgroup: finish it first.
-    if (tree_.exists(rebuild_cgroup())) {
-      (void)rebuild_domains(CpuSet{}, ctx, result.problems);
+    // An invalidated partition's CPUs are owed a rebuild from the moment it
+    // turns member: record that in the rebuild cgroup first, so a crash or a
+    // failure from here on leaves the debt where the next release finds it.
+    if (parsed && partition_invalid(*parsed) && !record_rebuild(isolation.cpus, result.problems)) {
+      result.left = isolation;
+      return result;
     }
     const ContainerRelease container =
         parsed ? release_container(*parsed, result.problems) : ContainerRelease{};
@@ -226,11 +234,15 @@ class V2Isolator final : public Isolator {
       result.left = std::move(left);
       return result;
     }
-    const CpuSet owed = domains_owed(isolation.cpus, container);
-    if (!owed.empty() && !rebuild_domains(owed, ctx, result.problems)) {
-      result.problems.push_back("the kernel may keep CPUs " + owed.to_string() +
-                                " without a scheduler domain until its next rebuild (a known 6.12 cpuset "
-                                "defect after it invalidated the partition); see docs/INVARIANTS.md");
+    const CpuSet leaked = container.gone ? leaked_cpus(isolation.cpus) : CpuSet{};
+    if ((!leaked.empty() && !record_rebuild(leaked, result.problems)) ||
+        !finish_rebuild(ctx, result.problems)) {
+      result.problems.push_back("the kernel keeps CPUs of container cgroup " + isolation.cgroup +
+                                " without a scheduler domain (a 6.12 cpuset defect after it invalidated the "
+                                "partition, docs/INVARIANTS.md); kept, and retried by every call");
+      Isolation left = isolation;
+      left.ancestor_additions.clear();
+      result.left = std::move(left);
     }
     return result;
   }
@@ -491,7 +503,6 @@ class V2Isolator final : public Isolator {
         problems.push_back(current.error().message);
         out.done = !tree_.exists(cgroup);
       } else if (trim(*current) != "member") {
-        out.was_invalid = trim(*current).find("invalid") != std::string_view::npos;
         if (auto ok = tree_.write(cgroup, kPartition, "member"); !ok && tree_.exists(cgroup)) {
           problems.push_back("cannot turn " + tree_.describe(cgroup, kPartition) +
                              " back into a member: " + ok.error().message);
@@ -514,52 +525,91 @@ class V2Isolator final : public Isolator {
 
   static CgroupPath rebuild_cgroup() { return *CgroupPath::parse(kRebuildName); }
 
-  // CPUs of a released isolation that 6.12 leaves without a sched domain
-  // (tests/vm/guest/scenarios/base_v2_zombie.sh): after "member" on an
-  // invalidated partition the domains are not rebuilt; after the cgroup of one
-  // was removed, its CPUs stay in the root's cpuset.cpus.isolated with no
-  // partition holding them.  Our claim made them ours alone until now.
-  [[nodiscard]] CpuSet domains_owed(const CpuSet& cpus, const ContainerRelease& container) const {
-    if (container.was_invalid) {
-      return cpus;
-    }
-    if (container.gone && tree_.has_file(CgroupPath{}, kRootIsolated)) {
-      if (auto isolated = read_cpus(CgroupPath{}, kRootIsolated)) {
-        return cpus & *isolated;
-      }
-    }
-    return {};
+  [[nodiscard]] bool partition_invalid(const CgroupPath& cg) const {
+    auto partition = tree_.exists(cg) ? tree_.read(cg, kPartition) : Expected<std::string>(std::string());
+    return partition && trim(*partition).find("invalid") != std::string_view::npos;
   }
 
-  // A local isolated partition over `cpus` at the root, then member again:
-  // local partitions do not consult the kernel's remote-partition mask, so
-  // this returns leaked CPUs to the root, and both writes rebuild the sched
-  // domains.  Empty `cpus` finishes a rebuild a crash interrupted (its cgroup
-  // still names the CPUs).  True when the domains were rebuilt.
-  bool rebuild_domains(const CpuSet& cpus, IsolationContext& ctx, std::vector<std::string>& problems) {
+  // CPUs of a removed container cgroup still in the root's isolated mask:
+  // 6.12 leaks them when the cgroup of an invalidated partition goes
+  // (base_v2_zombie).  Our claim made them ours alone until now.
+  [[nodiscard]] CpuSet leaked_cpus(const CpuSet& cpus) const {
+    if (!tree_.has_file(CgroupPath{}, kRootIsolated)) {
+      return {};  // before 6.8 the kernel does not show them
+    }
+    auto isolated = read_cpus(CgroupPath{}, kRootIsolated);
+    return isolated ? cpus & *isolated : CpuSet{};
+  }
+
+  // Ours only while empty: a cgroup of that name with tasks or children was
+  // made by someone else (a container's cgroupsPath), and is left alone.
+  [[nodiscard]] bool rebuild_cgroup_ours(const CgroupPath& cg) const {
+    auto procs = tree_.read(cg, kProcs);
+    return procs && trim(*procs).empty() && tree_.children(cg).empty();
+  }
+
+  // The debt: `cpus` added to the rebuild cgroup's cpuset.cpus.
+  bool record_rebuild(const CpuSet& cpus, std::vector<std::string>& problems) {
     const CgroupPath cg = rebuild_cgroup();
-    const auto note = [&](const Expected<void>& ok) {
-      if (!ok) {
-        problems.push_back("rebuilding the scheduler domains: " + ok.error().message);
-      }
-      return static_cast<bool>(ok);
-    };
-    const bool resumed = cpus.empty();
-    if (!resumed && !tree_.exists(cg) && !note(tree_.make(cg))) {
+    const bool existed = tree_.exists(cg);
+    if (existed && !rebuild_cgroup_ours(cg)) {
+      problems.push_back(tree_.describe(cg, "") + " has tasks or children: not ours; remove it");
       return false;
     }
-    bool ok = resumed || note(tree_.write(cg, kCpus, cpus.to_string()));
-    ok = ok && note(tree_.write(cg, kPartition, "isolated"));
-    checkpoint(ctx, "v2.rebuild");
-    if (auto state = tree_.read(cg, kPartition); ok && (!state || trim(*state) != "isolated")) {
-      problems.push_back("rebuilding the scheduler domains: " + tree_.describe(cg, kPartition) + " reads \"" +
-                         (state ? std::string(trim(*state)) : state.error().message) +
-                         "\" (a root-level cgroup's cpuset.cpus overlaps CPUs " + cpus.to_string() + "?)");
-      ok = false;
+    if (!existed) {
+      if (auto ok = tree_.make(cg); !ok) {
+        problems.push_back("cannot record the scheduler-domain rebuild owed: " + ok.error().message);
+        return false;
+      }
     }
-    ok = ok && note(tree_.write(cg, kPartition, "member"));
-    ok = note(tree_.remove(cg)) && ok;
-    return ok;
+    auto owed = read_cpus(cg, kCpus);
+    auto ok = owed ? tree_.write(cg, kCpus, (*owed | cpus).to_string()) : Expected<void>(owed.error());
+    if (!ok) {
+      problems.push_back("cannot record the scheduler-domain rebuild owed: " + ok.error().message);
+      if (!existed) {
+        (void)tree_.remove(cg);
+      }
+    }
+    return static_cast<bool>(ok);
+  }
+
+  // Pays the recorded debt: a local isolated partition over the CPUs at the
+  // root, then member again.  Local partitions do not consult the kernel's
+  // remote-partition mask, so this returns leaked CPUs, and both writes
+  // rebuild the sched domains.  True when nothing is owed any more.
+  bool finish_rebuild(IsolationContext& ctx, std::vector<std::string>& problems) {
+    const CgroupPath cg = rebuild_cgroup();
+    if (!tree_.exists(cg) || !rebuild_cgroup_ours(cg)) {
+      return true;
+    }
+    auto owed = read_cpus(cg, kCpus);
+    if (!owed) {
+      problems.push_back(owed.error().message);
+      return false;
+    }
+    if (!owed->empty()) {
+      const auto isolated = tree_.write(cg, kPartition, "isolated");
+      checkpoint(ctx, "v2.rebuild");
+      auto state = tree_.read(cg, kPartition);
+      const bool valid = isolated && state && trim(*state) == "isolated";
+      const auto member = tree_.write(cg, kPartition, "member");
+      if (!valid || !member) {
+        problems.push_back("rebuilding the scheduler domains over CPUs " + owed->to_string() + " in " +
+                           tree_.describe(cg, kPartition) + " failed (" +
+                           (!isolated ? isolated.error().message
+                            : !state  ? state.error().message
+                            : !valid  ? "it reads \"" + std::string(trim(*state)) +
+                                           "\": does a root-level cgroup's cpuset.cpus overlap them?"
+                                     : member.error().message) +
+                           ")");
+        return false;
+      }
+    }
+    if (auto ok = tree_.remove(cg); !ok) {
+      problems.push_back("cannot remove " + tree_.describe(cg, "") + ": " + ok.error().message);
+      return false;
+    }
+    return true;
   }
 
   // Removes `cpus` from cg's cpuset.cpus.exclusive; missing dir or file means

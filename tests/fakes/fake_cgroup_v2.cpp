@@ -64,6 +64,7 @@ void FakeCgroupV2::populate(const CgroupPath& cg, const CpuSet& cpus) {
     return;
   }
   put("cgroup.controllers", "cpuset cpu\n");
+  put("cgroup.procs", "");
   put("cgroup.subtree_control", "\n");
   put("cpuset.cpus", line(cpus));
   put("cpuset.cpus.effective", line(cpus.empty() ? options_.online : cpus));

@@ -540,17 +540,66 @@ TEST_F(IsolatorV2Zombie, ACrashMidRebuildIsFinishedByTheNextRelease) {
   EXPECT_TRUE(fake_->root_isolated().empty());
 }
 
-TEST_F(IsolatorV2Zombie, AFailedRebuildIsReportedAndTheReleaseStandsDone) {
+TEST_F(IsolatorV2Zombie, AFailedRebuildKeepsTheEntryAndTheNextReleasePaysIt) {
   const Isolation iso = make_zombie();
   IsolationContext ctx = context();
-  // The writes: C1 member, C1 exclusive, the pod's, kubepods', then the
-  // rebuild's cpus and partition: fail the partition.
+  // The writes: the debt into the rebuild cgroup, C1 member, C1's claim, the
+  // pod's, kubepods', then the rebuild's partition: fail that one.
   fake_->fail_write(6);
   const auto result = isolator_->release(iso, ctx);
-  EXPECT_TRUE(result.complete());
+  ASSERT_FALSE(result.complete()) << "the debt keeps the entry";
+  EXPECT_TRUE(result.left->ancestor_additions.empty());
   ASSERT_FALSE(result.problems.empty());
   EXPECT_TRUE(contains(result.problems.back(), "without a scheduler domain")) << result.problems.back();
-  EXPECT_FALSE(fake_->exists(P("runc-isolcpus.rebuild"))) << "its cgroup is removed all the same";
+  EXPECT_EQ(fake_->sched_null(), CpuSet::of({2}));
+  IsolationContext again = context();
+  EXPECT_TRUE(isolator_->release(*result.left, again).complete());
+  EXPECT_TRUE(fake_->sched_null().empty()) << fake_->sched_null().to_string();
+  EXPECT_FALSE(fake_->exists(P("runc-isolcpus.rebuild")));
+}
+
+// Review R1, R2: a crash at any write after the debt is recorded (between
+// member and the claims, or before the rebuild's partition) is paid by the
+// next release, which no longer sees an invalid partition.
+TEST_F(IsolatorV2Zombie, ACrashAtAnyLaterWriteIsPaidByTheNextRelease) {
+  for (int crash_at = 1; crash_at <= 7; ++crash_at) {
+    SCOPED_TRACE("crash before write " + std::to_string(crash_at));
+    fake_ = std::make_unique<FakeCgroupV2>();
+    fake_->add_cgroup(kC1, CpuSet::of({2}));
+    fake_->add_cgroup(kC2, CpuSet::of({3}));
+    isolator_ = make_v2_isolator(*fake_, kernel_);
+    const Isolation iso = make_zombie();
+    int n = 0;
+    fake_->before_write = [&n, crash_at] {
+      if (++n == crash_at) {
+        throw std::runtime_error("crash");
+      }
+    };
+    IsolationContext ctx = context();
+    EXPECT_THROW((void)isolator_->release(iso, ctx), std::runtime_error);
+    fake_->before_write = nullptr;
+    IsolationContext again = context();
+    EXPECT_TRUE(isolator_->release(iso, again).complete());
+    EXPECT_TRUE(fake_->sched_null().empty()) << fake_->sched_null().to_string();
+    EXPECT_FALSE(fake_->exists(P("runc-isolcpus.rebuild")));
+  }
+}
+
+// Review finding 3: a cgroup of that name with tasks is someone else's.
+TEST_F(IsolatorV2Zombie, ARebuildCgroupWithTasksIsNotOursAndNotTouched) {
+  const Isolation iso = make_zombie();
+  fake_->add_cgroup("runc-isolcpus.rebuild", CpuSet::of({5}));
+  fake_->set_file("runc-isolcpus.rebuild", "cgroup.procs", "4242\n");
+  IsolationContext ctx = context();
+  const auto result = isolator_->release(iso, ctx);
+  EXPECT_FALSE(result.complete());
+  EXPECT_TRUE(contains(result.problems.front(), "not ours")) << result.problems.front();
+  EXPECT_EQ(fake_->cpus_in("runc-isolcpus.rebuild"), CpuSet::of({5}));
+  EXPECT_EQ(fake_->partition(kC1), "isolated invalid") << "no member without a recorded debt";
+  IsolationContext plan_ctx = context();
+  auto plan = isolator_->plan(P("runc-isolcpus.rebuild"), CpuSet::of({5}), plan_ctx);
+  ASSERT_FALSE(plan);
+  EXPECT_TRUE(contains(plan.error().message, "keeps the name")) << plan.error().message;
 }
 
 TEST_F(IsolatorV2Zombie, KernelProblemNamesThePartitionFileAndWhatItReads) {
