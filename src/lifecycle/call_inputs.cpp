@@ -54,9 +54,11 @@ CallInputs read_call_inputs(const Call& call) {
     case Subcommand::kStart:
       if (call.config.mode != Mode::kNever && !peek_entry(call)) {
         // A start with no decision: the create went through an older wrapper,
-        // or its decision was lost.  runc keeps the bundle in its state.
+        // or its decision was lost.  runc keeps the bundle in its state.  A
+        // crun container without a cgroup (created with --cgroup-manager=
+        // disabled) is not judged again: its init runs in its caller's cgroup.
         auto state = read_runc_state(call.inv.root, id);
-        if (state && *state && !(*state)->bundle.empty()) {
+        if (state && *state && !(*state)->bundle.empty() && !(*state)->no_cgroup) {
           in.bundle = (*state)->bundle;
           in.spec = read_container_spec(in.bundle);
         }

@@ -193,6 +193,9 @@ Expected<RuncState> parse_crun_status(std::string_view json_text, std::string_vi
   if (bundle != doc.end()) {
     state->bundle = bundle->get<std::string>();
   }
+  const auto cgroup = doc.find("cgroup-path");
+  state->no_cgroup =
+      cgroup != doc.end() && cgroup->is_string() && cgroup->get_ref<const std::string&>().empty();
   return state;
 }
 

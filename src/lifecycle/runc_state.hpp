@@ -20,6 +20,9 @@ struct RuncState {
   int init_pid = 0;
   std::uint64_t init_start_ticks = 0;
   std::string bundle;  // runc: its "bundle=" label; crun: its "bundle" key
+  // crun: "cgroup-path" is empty, the container was made with
+  // --cgroup-manager=disabled: there is no cgroup of its own to isolate.
+  bool no_cgroup = false;
   // runc's and crun's own test: a container stays "created" while its exec
   // fifo exists, and `start` removes it.
   bool started = false;

@@ -120,6 +120,19 @@ INSTANTIATE_TEST_SUITE_P(
                 "status: bundle: expected a string (is this crun's status?)"}),
     [](const auto& row) { return row.param.name; });
 
+TEST(CrunStatusCgroup, AnEmptyCgroupPathMeansNoCgroupOfItsOwn) {
+  const auto none = parse_crun_status(R"({"pid":1,"process-start-time":2,"cgroup-path":""})", "status");
+  ASSERT_TRUE(none) << none.error().message;
+  EXPECT_TRUE(none->no_cgroup);
+  const auto some =
+      parse_crun_status(R"({"pid":1,"process-start-time":2,"cgroup-path":"/kubepods/ctr"})", "status");
+  ASSERT_TRUE(some);
+  EXPECT_FALSE(some->no_cgroup);
+  const auto absent = parse_crun_status(R"({"pid":1,"process-start-time":2})", "status");
+  ASSERT_TRUE(absent);
+  EXPECT_FALSE(absent->no_cgroup) << "an older crun without the key keeps today's behaviour";
+}
+
 TEST(ReadRuntimeState, FindsCrunsStatusAndItsFifo) {
   TempDir tmp;
   tmp.write_file("crun/c1/status", kCreated);

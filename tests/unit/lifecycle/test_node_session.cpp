@@ -957,5 +957,25 @@ TEST_F(HandleCallTest, CgroupManagerDisabledIsolatesNothing) {
   expect_all_flags_back();
 }
 
+// Review: crun needs no flag at start; a container created without a cgroup
+// must not be decided again at start from its bundle, or the cgroup its init
+// runs in (its caller's: conmon's, a shim's) would be isolated.
+TEST_F(HandleCallTest, ACrunContainerWithoutACgroupIsNotDecidedAtStart) {
+  bundle("b1", "2-3", annotated);
+  ASSERT_TRUE(
+      call({"--cgroup-manager=disabled", "create", "--bundle", (host / "b1").string(), kId}).exec_runtime);
+  ASSERT_EQ(entry(snapshot(), kId), nullptr);
+  cpuset("system.slice/conmon", "2-3", true);
+  process(4242, 777, "/system.slice/conmon");
+  host.write_file(
+      "runc/" + std::string(kId) + "/status",
+      nlohmann::json{
+          {"pid", 4242}, {"process-start-time", 777}, {"cgroup-path", ""}, {"bundle", (host / "b1").string()}}
+          .dump(4));
+  EXPECT_TRUE(call({"start", kId}).exec_runtime);
+  EXPECT_EQ(entry(snapshot(), kId), nullptr) << "the caller's cgroup was taken for the container's";
+  expect_all_flags_back();
+}
+
 }  // namespace
 }  // namespace isolcpus
