@@ -37,6 +37,10 @@ class CgroupTree {
   [[nodiscard]] virtual std::string describe(const CgroupPath& cg, std::string_view file) const = 0;
 };
 
+// True when cg has tasks or child cgroups: a cgroup someone already uses
+// (a container's cgroupsPath naming one must not take it over).
+[[nodiscard]] bool cgroup_in_use(const CgroupTree& tree, const CgroupPath& cg);
+
 // The real hierarchy mounted at `mount`.  Paths are resolved component by
 // component with O_NOFOLLOW, so a symlink planted in the tree cannot lead out.
 std::unique_ptr<CgroupTree> open_cgroup_tree(const std::filesystem::path& mount);

@@ -239,4 +239,12 @@ std::unique_ptr<CgroupTree> open_cgroup_tree(const std::filesystem::path& mount)
   return std::make_unique<RealCgroupTree>(mount);
 }
 
+bool cgroup_in_use(const CgroupTree& tree, const CgroupPath& cg) {
+  if (!tree.children(cg).empty()) {
+    return true;
+  }
+  auto procs = tree.read(cg, "cgroup.procs");
+  return procs && procs->find_first_not_of(" \n") != std::string::npos;
+}
+
 }  // namespace isolcpus

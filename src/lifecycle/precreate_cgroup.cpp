@@ -35,6 +35,13 @@ Expected<void> enable_cpuset_v2(CgroupTree& tree, const CgroupPath& parent) {
 
 Expected<void> precreate_cgroup(CgroupTree& tree, CgroupMode mode, const CgroupPath& cgroup,
                                 const CpuSet& cpus, const std::optional<CpuSet>& mems) {
+  // An empty cgroupsPath becomes /<id> under crun: an id must not reach a
+  // cgroup others run in (system.slice, init.scope) and rewrite its cpus.
+  if (tree.exists(cgroup) && cgroup_in_use(tree, cgroup)) {
+    return make_error("cgroup " + tree.describe(cgroup, "") +
+                      " already exists with tasks or child cgroups: it is not this container's; not "
+                      "preparing or isolating it (is linux.cgroupsPath or the container id right?)");
+  }
   auto levels = cgroup.ancestors();
   levels.push_back(cgroup);
   for (const auto& level : levels) {
