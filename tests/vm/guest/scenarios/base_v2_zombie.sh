@@ -82,3 +82,4 @@ expect_null_domains "3-leaked" "3"
 repair 3
 rmdir "$CG/$B" "$CG/$POD" "$CG/$P"
 check_no_exclusive_left "no cpuset.cpus.exclusive left"
+expect_null_domains after ""

@@ -60,6 +60,7 @@ crun_round() { # ID POD-SUFFIX [GLOBAL-FLAGS...]
 	check_ledger_clean "$id"
 }
 
+expect_null_domains before ""
 crun_round crun1 c1111111
 crun_round crun2 c2222222 --cgroup-manager=cgroupfs --root=/run/crun  # as CRI-O sends them
 
@@ -77,3 +78,4 @@ check_eq "$id: root cpuset.cpus.isolated empty" "" "$(cg_read cpuset.cpus.isolat
 cw --cgroup-manager=disabled kill $id KILL || fail "wrapper kill $id"
 wait_stopped $id
 cw --cgroup-manager=disabled delete $id || fail "wrapper delete $id"
+expect_null_domains after ""
