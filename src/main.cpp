@@ -11,11 +11,13 @@
 
 #include "isolcpus/caller_log.hpp"
 #include "isolcpus/config.hpp"
-#include "isolcpus/ctl.hpp"  // kCtlName only
-#include "isolcpus/invocation.hpp"
-#include "isolcpus/lifecycle.hpp"
+#include "isolcpus/ctl_main.hpp"  // kCtlName only
+#include "isolcpus/dispatch.hpp"
+#include "isolcpus/exec_runtime.hpp"
+#include "isolcpus/exit_like_runtime.hpp"
+#include "isolcpus/locate_runtime.hpp"
 #include "isolcpus/log.hpp"
-#include "isolcpus/runtime_exec.hpp"
+#include "isolcpus/parse_invocation.hpp"
 
 namespace {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "isolcpus/invocation.hpp"
+#include "isolcpus/parse_invocation.hpp"
 
 namespace isolcpus {
 

@@ -27,7 +27,7 @@
 #include "isolcpus/cgroup_tree.hpp"
 #include "isolcpus/cpuset.hpp"
 #include "isolcpus/expected.hpp"
-#include "isolcpus/host.hpp"
+#include "isolcpus/host_probe.hpp"
 #include "isolcpus/isolation.hpp"
 
 namespace isolcpus {

@@ -12,7 +12,7 @@
 
 #include "isolcpus/cgroup_tree.hpp"
 #include "isolcpus/expected.hpp"
-#include "isolcpus/host.hpp"
+#include "isolcpus/host_probe.hpp"
 #include "isolcpus/ledger.hpp"
 
 namespace isolcpus {

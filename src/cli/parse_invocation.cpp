@@ -2,6 +2,8 @@
 // urfave/cli v1 over Go's flag package (RUNC-CLI.md).  Wherever runc would
 // refuse the line, or two runc versions would read it differently, the result
 // is marked uncertain so the wrapper does no host work and lets runc decide.
+#include "isolcpus/parse_invocation.hpp"
+
 #include <array>
 #include <cstdint>
 #include <limits>
@@ -10,7 +12,6 @@
 #include <vector>
 
 #include "go_flag.hpp"
-#include "isolcpus/invocation.hpp"
 #include "lexical_path.hpp"
 #include "runc_grammar.hpp"
 #include "urfave_reorder.hpp"

@@ -9,7 +9,7 @@
 #include <span>
 #include <string_view>
 
-#include "isolcpus/invocation.hpp"
+#include "isolcpus/parse_invocation.hpp"
 
 namespace isolcpus::cli {
 

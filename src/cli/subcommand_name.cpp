@@ -1,4 +1,4 @@
-#include "isolcpus/invocation.hpp"
+#include "isolcpus/parse_invocation.hpp"
 
 namespace isolcpus {
 

@@ -8,7 +8,7 @@
 #include "commands.hpp"
 #include "isolcpus/cgroup_tree.hpp"
 #include "isolcpus/ledger.hpp"
-#include "isolcpus/runtime_exec.hpp"
+#include "isolcpus/locate_runtime.hpp"
 #include "isolcpus/text.hpp"
 #include "ledger_view.hpp"
 #include "status_view.hpp"

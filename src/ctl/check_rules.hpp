@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "isolcpus/config.hpp"
-#include "isolcpus/host.hpp"
+#include "isolcpus/host_probe.hpp"
 
 namespace isolcpus {
 

@@ -1,9 +1,10 @@
 // runc-isolcpus-ctl: the operator's commands (one file each in src/ctl/).
+#include "isolcpus/ctl_main.hpp"
+
 #include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "commands.hpp"
-#include "isolcpus/ctl.hpp"
 
 namespace isolcpus {
 

@@ -2,7 +2,7 @@
 #include <ostream>
 
 #include "commands.hpp"
-#include "isolcpus/lifecycle.hpp"
+#include "isolcpus/dispatch.hpp"
 #include "isolcpus/log.hpp"
 
 namespace isolcpus {

@@ -1,9 +1,9 @@
+#include "isolcpus/exec_runtime.hpp"
+
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-
-#include "isolcpus/runtime_exec.hpp"
 
 extern char** environ;  // NOLINT: POSIX interface
 

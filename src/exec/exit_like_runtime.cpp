@@ -1,9 +1,9 @@
+#include "isolcpus/exit_like_runtime.hpp"
+
 #include <sys/prctl.h>
 
 #include <csignal>
 #include <cstdio>
-
-#include "isolcpus/runtime_exec.hpp"
 
 namespace isolcpus {
 

@@ -1,11 +1,11 @@
+#include "isolcpus/locate_runtime.hpp"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <string>
-
-#include "isolcpus/runtime_exec.hpp"
 
 namespace isolcpus {
 namespace {

@@ -1,6 +1,8 @@
 // probe_host: which cgroup hierarchy carries the cpuset controller, which
 // kernel runs, which CPUs exist.  Everything is read below host_root so tests
 // can point it at a fake tree.
+#include "isolcpus/host_probe.hpp"
+
 #include <cctype>
 #include <charconv>
 #include <optional>
@@ -10,7 +12,6 @@
 #include <system_error>
 #include <vector>
 
-#include "isolcpus/host.hpp"
 #include "isolcpus/text.hpp"
 
 namespace isolcpus {

@@ -4,8 +4,8 @@
 #pragma once
 
 #include "isolcpus/cgroup_path.hpp"
-#include "isolcpus/invocation.hpp"  // RuntimeKind
 #include "isolcpus/ledger.hpp"
+#include "isolcpus/parse_invocation.hpp"  // RuntimeKind
 #include "node_session.hpp"
 #include "runc_state.hpp"
 

@@ -1,6 +1,7 @@
+#include "isolcpus/dispatch.hpp"
+
 #include "call_inputs.hpp"
 #include "isolcpus/caller_log.hpp"
-#include "isolcpus/lifecycle.hpp"
 #include "steps.hpp"
 
 namespace isolcpus {

@@ -8,7 +8,7 @@
 
 #include <climits>
 
-#include "isolcpus/lifecycle.hpp"
+#include "isolcpus/dispatch.hpp"
 #include "isolcpus/log.hpp"
 
 namespace isolcpus {

@@ -15,10 +15,10 @@
 
 #include "isolcpus/cgroup_tree.hpp"
 #include "isolcpus/config.hpp"
-#include "isolcpus/host.hpp"
+#include "isolcpus/dispatch.hpp"
+#include "isolcpus/host_probe.hpp"
 #include "isolcpus/isolator.hpp"
 #include "isolcpus/ledger.hpp"
-#include "isolcpus/lifecycle.hpp"
 #include "isolcpus/log.hpp"
 #include "isolcpus/seams.hpp"
 

@@ -8,7 +8,7 @@
 #include "isolcpus/cgroup_path.hpp"
 #include "isolcpus/cgroup_tree.hpp"
 #include "isolcpus/cpuset.hpp"
-#include "isolcpus/host.hpp"
+#include "isolcpus/host_probe.hpp"
 
 namespace isolcpus {
 

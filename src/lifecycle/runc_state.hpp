@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "isolcpus/expected.hpp"
-#include "isolcpus/host.hpp"
+#include "isolcpus/host_probe.hpp"
 
 namespace isolcpus {
 

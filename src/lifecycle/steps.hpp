@@ -1,7 +1,7 @@
 // One function per runc subcommand the wrapper acts on (src/lifecycle/on_*.cpp).
 #pragma once
 
-#include "isolcpus/lifecycle.hpp"
+#include "isolcpus/dispatch.hpp"
 #include "node_session.hpp"
 
 namespace isolcpus {

@@ -8,7 +8,7 @@
 #include <cstring>
 
 #include "child_runtime.hpp"
-#include "isolcpus/host.hpp"
+#include "isolcpus/host_probe.hpp"
 #include "isolcpus/read_to_end.hpp"
 #include "isolcpus/unique_fd.hpp"
 #include "isolcpus/update_resources.hpp"

@@ -12,7 +12,7 @@
 #include "cli/go_flag.hpp"
 #include "cli/runc_grammar.hpp"
 #include "fuzz_support.hpp"
-#include "isolcpus/invocation.hpp"
+#include "isolcpus/parse_invocation.hpp"
 
 namespace {
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-# The wrapper's fallback search order (include/isolcpus/runtime_exec.hpp).
+# The wrapper's fallback search order (include/isolcpus/locate_runtime.hpp).
 SAFE_RUNTIME_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
 
 

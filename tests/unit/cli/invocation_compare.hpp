@@ -6,7 +6,7 @@
 #include <sstream>
 #include <string>
 
-#include "isolcpus/invocation.hpp"
+#include "isolcpus/parse_invocation.hpp"
 
 namespace isolcpus::testing {
 

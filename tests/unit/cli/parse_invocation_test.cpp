@@ -3,6 +3,8 @@
 // expected RuncInvocation: defaults plus the fields the case changes.
 // Where runc's behaviour is surprising, the case was checked against the
 // runc 1.1.5 binary and the urfave/cli sources runc 1.2-1.5 vendor.
+#include "isolcpus/parse_invocation.hpp"
+
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -11,7 +13,6 @@
 #include <vector>
 
 #include "invocation_compare.hpp"
-#include "isolcpus/invocation.hpp"
 
 namespace isolcpus {
 namespace {

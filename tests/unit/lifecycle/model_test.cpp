@@ -29,10 +29,10 @@
 #include "fakes/fake_cgroup_v2.hpp"
 #include "fakes/temp_dir.hpp"
 #include "isolcpus/config.hpp"
-#include "isolcpus/invocation.hpp"
+#include "isolcpus/dispatch.hpp"
 #include "isolcpus/ledger.hpp"
-#include "isolcpus/lifecycle.hpp"
 #include "isolcpus/log.hpp"
+#include "isolcpus/parse_invocation.hpp"
 #include "isolcpus/seams.hpp"
 
 namespace isolcpus {

@@ -1,14 +1,14 @@
 // decide(): one row per rule and per interesting combination of mode x pod
 // annotation x per-container override x eligibility x guardrail.  Every row
 // asserts the verdict, the CPUs, a piece of the reason and the warnings.
+#include "isolcpus/policy.hpp"
+
 #include <gtest/gtest.h>
 
 #include <functional>
 #include <ostream>
 #include <string>
 #include <vector>
-
-#include "isolcpus/policy.hpp"
 
 namespace isolcpus {
 namespace {

@@ -1,6 +1,6 @@
 // pod_namespace / pod_name / container_name when no runtime marker says who
 // wrote config.json (podman, ctr, plain runc): either key, "" when neither
-// is there or the two disagree.  With markers: spoofing_test.cpp.
+// is there or the two disagree.  With markers: pod_identity_spoofing_test.cpp.
 #include <gtest/gtest.h>
 
 #include <functional>

@@ -1,6 +1,4 @@
-// Finding and becoming the real runtime.  The wrapper's last act is always an
-// execve in place: same PID, argv[1..] byte-identical, environment, fds,
-// signal mask and dispositions untouched.
+// Finding the real runtime the wrapper becomes.
 #pragma once
 
 #include <array>
@@ -22,15 +20,5 @@ inline constexpr std::array<std::string_view, 6> kSafeRuntimeDirs = {
 // `runc` earlier in PATH does not exec itself forever.
 Expected<std::string> locate_runtime(std::string_view configured,
                                      std::string_view self_exe = "/proc/self/exe");
-
-// Replaces this process with `runtime`; argv[0] becomes `runtime`, argv[1..]
-// stay as they are.  Returns only on failure, with errno's message.
-Error exec_runtime(const std::string& runtime, int argc, char** argv);
-
-// When the runtime ran as our child (`update`), its end becomes ours, so the
-// caller sees what it would have seen of runc itself: `status` >= 0 is
-// returned as the exit status; -N (death by signal N) makes this process
-// die of signal N (default disposition, unblocked, no core dump of ours).
-int exit_like_runtime(int status);
 
 }  // namespace isolcpus

@@ -12,7 +12,7 @@
 
 #include "fakes/fake_cgroup_v1.hpp"
 #include "fakes/temp_dir.hpp"
-#include "isolcpus/host.hpp"
+#include "isolcpus/host_probe.hpp"
 #include "isolcpus/isolator.hpp"
 
 namespace isolcpus {

@@ -1,10 +1,11 @@
+#include "isolcpus/host_probe.hpp"
+
 #include <gtest/gtest.h>
 
 #include <ostream>
 #include <string>
 
 #include "fakes/temp_dir.hpp"
-#include "isolcpus/host.hpp"
 
 namespace isolcpus {
 

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "isolcpus/cpuset.hpp"
+
+#include <gtest/gtest.h>
 
 namespace isolcpus {
 namespace {

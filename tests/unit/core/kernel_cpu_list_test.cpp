@@ -1,12 +1,12 @@
 // parse_kernel_cpu_list: what the kernel's cpuset write accepts, row by row
 // from bitmap_parselist's rules (lib/bitmap-str.c, Linux 6.1 and 6.12) and
 // its own test table (lib/test_bitmap.c).
+#include "isolcpus/kernel_cpu_list.hpp"
+
 #include <gtest/gtest.h>
 
 #include <ostream>
 #include <string>
-
-#include "isolcpus/kernel_cpu_list.hpp"
 
 namespace isolcpus {
 namespace {

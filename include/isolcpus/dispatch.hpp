@@ -4,8 +4,8 @@
 #include <string>
 
 #include "isolcpus/config.hpp"
-#include "isolcpus/invocation.hpp"
 #include "isolcpus/log.hpp"
+#include "isolcpus/parse_invocation.hpp"
 #include "isolcpus/seams.hpp"
 
 namespace isolcpus {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "invocation_compare.hpp"
-#include "isolcpus/invocation.hpp"
+#include "isolcpus/parse_invocation.hpp"
 
 namespace isolcpus {
 namespace {

@@ -1,9 +1,10 @@
+#include "isolcpus/isolator.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
 
 #include "fakes/temp_dir.hpp"
-#include "isolcpus/isolator.hpp"
 
 namespace isolcpus {
 namespace {

@@ -1,5 +1,7 @@
 // The pieces parse_invocation is built from, each against the Go / urfave /
 // libcontainer rule it reproduces.
+#include "../../../src/cli/runc_grammar.hpp"
+
 #include <gtest/gtest.h>
 
 #include <set>
@@ -9,9 +11,8 @@
 
 #include "../../../src/cli/go_flag.hpp"
 #include "../../../src/cli/lexical_path.hpp"
-#include "../../../src/cli/runc_grammar.hpp"
 #include "../../../src/cli/urfave_reorder.hpp"
-#include "isolcpus/invocation.hpp"
+#include "isolcpus/parse_invocation.hpp"
 
 namespace isolcpus::cli {
 namespace {

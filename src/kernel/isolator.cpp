@@ -1,8 +1,8 @@
 // make_isolator: the one place that turns host facts into a mechanism, or
 // into an error that tells the operator what the node lacks.
-#include <string>
-
 #include "isolcpus/isolator.hpp"
+
+#include <string>
 
 namespace isolcpus {
 

@@ -1,3 +1,5 @@
+#include "isolcpus/cgroup_tree.hpp"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -6,7 +8,6 @@
 #include <vector>
 
 #include "fakes/temp_dir.hpp"
-#include "isolcpus/cgroup_tree.hpp"
 
 namespace isolcpus {
 namespace {

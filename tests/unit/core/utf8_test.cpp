@@ -1,9 +1,9 @@
 // UTF-8 as Go's utf8.DecodeRune accepts it (RFC 3629), and the display form.
+#include "isolcpus/utf8.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
-
-#include "isolcpus/utf8.hpp"
 
 namespace isolcpus {
 namespace {

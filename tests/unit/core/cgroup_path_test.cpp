@@ -1,9 +1,9 @@
+#include "isolcpus/cgroup_path.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
-
-#include "isolcpus/cgroup_path.hpp"
 
 namespace isolcpus {
 namespace {

@@ -1,3 +1,5 @@
+#include "isolcpus/read_to_end.hpp"
+
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/mman.h>
@@ -5,7 +7,6 @@
 
 #include <string>
 
-#include "isolcpus/read_to_end.hpp"
 #include "isolcpus/unique_fd.hpp"
 
 namespace isolcpus {

@@ -1,3 +1,5 @@
+#include "isolcpus/ledger.hpp"
+
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/file.h>
@@ -9,7 +11,6 @@
 #include <nlohmann/json.hpp>
 
 #include "fakes/temp_dir.hpp"
-#include "isolcpus/ledger.hpp"
 
 namespace isolcpus {
 namespace {

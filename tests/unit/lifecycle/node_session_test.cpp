@@ -1,6 +1,8 @@
 // NodeSession and handle_call against a fake host: a temp-dir host_root with
 // proc/, sys/devices/system/cpu/online and a cgroup v1 cpuset tree of plain
 // files (the real CgroupTree writes them like kernel files).
+#include "../../../src/lifecycle/node_session.hpp"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -9,13 +11,12 @@
 #include <string>
 #include <vector>
 
-#include "../../../src/lifecycle/node_session.hpp"
 #include "fakes/temp_dir.hpp"
 #include "isolcpus/config.hpp"
-#include "isolcpus/invocation.hpp"
+#include "isolcpus/dispatch.hpp"
 #include "isolcpus/ledger.hpp"
-#include "isolcpus/lifecycle.hpp"
 #include "isolcpus/log.hpp"
+#include "isolcpus/parse_invocation.hpp"
 
 namespace isolcpus {
 namespace {

@@ -1,9 +1,10 @@
+#include "isolcpus/text.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cerrno>
 
 #include "fakes/temp_dir.hpp"
-#include "isolcpus/text.hpp"
 
 namespace isolcpus {
 namespace {
