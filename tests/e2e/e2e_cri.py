@@ -23,6 +23,12 @@ def generate_stubs(out_dir: Path):
          f"--grpc_python_out={out_dir}", str(PROTO)], capture_output=True, text=True)
     if result.returncode != 0:
         raise AssertionError(f"grpc_tools.protoc failed on {PROTO}:\n{result.stderr}")
+    return load_stubs(out_dir)
+
+
+def load_stubs(out_dir: Path):
+    """The (messages, services) modules protoc wrote into out_dir (the
+    systemd guest has no protoc: tests/vm/build-systemd-initramfs runs it)."""
     sys.path.insert(0, str(out_dir))
     try:
         pb2 = importlib.import_module("cri_pb2")
@@ -35,11 +41,11 @@ def generate_stubs(out_dir: Path):
 class Cri:
     """Thin calls with kubelet's shapes; every call has a deadline."""
 
-    def __init__(self, address: str, stub_dir: Path, timeout: float = 60.0):
+    def __init__(self, address: str, stub_dir: Path, timeout: float = 60.0, generate: bool = True):
         import grpc
 
         self.grpc = grpc
-        self.pb, services = generate_stubs(stub_dir)
+        self.pb, services = generate_stubs(stub_dir) if generate else load_stubs(stub_dir)
         self.channel = grpc.insecure_channel("unix://" + address)
         self.rt = services.RuntimeServiceStub(self.channel)
         self.timeout = timeout

@@ -58,6 +58,15 @@ BOOTS = [
 ]
 CASES = [(k, cg, scens, s, s in expect_fail) for k, cg, scens, expect_fail in BOOTS for s in scens]
 
+# The node people run (tests/vm/systemd/): Debian with systemd as PID 1,
+# containerd's CRI with SystemdCgroup = true, the project's .deb installed by
+# dpkg in the guest, and a kubelet-like driver (tests/vm/systemd/kubelet.py).
+SYSTEMD_BOOTS = [
+    ("6.12", "v2", ("sd_kubelet_v2",)),
+]
+SYSTEMD_CASES = [(k, cg, scens, s) for k, cg, scens in SYSTEMD_BOOTS for s in scens]
+SYSTEMD_TIMEOUT = 420
+
 _spent = {"boots": 0.0}
 
 
@@ -88,18 +97,36 @@ def initrd(kernels, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def boots(initrd):
-    """Boot results, one guest per BOOTS row, booted on first use."""
+def systemd_initrd(kernels, tmp_path_factory):
+    """The systemd guest, with the .deb cpack makes from this build."""
+    assert WRAPPER, "ISOLCPUS_WRAPPER is not set: run through ctest"
+    build = Path(WRAPPER).parent
+    assert (build / "CPackConfig.cmake").is_file(), f"{build}/CPackConfig.cmake missing"
+    out = tmp_path_factory.mktemp("isolvm-systemd")
+    r = _run(["cpack", "-G", "DEB", "-B", str(out / "deb"), "--config", str(build / "CPackConfig.cmake")],
+             cwd=build, timeout=900)
+    assert r.returncode == 0, f"cpack failed:\n{r.stdout}\n{r.stderr}"
+    debs = list((out / "deb").glob("*.deb"))
+    assert len(debs) == 1, f"expected one .deb, found {debs}"
+    t = time.monotonic()
+    r = _run([str(VM / "build-systemd-initramfs"), "--out", str(out / "initrd.cpio.zst"), "--deb", str(debs[0])])
+    _spent["systemd_build"] = time.monotonic() - t
+    assert r.returncode == 0, f"build-systemd-initramfs failed:\n{r.stderr}"
+    return out / "initrd.cpio.zst"
+
+
+def _boot_cache(initrd, init="busybox"):
     cache = {}
 
     def get(kernel, cgroup, scens):
         key = (kernel, cgroup, scens)
         if key not in cache:
-            log = initrd.parent / f"console-{kernel}-{cgroup}-{'+'.join(scens)}.log"
+            log = initrd.parent / f"console-{init}-{kernel}-{cgroup}-{'+'.join(scens)}.log"
+            timeout = SOAK_TIMEOUT if "soak_v2" in scens else SYSTEMD_TIMEOUT if init == "systemd" else BOOT_TIMEOUT
             t = time.monotonic()
             r = _run([str(VM / "run-guest"), "--kernel", kernel, "--initrd", str(initrd), "--cgroup", cgroup,
-                      "--scenarios", ",".join(scens), "--log", str(log), "--timeout",
-                      str(SOAK_TIMEOUT if "soak_v2" in scens else BOOT_TIMEOUT), "--json"])
+                      "--init", init, "--scenarios", ",".join(scens), "--log", str(log), "--timeout",
+                      str(timeout), "--json"])
             _spent["boots"] += time.monotonic() - t
             try:
                 res = json.loads(r.stdout)
@@ -113,6 +140,17 @@ def boots(initrd):
     return get
 
 
+@pytest.fixture(scope="module")
+def boots(initrd):
+    """Boot results, one guest per BOOTS row, booted on first use."""
+    return _boot_cache(initrd)
+
+
+@pytest.fixture(scope="module")
+def systemd_boots(systemd_initrd):
+    return _boot_cache(systemd_initrd, "systemd")
+
+
 def _scenario_markers(res, scen):
     return [m for m in res["markers"] if m.split(" ")[1:2] == [scen]]
 
@@ -120,7 +158,19 @@ def _scenario_markers(res, scen):
 @pytest.mark.parametrize("kernel,cgroup,scens,scen,expect_fail", CASES,
                          ids=[f"{k}-{cg}-{s}" for k, cg, _, s, _ in CASES])
 def test_scenario(boots, capsys, kernel, cgroup, scens, scen, expect_fail):
-    res = boots(kernel, cgroup, scens)
+    _judge(boots(kernel, cgroup, scens), capsys, kernel, cgroup, scen, expect_fail)
+
+
+@pytest.mark.parametrize("kernel,cgroup,scens,scen", SYSTEMD_CASES,
+                         ids=[f"systemd-{k}-{cg}-{s}" for k, cg, _, s in SYSTEMD_CASES])
+def test_systemd_scenario(systemd_boots, capsys, kernel, cgroup, scens, scen):
+    res = systemd_boots(kernel, cgroup, scens)
+    setup = [m for m in res["markers"] if m.startswith("CHECK setup")]
+    assert setup and not [m for m in setup if " FAIL " in m], "guest setup failed:\n" + "\n".join(setup)
+    _judge(res, capsys, kernel, cgroup, scen, False)
+
+
+def _judge(res, capsys, kernel, cgroup, scen, expect_fail):
     mine = _scenario_markers(res, scen)
     # Shown even when the test passes, so CI logs carry the kernel's view.
     with capsys.disabled():
@@ -128,7 +178,7 @@ def test_scenario(boots, capsys, kernel, cgroup, scens, scen, expect_fail):
         for note in res.get("retried", []):
             sys.stdout.write(f"    RETRIED BOOT: {note}\n")
         for m in mine:
-            if m.startswith(("DOMAINS", "RESULT")) or " FAIL " in m or " soak summary" in m or " soak: seed" in m or "KERNEL ORPHAN" in m:
+            if m.startswith(("DOMAINS", "RESULT")) or " FAIL " in m or "systemd" in m or " soak summary" in m or " soak: seed" in m or "KERNEL ORPHAN" in m:
                 sys.stdout.write(f"    {m}\n")
         sys.stdout.flush()
     assert not res.get("tcg_race"), f"guest hit the TCG live-patching race twice: {res['tcg_race']}\n{res['stderr']}"
@@ -167,8 +217,8 @@ def test_demo_map(boots):
 
 
 def test_zz_time_budget(capsys):
-    total = _spent["boots"] + _spent.get("fetch", 0.0)
+    total = _spent["boots"] + _spent.get("fetch", 0.0) + _spent.get("systemd_build", 0.0)
     with capsys.disabled():
-        sys.stdout.write(f"\nVM suite: {len(BOOTS)} boots, {_spent['boots']:.0f}s in guests, "
+        sys.stdout.write(f"\nVM suite: {len(BOOTS) + len(SYSTEMD_BOOTS)} boots, {_spent['boots']:.0f}s in guests, "
                          f"{_spent.get('fetch', 0.0):.0f}s fetching; budget {BUDGET_SECONDS}s\n")
     assert total < BUDGET_SECONDS, f"VM tests took {total:.0f}s, over the {BUDGET_SECONDS}s budget"

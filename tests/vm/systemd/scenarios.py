@@ -1,0 +1,212 @@
+#!/usr/bin/python3
+"""The systemd guest's scenarios (isolvm.service runs this once containerd is
+up): the project's .deb installed by dpkg, containerd with the `isolcpus`
+handler from the package and SystemdCgroup = true, and a kubelet-like driver
+(kubelet.py).  Scenarios are named on the kernel command line
+(isolvm.scenarios=a,b); each prints the marker lines of guestlib.py and a
+RESULT; DONE ends the boot.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+
+sys.path.insert(0, "/opt/isolvm")
+
+from guestlib import Fatal, Scenario, cgroup_files, exclusive_leftovers, mark, run  # noqa: E402
+
+OPT = Path("/opt/isolvm")
+LEDGER = Path("/run/runc-isolcpus/ledger.json")
+OPT_IN = {"cpu-load-balancing.crio.io": "disable"}
+HANDLER_TABLES = Path("/usr/share/runc-isolcpus/containerd/isolcpus-containerd1.toml")
+
+
+def containerd_config() -> str:
+    """The node's CRI config: runc with the systemd driver, and the packaged
+    handler tables with the same driver (as `configure` will write them)."""
+    tables = HANDLER_TABLES.read_text()
+    tables = "\n".join(line for line in tables.splitlines() if not line.startswith("version"))
+    if "# SystemdCgroup = true" not in tables:
+        raise Fatal(f"{HANDLER_TABLES} no longer carries the SystemdCgroup line")
+    tables = tables.replace("# SystemdCgroup = true", "SystemdCgroup = true")
+    return f"""version = 2
+
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "localhost/isolvm/pause:1"
+  disable_apparmor = true
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    default_runtime_name = "runc"
+    # overlay is a module, and the guest has none: copy layers instead.
+    snapshotter = "native"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        SystemdCgroup = true
+
+{tables}
+"""
+
+
+def setup(s: Scenario) -> None:
+    r = run(["dpkg", "-i", str(OPT / "runc-isolcpus.deb")], check=False, timeout=300)
+    s.require("dpkg -i the project's .deb", r.returncode == 0, r.stdout + r.stderr)
+    s.require("the package installed /usr/bin/runc-isolcpus", Path("/usr/bin/runc-isolcpus").is_file())
+    Path("/etc/containerd/config.toml").write_text(containerd_config())
+    run(["systemctl", "restart", "containerd"])
+    deadline = time.monotonic() + 60
+    while run(["ctr", "version"], check=False).returncode != 0:
+        if time.monotonic() > deadline:
+            raise Fatal("containerd did not answer after its restart")
+        time.sleep(0.5)
+    run(["ctr", "-n", "k8s.io", "images", "import", "--all-platforms", str(OPT / "images.tar")], timeout=300)
+    s.info("containerd: " + run(["containerd", "--version"]).stdout.strip() + "; runc: " +
+           run(["runc", "--version"]).stdout.splitlines()[0])
+    s.info("systemd: " + run(["systemctl", "--version"]).stdout.splitlines()[0])
+
+
+def ledger_entries() -> list[dict]:
+    if not LEDGER.exists():
+        return []
+    return json.loads(LEDGER.read_text()).get("entries", [])
+
+
+def ctl(*args: str) -> subprocess.CompletedProcess:
+    return run(["runc-isolcpus-ctl", *args], check=False)
+
+
+def expect_isolated(s: Scenario, label: str, cpus: list[int], cid: str) -> None:
+    s.expect_null_domains(label, cpus)
+    entries = [e for e in ledger_entries() if e.get("container_id") == cid]
+    s.check(f"{label}: the ledger holds {cid[:12]} isolated",
+            len(entries) == 1 and entries[0].get("state") == "isolated", json.dumps(ledger_entries()))
+    st = ctl("status")
+    s.check(f"{label}: runc-isolcpus-ctl status exits 0", st.returncode == 0, st.stdout + st.stderr)
+    ck = ctl("check")
+    s.check(f"{label}: runc-isolcpus-ctl check exits 0", ck.returncode == 0, ck.stdout + ck.stderr)
+
+
+def show_files(s: Scenario, what: str, kubelet, pod, c) -> dict[str, dict[str, str]]:
+    scope = kubelet.scope_of(c, pod)
+    levels = scope.split("/")
+    files = {"/".join(levels[: i + 1]): cgroup_files("/".join(levels[: i + 1])) for i in range(len(levels))}
+    for cg, f in files.items():
+        s.info(f"{what}: {cg}: " + " ".join(f"{k}={v!r}" for k, v in f.items()))
+    return files
+
+
+def compare_files(s: Scenario, what: str, before: dict, after: dict) -> None:
+    changed = [f"{cg} {k}: {before[cg][k]!r} -> {after[cg][k]!r}" for cg in before for k in before[cg]
+               if before[cg][k] != after[cg][k] and not k.endswith("effective")]
+    s.info(f"{what}: " + ("systemd left every cpuset file of the isolated container and its slices as it was"
+                          if not changed else "changed: " + "; ".join(changed)))
+    s.check(f"{what}: the isolated container's cpuset files are unchanged", not changed, "; ".join(changed))
+
+
+def sd_kubelet_v2(s: Scenario) -> None:
+    from kubelet import Kubelet
+
+    kubelet = Kubelet(Path("/var/log/pods"))
+    kubelet.start()
+    s.expect_null_domains("before", [])
+    # Burstable pods on the shared pool, one through the runc handler and one
+    # through isolcpus without the opt-in (passed through, never isolated).
+    b1 = kubelet.run_pod("burstable-runc", "burstable", "", {})
+    kubelet.add_container(b1, "app", "0-3", 102)
+    b2 = kubelet.run_pod("burstable-isolcpus", "burstable", "isolcpus", {})
+    kubelet.add_container(b2, "app", "0-3", 102)
+    s.check("a pod of the isolcpus handler without the opt-in is not in the ledger", ledger_entries() == [],
+            json.dumps(ledger_entries()))
+    # The Guaranteed pod: the static policy takes CPUs 2-3 and shrinks the pool.
+    g = kubelet.run_pod("latency", "guaranteed", "isolcpus", OPT_IN, cpus=2)
+    kubelet.shared_pool_to("0-1", but=g)
+    c = kubelet.add_container(g, "rt", "2-3", 2048)
+    s.info(f"guaranteed container {c.id[:12]} in {kubelet.scope_of(c, g)}")
+    expect_isolated(s, "during", [2, 3], c.id)
+    files = show_files(s, "isolated", kubelet, g, c)
+
+    for i in range(3):
+        n = kubelet.reconcile_round()
+        time.sleep(1)
+    s.info(f"CPU manager reconcile: 3 rounds of unchanged UpdateContainerResources to {n} containers")
+    expect_isolated(s, "after reconcile rounds", [2, 3], c.id)
+
+    run(["systemctl", "daemon-reload"])
+    expect_isolated(s, "after daemon-reload", [2, 3], c.id)
+    compare_files(s, "daemon-reload", files, show_files(s, "after daemon-reload", kubelet, g, c))
+
+    run(["systemctl", "restart", "containerd"], timeout=180)
+    kubelet.reconnect()
+    expect_isolated(s, "after containerd restart", [2, 3], c.id)
+    s.check_eq("the isolated container still runs after the containerd restart", "CONTAINER_RUNNING",
+               kubelet.cri.pb.ContainerState.Name(kubelet.cri.status(c.id).state))
+
+    run(["systemd-run", "--unit=isolvm-other", "--property=AllowedCPUs=0-1", "sleep", "100000"])
+    run(["systemctl", "set-property", "--runtime", "isolvm-other.service", "AllowedCPUs=0-3"])
+    s.info("unrelated unit: " + " ".join(f"{k}={v!r}" for k, v in
+                                         cgroup_files("system.slice/isolvm-other.service").items()))
+    expect_isolated(s, "after an unrelated unit's AllowedCPUs=0-3", [2, 3], c.id)
+    compare_files(s, "AllowedCPUs", files, show_files(s, "after AllowedCPUs", kubelet, g, c))
+    run(["systemctl", "stop", "isolvm-other.service"], check=False)
+
+    kubelet.remove_pod(g)
+    s.expect_null_domains("after the guaranteed pod", [])
+    s.check("the ledger is empty once the pod is gone", ledger_entries() == [], json.dumps(ledger_entries()))
+    left = exclusive_leftovers()
+    s.check("no exclusive CPUs and no partition is left", not left, "; ".join(left))
+    for pod in list(kubelet.pods):
+        kubelet.remove_pod(pod)
+    st = ctl("status")
+    s.check("runc-isolcpus-ctl status exits 0 at the end", st.returncode == 0, st.stdout + st.stderr)
+    s.expect_null_domains("after", [])
+
+
+SCENARIOS = {"sd_kubelet_v2": sd_kubelet_v2}
+
+
+def cmdline_scenarios() -> list[str]:
+    for word in Path("/proc/cmdline").read_text().split():
+        if word.startswith("isolvm.scenarios="):
+            return [x for x in word.split("=", 1)[1].split(",") if x]
+    return []
+
+
+def run_one(name: str, fn) -> None:
+    s = Scenario(name)
+    mark("BEGIN", name)
+    try:
+        fn(s)
+    except Fatal as e:
+        s.check(f"FATAL: {e}", False)
+    except Exception:
+        s.check("FATAL: the scenario raised", False, traceback.format_exc().replace("\n", " | "))
+    mark("RESULT", name, "PASS" if s.failures == 0 else "FAIL")
+
+
+def main() -> None:
+    names = cmdline_scenarios()
+    mark("INFO", "guest", f"systemd guest up after {Path('/proc/uptime').read_text().split()[0]}s; scenarios {names}")
+    boot = Scenario("setup")
+    try:
+        setup(boot)
+        ok = boot.failures == 0
+    except Exception as e:
+        boot.check(f"FATAL: setup: {e}", False, traceback.format_exc().replace("\n", " | "))
+        ok = False
+    for name in names:
+        if name not in SCENARIOS:
+            mark("RESULT", name, "FAIL")
+            mark("INFO", name, f"unknown scenario; known: {sorted(SCENARIOS)}")
+        elif not ok:
+            mark("RESULT", name, "FAIL")
+        else:
+            run_one(name, SCENARIOS[name])
+    mark("DONE")
+
+
+if __name__ == "__main__":
+    main()
