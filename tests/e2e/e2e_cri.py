@@ -81,10 +81,11 @@ class Cri:
         self.rt.RemovePodSandbox(self.pb.RemovePodSandboxRequest(pod_sandbox_id=pod_id), timeout=self.timeout)
 
     def create_container(self, pod_id: str, sandbox_config, name: str, image: str, command: list[str],
-                         cpuset: str, shares: int, log_path: str, annotations: dict | None = None) -> str:
+                         cpuset: str, shares: int, log_path: str, annotations: dict | None = None,
+                         attempt: int = 0) -> str:
         pb = self.pb
         config = pb.ContainerConfig(
-            metadata=pb.ContainerMetadata(name=name, attempt=0),
+            metadata=pb.ContainerMetadata(name=name, attempt=attempt),
             image=pb.ImageSpec(image=image),
             command=command,
             log_path=log_path,

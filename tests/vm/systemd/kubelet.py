@@ -31,7 +31,10 @@ QOS_SLICES = ("kubepods.slice", "kubepods-burstable.slice", "kubepods-besteffort
 
 def start_transient_slice(name: str, props: list[tuple[str, str, str]]) -> None:
     """systemd's StartTransientUnit, the call the kubelet makes through
-    go-systemd: props are (name, D-Bus signature, value)."""
+    go-systemd: props are (name, D-Bus signature, value).  A slice that is
+    already active is left as it is (the kubelet restarted)."""
+    if subprocess.run(["systemctl", "is-active", name], capture_output=True, text=True).stdout.strip() == "active":
+        return
     args = ["busctl", "call", "--timeout=60", "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
             "org.freedesktop.systemd1.Manager", "StartTransientUnit", "ssa(sv)a(sa(sv))", name, "replace",
             str(len(props))]
@@ -67,6 +70,7 @@ class Pod:
     config: object
     handler: str
     containers: list[Container] = field(default_factory=list)
+    attempts: dict[str, int] = field(default_factory=dict)
 
 
 class Kubelet:
@@ -122,9 +126,14 @@ class Kubelet:
         self.pods.append(pod)
         return pod
 
-    def add_container(self, pod: Pod, name: str, cpuset: str, shares: int) -> Container:
-        cid = self.cri.create_container(pod.id, pod.config, name, IMAGE, ["sleep", "2000000000"], cpuset=cpuset,
-                                        shares=shares, log_path=f"{name}.log")
+    def add_container(self, pod: Pod, name: str, cpuset: str, shares: int,
+                      command: list[str] | None = None) -> Container:
+        # A restart is a new container with the next attempt number.
+        attempt = pod.attempts.get(name, -1) + 1
+        pod.attempts[name] = attempt
+        cid = self.cri.create_container(pod.id, pod.config, name, IMAGE, command or ["sleep", "2000000000"],
+                                        cpuset=cpuset, shares=shares, log_path=f"{name}-{attempt}.log",
+                                        attempt=attempt)
         self.cri.start(cid)
         c = Container(cid, name, cpuset, shares)
         pod.containers.append(c)
@@ -147,6 +156,22 @@ class Kubelet:
                 self.cri.update_cpuset(c.id, c.cpuset, c.shares)
                 n += 1
         return n
+
+    def wait_exited(self, c: Container, timeout: float = 60) -> int:
+        deadline = time.monotonic() + timeout
+        while True:
+            st = self.cri.status(c.id)
+            if st.state == self.cri.pb.CONTAINER_EXITED:
+                return st.exit_code
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"container {c.id[:12]} did not exit within {timeout}s")
+            time.sleep(0.2)
+
+    def remove_container(self, pod: Pod, c: Container) -> None:
+        """The kubelet's garbage collection of an exited container."""
+        self.cri.stop(c.id)
+        self.cri.remove(c.id)
+        pod.containers.remove(c)
 
     def remove_pod(self, pod: Pod) -> None:
         for c in pod.containers:

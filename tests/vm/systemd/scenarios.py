@@ -10,6 +10,8 @@ RESULT; DONE ends the boot.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -165,7 +167,47 @@ def sd_kubelet_v2(s: Scenario) -> None:
     s.expect_null_domains("after", [])
 
 
-SCENARIOS = {"sd_kubelet_v2": sd_kubelet_v2}
+def init_pid(cid: str) -> int:
+    state = json.loads(Path(f"/run/containerd/runc/k8s.io/{cid}/state.json").read_text())
+    return int(state["init_process_pid"])
+
+
+def sd_kubelet_restarts(s: Scenario) -> None:
+    """Container restarts as the kubelet does them, on the same CPUs."""
+    from kubelet import Kubelet
+
+    kubelet = Kubelet(Path("/var/log/pods-restarts"))
+    kubelet.start()
+    s.expect_null_domains("before", [])
+    g = kubelet.run_pod("restarts", "guaranteed", "isolcpus", OPT_IN, cpus=2)
+    # An init container runs to completion on the pod's CPUs, then the app.
+    init = kubelet.add_container(g, "init", "2-3", 2048, ["true"])
+    s.check_eq("the init container exits 0", 0, kubelet.wait_exited(init))
+    app = kubelet.add_container(g, "app", "2-3", 2048, ["sh", "-c", "sleep 4; exit 3"])
+    expect_isolated(s, "app after its init container", [2, 3], app.id)
+    # The app crashes; the kubelet starts attempt 1 as a new container id on
+    # the same CPUs while the exited one is not yet removed.
+    s.check_eq("the app crashes with its exit status", 3, kubelet.wait_exited(app))
+    again = kubelet.add_container(g, "app", "2-3", 2048)
+    expect_isolated(s, "restarted app while the crashed one is not removed", [2, 3], again.id)
+    kubelet.remove_container(g, app)
+    kubelet.remove_container(g, init)
+    expect_isolated(s, "restarted app after the exited ones are removed", [2, 3], again.id)
+    # SIGKILL, no delete: the next wrapper call or reconcile gives the CPUs back.
+    os.kill(init_pid(again.id), signal.SIGKILL)
+    kubelet.wait_exited(again)
+    r = ctl("reconcile")
+    s.check("runc-isolcpus-ctl reconcile after a SIGKILL exits 0", r.returncode == 0, r.stdout + r.stderr)
+    s.expect_null_domains("after SIGKILL and reconcile", [])
+    s.check("the ledger is empty after the killed container's reconcile", ledger_entries() == [],
+            json.dumps(ledger_entries()))
+    kubelet.remove_pod(g)
+    left = exclusive_leftovers()
+    s.check("no exclusive CPUs and no partition is left", not left, "; ".join(left))
+    s.expect_null_domains("after", [])
+
+
+SCENARIOS = {"sd_kubelet_v2": sd_kubelet_v2, "sd_kubelet_restarts": sd_kubelet_restarts}
 
 
 def cmdline_scenarios() -> list[str]:
