@@ -7,6 +7,7 @@
 #   /etc/crio/crio.conf.d/10-isolcpus.conf           conffile: the "isolcpus" CRI-O handler
 #   /usr/share/runc-isolcpus/containerd/*.toml       containerd handler tables (merged by hand on 1.x)
 #   /usr/share/runc-isolcpus/hooks.d/runc-isolcpus.json   hook mode, inactive until copied
+#   /usr/lib/systemd/system/runc-isolcpus-reconcile.{service,timer}   reconcile every minute
 #   /usr/share/doc/runc-isolcpus/                    docs
 #
 # The runtime drop-ins in packaging/ name /usr/local/bin/runc-isolcpus (where
@@ -44,6 +45,10 @@ endforeach()
 
 install(FILES ${CMAKE_SOURCE_DIR}/packaging/hooks.d/runc-isolcpus.json DESTINATION share/runc-isolcpus/hooks.d)
 
+# The periodic reconcile (enabled by the .deb's postinst).
+install(FILES ${CMAKE_SOURCE_DIR}/packaging/systemd/runc-isolcpus-reconcile.service
+              ${CMAKE_SOURCE_DIR}/packaging/systemd/runc-isolcpus-reconcile.timer DESTINATION lib/systemd/system)
+
 file(GLOB isolcpus_docs CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/docs/*.md ${CMAKE_SOURCE_DIR}/README.md)
 install(FILES ${isolcpus_docs} DESTINATION share/doc/runc-isolcpus)
 
@@ -79,7 +84,9 @@ if(EXISTS ${crio_dropin})
 endif()
 list(JOIN isolcpus_conffiles "\n" conffiles_text)
 file(WRITE ${ISOLCPUS_PKG_STAGE}/debian/conffiles "${conffiles_text}\n")
-set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${ISOLCPUS_PKG_STAGE}/debian/conffiles)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${ISOLCPUS_PKG_STAGE}/debian/conffiles ${CMAKE_SOURCE_DIR}/packaging/debian/postinst
+                                      ${CMAKE_SOURCE_DIR}/packaging/debian/prerm ${CMAKE_SOURCE_DIR}/packaging/debian/postrm)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 
 find_program(ISOLCPUS_RPMBUILD rpmbuild)
 if(ISOLCPUS_RPMBUILD)

@@ -58,6 +58,27 @@ def test_conffiles(deb, tmp_path):
     assert len(conffiles) == len(set(conffiles)), f"duplicate conffiles: {conffiles}"
 
 
+def test_reconcile_timer_is_shipped_and_enabled_on_install(deb, root, tmp_path):
+    """The units are in the package and its postinst enables the timer the way
+    dh_installsystemd does (the systemd guest, tests/vm/systemd, proves it
+    running under systemd)."""
+    units = root / "usr/lib/systemd/system"
+    service = (units / "runc-isolcpus-reconcile.service").read_text()
+    timer = (units / "runc-isolcpus-reconcile.timer").read_text()
+    assert "ExecStart=/usr/bin/runc-isolcpus-ctl reconcile" in service
+    assert "OnUnitActiveSec=" in timer and "WantedBy=timers.target" in timer
+    control = tmp_path / "control"
+    subprocess.run(["dpkg-deb", "-e", str(deb), str(control)], check=True)
+    for script in ("postinst", "prerm", "postrm"):
+        path = control / script
+        assert path.is_file() and os.access(path, os.X_OK), f"{script} missing or not executable"
+        check = subprocess.run(["sh", "-n", str(path)], capture_output=True, text=True)
+        assert check.returncode == 0, f"{script}: {check.stderr}"
+    postinst = (control / "postinst").read_text()
+    assert "deb-systemd-helper enable runc-isolcpus-reconcile.timer" in postinst
+    assert "deb-systemd-invoke start runc-isolcpus-reconcile.timer" in postinst
+
+
 def test_file_list(root, source_dir):
     expected = [
         "usr/bin/runc-isolcpus",

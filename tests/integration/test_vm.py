@@ -62,7 +62,7 @@ CASES = [(k, cg, scens, s, s in expect_fail) for k, cg, scens, expect_fail in BO
 # containerd's CRI with SystemdCgroup = true, the project's .deb installed by
 # dpkg in the guest, and a kubelet-like driver (tests/vm/systemd/kubelet.py).
 SYSTEMD_BOOTS = [
-    ("6.12", "v2", ("sd_kubelet_v2", "sd_kubelet_restarts")),
+    ("6.12", "v2", ("sd_kubelet_v2", "sd_kubelet_restarts", "sd_reconcile_timer")),
 ]
 SYSTEMD_CASES = [(k, cg, scens, s) for k, cg, scens in SYSTEMD_BOOTS for s in scens]
 SYSTEMD_TIMEOUT = 420

@@ -207,7 +207,69 @@ def sd_kubelet_restarts(s: Scenario) -> None:
     s.expect_null_domains("after", [])
 
 
-SCENARIOS = {"sd_kubelet_v2": sd_kubelet_v2, "sd_kubelet_restarts": sd_kubelet_restarts}
+def make_bundle(path: Path, cpus: str, shares: int, cgroups_path: str) -> Path:
+    """A busybox bundle from `runc spec`, pinned to `cpus` with the shares
+    of whole CPUs (what makes it eligible) and opted in."""
+    rootfs = path / "rootfs"
+    (rootfs / "bin").mkdir(parents=True)
+    for d in ("proc", "sys", "dev", "tmp"):
+        (rootfs / d).mkdir()
+    (rootfs / "bin" / "busybox").write_bytes((OPT / "busybox").read_bytes())
+    (rootfs / "bin" / "busybox").chmod(0o755)
+    (rootfs / "bin" / "sleep").symlink_to("busybox")
+    run(["runc", "spec", "--bundle", str(path)])
+    spec = json.loads((path / "config.json").read_text())
+    spec["process"]["terminal"] = False
+    spec["process"]["args"] = ["sleep", "100000"]
+    spec["annotations"] = dict(OPT_IN)
+    spec["linux"]["cgroupsPath"] = cgroups_path
+    spec["linux"].setdefault("resources", {})["cpu"] = {"cpus": cpus, "shares": shares}
+    (path / "config.json").write_text(json.dumps(spec))
+    return path
+
+
+def sd_reconcile_timer(s: Scenario) -> None:
+    """The package's reconcile timer gives back the CPUs of a container
+    killed without a delete, with no other call on the node."""
+    timer = "runc-isolcpus-reconcile.timer"
+    s.check_eq("dpkg enabled the reconcile timer", "enabled",
+               run(["systemctl", "is-enabled", timer], check=False).stdout.strip())
+    s.check_eq("the reconcile timer runs", "active", run(["systemctl", "is-active", timer], check=False).stdout.strip())
+    # One period is a minute on a node; ten seconds here.
+    dropin = Path(f"/run/systemd/system/{timer}.d")
+    dropin.mkdir(parents=True, exist_ok=True)
+    (dropin / "isolvm.conf").write_text("[Timer]\nOnActiveSec=\nOnActiveSec=10s\nOnBootSec=\nOnBootSec=10s\n"
+                                     "OnUnitActiveSec=\nOnUnitActiveSec=10s\n")
+    run(["systemctl", "daemon-reload"])
+    run(["systemctl", "restart", timer])
+    s.expect_null_domains("before", [])
+    bundle = make_bundle(Path("/run/isolvm-bundle"), "2-3", 2048, "system.slice:isolvm:timer-test")
+    # The detached container keeps its stdio: a pipe would never see EOF.
+    err = Path("/run/isolvm-run.err")
+    with open(os.devnull, "r+b") as null, open(err, "wb") as errf:
+        r = subprocess.run(["runc-isolcpus", "--systemd-cgroup", "run", "-d", "--bundle", str(bundle), "timer-test"],
+                           stdin=null, stdout=null, stderr=errf, timeout=120)
+    s.require("runc-isolcpus --systemd-cgroup run -d starts the container", r.returncode == 0, err.read_text())
+    expect_isolated(s, "during", [2, 3], "timer-test")
+    pid = int(json.loads(run(["runc", "state", "timer-test"]).stdout)["pid"])
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 35
+    while ledger_entries() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    s.check("the timer's reconcile gave the killed container's CPUs back within 3 periods", ledger_entries() == [],
+            json.dumps(ledger_entries()))
+    s.info("reconcile service: " + run(["systemctl", "show", "-p", "ExecMainStartTimestamp,Result",
+                                     "runc-isolcpus-reconcile.service"]).stdout.replace("\n", " "))
+    s.info(run(["systemctl", "list-timers", "--all", "--no-pager"], check=False).stdout)
+    s.info(run(["systemctl", "status", "--no-pager", timer, "runc-isolcpus-reconcile.service"], check=False).stdout)
+    s.expect_null_domains("after", [])
+    run(["runc", "delete", "--force", "timer-test"], check=False)
+    left = exclusive_leftovers()
+    s.check("no exclusive CPUs and no partition is left", not left, "; ".join(left))
+
+
+SCENARIOS = {"sd_kubelet_v2": sd_kubelet_v2, "sd_kubelet_restarts": sd_kubelet_restarts,
+             "sd_reconcile_timer": sd_reconcile_timer}
 
 
 def cmdline_scenarios() -> list[str]:
