@@ -71,57 +71,65 @@ std::string apply_cgroup_manager(std::string_view value, RuncInvocation& inv) {
   return {};
 }
 
-// Stores a flag's value; returns why runc would refuse it, or "".
-std::string apply(const FlagSpec& flag, std::string_view token, std::optional<std::string_view> value,
-                  Pass& p) {
-  if (flag.kind == FlagKind::kBool) {
-    bool on = true;
-    if (value) {
-      const std::optional<bool> parsed = cli::parse_go_bool(*value);
-      if (!parsed) {
-        return "invalid boolean value " + quoted(*value) + " in " + quoted(token) +
-               " (Go accepts 1, 0, t, f, true, false in any of three cases)";
-      }
-      on = *parsed;
-    }
-    switch (flag.target) {
-      case FlagTarget::kSystemdCgroup:
-        p.inv.systemd_cgroup = on;
-        p.inv.cgroup_disabled = p.inv.cgroup_disabled && !on;  // crun: the last manager named wins
-        break;
-      case FlagTarget::kDebug:
-        p.inv.debug = on;
-        break;
-      case FlagTarget::kVersion:
-        p.inv.version = on;
-        break;
-      case FlagTarget::kHelp:
-        p.inv.help = on;
-        break;
-      case FlagTarget::kForce:
-        p.inv.force = on;
-        break;
-      case FlagTarget::kDetach:
-        p.inv.detach = on;
-        break;
-      default:
-        break;
-    }
-    return {};
+// Where a boolean flag's value goes; the ones the wrapper has no use for
+// are only checked.
+void store_bool(FlagTarget target, bool on, RuncInvocation& inv) {
+  switch (target) {
+    case FlagTarget::kSystemdCgroup:
+      inv.systemd_cgroup = on;
+      inv.cgroup_disabled = inv.cgroup_disabled && !on;  // crun: the last manager named wins
+      break;
+    case FlagTarget::kDebug:
+      inv.debug = on;
+      break;
+    case FlagTarget::kVersion:
+      inv.version = on;
+      break;
+    case FlagTarget::kHelp:
+      inv.help = on;
+      break;
+    case FlagTarget::kForce:
+      inv.force = on;
+      break;
+    case FlagTarget::kDetach:
+      inv.detach = on;
+      break;
+    default:
+      break;
   }
+}
 
-  const std::string_view v = *value;
-  if (flag.kind == FlagKind::kInt || flag.kind == FlagKind::kIntSlice) {
-    const std::optional<std::int64_t> n = cli::parse_go_int(v);
-    if (!n) return "invalid number " + quoted(v) + " for " + quoted(token);
-    if (flag.target == FlagTarget::kPreserveFds) {
-      if (*n < 0 || *n > std::numeric_limits<unsigned>::max()) {
-        return "--preserve-fds " + std::string(v) + " is out of range (0 or more file descriptors)";
-      }
-      p.inv.preserve_fds = static_cast<unsigned>(*n);
+// A boolean flag is on when given bare (`--detach`), else Go's spelling says.
+std::string apply_bool(const FlagSpec& flag, std::string_view token, std::optional<std::string_view> value,
+                       RuncInvocation& inv) {
+  bool on = true;
+  if (value) {
+    const std::optional<bool> parsed = cli::parse_go_bool(*value);
+    if (!parsed) {
+      return "invalid boolean value " + quoted(*value) + " in " + quoted(token) +
+             " (Go accepts 1, 0, t, f, true, false in any of three cases)";
     }
-    return {};
+    on = *parsed;
   }
+  store_bool(flag.target, on, inv);
+  return {};
+}
+
+// Int and int-slice flags: only --preserve-fds is kept, all are checked.
+std::string apply_int(const FlagSpec& flag, std::string_view token, std::string_view v, RuncInvocation& inv) {
+  const std::optional<std::int64_t> n = cli::parse_go_int(v);
+  if (!n) return "invalid number " + quoted(v) + " for " + quoted(token);
+  if (flag.target == FlagTarget::kPreserveFds) {
+    if (*n < 0 || *n > std::numeric_limits<unsigned>::max()) {
+      return "--preserve-fds " + std::string(v) + " is out of range (0 or more file descriptors)";
+    }
+    inv.preserve_fds = static_cast<unsigned>(*n);
+  }
+  return {};
+}
+
+// String flags: kept as typed (--root and --bundle are resolved later).
+std::string apply_string(const FlagSpec& flag, std::string_view v, Pass& p) {
   switch (flag.target) {
     case FlagTarget::kRoot:
       p.root = v;
@@ -160,6 +168,19 @@ std::string apply(const FlagSpec& flag, std::string_view token, std::optional<st
       break;
   }
   return {};
+}
+
+// Stores a flag's value; returns why runc would refuse it, or "".  Every
+// kind but bool has its value by now (go_parse took the next token).
+std::string apply(const FlagSpec& flag, std::string_view token, std::optional<std::string_view> value,
+                  Pass& p) {
+  if (flag.kind == FlagKind::kBool) {
+    return apply_bool(flag, token, value, p.inv);
+  }
+  if (flag.kind == FlagKind::kInt || flag.kind == FlagKind::kIntSlice) {
+    return apply_int(flag, token, *value, p.inv);
+  }
+  return apply_string(flag, *value, p);
 }
 
 // Go's FlagSet.Parse over `seq`, then urfave's normalizeFlags (which refuses

@@ -1,10 +1,26 @@
-"""Helpers for test_lifecycle_host.py: the wrapper in front of real runc on
-this host's cgroup v1 cpuset hierarchy.
+"""The `host` fixture and helpers for the lifecycle tests on this host: the
+wrapper in front of real runc on this host's cgroup v1 cpuset hierarchy, one
+file per subcommand or concern like runc's tests/integration/<subcommand>.bats
+(test_create_start_delete.py, test_update.py, test_run.py, test_reconcile.py,
+test_on_failure.py, test_invalid_config.py; test_reliability_host.py and
+test_upgrade.py use the fixture too).
 
 Every Host keeps its own state_dir, log, runc --root and cgroup parent, never
 manages the root cpuset's flag (v1_manage_root_flag = false), and cleans up
-what it made.  The balanced cpuset the wrapper creates has a fixed name, so
-these tests take the e2e suites' host lock (HOST_LOCK) for each test.
+what it made; the fixture fails a test that changes the host's root flag or
+leaves the wrapper's balanced cpuset behind.  The balanced cpuset the wrapper
+creates has a fixed name, so these tests take the e2e suites' host lock
+(HOST_LOCK) for each test.  A test file imports the fixture by name:
+
+    from lifecycle_support import host  # noqa: F401  (the fixture)
+
+Run by hand, e.g.:
+
+    ISOLCPUS_WRAPPER=build/runc-isolcpus /usr/bin/python3 -m pytest -v \
+        tests/integration/test_create_start_delete.py
+
+The fault-injection tests (test_reconcile.py) need a build with
+-DISOLCPUS_FAULT_INJECTION=ON.
 """
 
 from __future__ import annotations
@@ -19,6 +35,8 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+
+import pytest
 
 from conftest import make_busybox_bundle, toml_value
 
@@ -263,3 +281,52 @@ def json_lines(path: Path) -> list[dict]:
         if line:
             out.append(json.loads(line))
     return out
+
+
+# -- the fixture and the assertions every lifecycle test makes -------------
+
+
+@pytest.fixture
+def host(tmp_path: Path, wrapper: Path, real_runc: Path, busybox: Path):
+    if not (CPUSET / "cpuset.sched_load_balance").exists():
+        pytest.fail(f"{CPUSET} is not a cgroup v1 cpuset hierarchy: these tests are for the v1 host")
+    with exclusive_host():
+        wait_for_quiet_host()
+        before = root_flag()
+        h = Host(tmp_path, wrapper, real_runc, busybox)
+        yield h
+        problems = h.cleanup()
+        assert root_flag() == before, "the host's root cpuset flag changed"
+        if problems:
+            pytest.fail("; ".join(problems))
+
+
+def assert_released(host: Host, cid: str):
+    # A live container's entry keeps its claim until `runc delete` is seen
+    # through: a watcher reconciles the moment it exits.
+    wait_until(lambda: host.entry(cid) is None, 10, f"the ledger to let go of {cid}: {host.ledger()}")
+    assert host.parent_flag() == 1
+    assert balanced_cpus() is None, f"{BALANCED} left behind"
+    if (CPUSET / host.cgroup(cid)).exists():
+        assert host.flag(cid) == 1
+
+
+def assert_isolated(host: Host, cid: str, cpus: str = "1"):
+    e = host.entry(cid)
+    assert e is not None and e["state"] == "isolated", f"not isolated: {e}"
+    assert e["cpus"] == cpus
+    assert e["isolation"]["cpus"] == cpus
+    assert e["isolation"]["cgroup"].strip("/") == host.cgroup(cid)
+    assert host.flag(cid) == 0
+    assert host.parent_flag() == 0
+    housekeeping = {"1": "0", "0": "1"}[cpus]
+    assert balanced_cpus() == housekeeping
+    assert (CPUSET / host.cgroup(cid) / "cpuset.cpus").read_text().strip() == cpus
+
+
+def start_isolated(host: Host, cid: str, **bundle_kw) -> Path:
+    b = host.bundle(cid, **bundle_kw)
+    host.ok("create", "--bundle", b, cid)
+    host.ok("start", cid)
+    assert_isolated(host, cid)
+    return b

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from lifecycle_support import CPUSET, Host, wait_until
-from test_lifecycle_host import assert_isolated, host  # noqa: F401  (the fixture)
+from lifecycle_support import CPUSET, Host, assert_isolated, wait_until
+from lifecycle_support import host  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root: real runc and the host's cpuset tree")
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from lifecycle_support import Host
-from test_lifecycle_host import assert_isolated, assert_released, host  # noqa: F401  (the fixture)
+from lifecycle_support import Host, assert_isolated, assert_released
+from lifecycle_support import host  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root: real runc and the host's cpuset tree")
 
