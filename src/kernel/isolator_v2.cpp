@@ -270,6 +270,19 @@ class V2Isolator final : public Isolator {
     }
     return std::nullopt;
   }
+  // A partition the kernel invalidated no longer keeps its CPUs out of the
+  // scheduler's domains: it is what balances them.
+  [[nodiscard]] BalancingCulprits culprits(const IsolationContext& ctx) const override {
+    BalancingCulprits out;
+    for (const Isolation& other : ctx.others) {
+      if (auto reason = kernel_problem(other)) {
+        for (unsigned cpu : other.cpus.cpus()) {
+          out[cpu].push_back(*reason);
+        }
+      }
+    }
+    return out;
+  }
   [[nodiscard]] Expected<CpuSet> container_cpus(const CgroupPath& cgroup) const override {
     return read_cpus(cgroup, kCpus);
   }
