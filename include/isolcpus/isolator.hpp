@@ -17,6 +17,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -56,6 +57,9 @@ struct ReleaseResult {
   [[nodiscard]] bool complete() const { return !left.has_value(); }
 };
 
+// Why the kernel balances each CPU: reasons that name the file to look at.
+using BalancingCulprits = std::map<unsigned, std::vector<std::string>>;
+
 class Isolator {
  public:
   Isolator() = default;
@@ -84,6 +88,10 @@ class Isolator {
   // (v2: its partition file cannot be read or does not read "isolated"),
   // naming the file; nullopt when nothing is wrong or nothing can be told.
   [[nodiscard]] virtual std::optional<std::string> kernel_problem(const Isolation& isolation) const = 0;
+  // For status: who keeps CPUs in a scheduler domain (v1: the top-most
+  // balanced cpusets covering each CPU; v2: the partitions among ctx.others
+  // that the kernel has undone).  Reads only.
+  [[nodiscard]] virtual BalancingCulprits culprits(const IsolationContext& ctx) const = 0;
   // True when the node record holds node-wide changes (v1) that no isolated
   // container needs any more: a failed release left them for enforce().
   [[nodiscard]] virtual bool has_residue(const IsolationContext& ctx) const = 0;

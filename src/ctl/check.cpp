@@ -9,67 +9,15 @@
 #include "isolcpus/cgroup_tree.hpp"
 #include "isolcpus/ledger.hpp"
 #include "isolcpus/locate_runtime.hpp"
-#include "isolcpus/text.hpp"
 #include "ledger_view.hpp"
 #include "status_view.hpp"
 
 namespace isolcpus {
 namespace {
 
-std::optional<CgroupPath> find_kubepods(const CgroupTree& tree) {
-  for (const char* name : {"kubepods.slice", "kubepods"}) {
-    auto cg = CgroupPath::parse(name);
-    if (cg && tree.exists(*cg)) {
-      return *cg;
-    }
-  }
-  return std::nullopt;
-}
-
 void gather_cgroups(CheckFacts& f) {
   auto tree = open_cgroup_tree(f.host.cpuset_mount);
-  const CgroupPath root;
-  const auto kubepods = find_kubepods(*tree);
-  if (kubepods) {
-    f.kubepods = tree->describe(*kubepods, "");
-  }
-  if (f.host.mode == CgroupMode::kV1) {
-    f.v1_root_flag_file = tree->describe(root, "cpuset.sched_load_balance");
-    if (auto flag = tree->read(root, "cpuset.sched_load_balance")) {
-      f.v1_root_flag = trim_right(*flag) != "0";
-    }
-    return;
-  }
-  f.v2_root_isolated_file = tree->has_file(root, "cpuset.cpus.isolated");
-  // The partition files exist only in cgroups where cpuset is enabled.
-  std::vector<CgroupPath> probes;
-  if (kubepods) {
-    probes.push_back(*kubepods);
-  }
-  for (const auto& child : tree->children(root)) {
-    probes.push_back(child);
-  }
-  for (const auto& cg : probes) {
-    if (tree->has_file(cg, "cpuset.cpus.partition")) {
-      f.v2_partition_file = true;
-      f.v2_exclusive_file = tree->has_file(cg, "cpuset.cpus.exclusive");
-      break;
-    }
-  }
-  // Delegation: cpuset must be enabled from the root down to kubepods (whose
-  // own subtree_control hands it to the QoS and pod cgroups).
-  std::vector<CgroupPath> levels{root};
-  if (kubepods) {
-    levels.push_back(*kubepods);
-  }
-  for (const auto& cg : levels) {
-    DelegationLevel level;
-    level.path = tree->describe(cg, "cgroup.subtree_control");
-    if (auto text = tree->read(cg, "cgroup.subtree_control")) {
-      level.subtree_control = std::string(trim_right(*text));
-    }
-    f.delegation.push_back(std::move(level));
-  }
+  f.cpuset = probe_cpuset_facts(*tree, f.host.mode);
 }
 
 }  // namespace

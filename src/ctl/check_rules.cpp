@@ -104,23 +104,25 @@ void check_v2(const CheckFacts& f, std::vector<Finding>& out) {
     out.push_back(
         {Severity::kOk, "kernel", "kernel " + k.release + " supports remote isolated partitions", ""});
   }
-  if (!f.v2_partition_file || !f.v2_exclusive_file) {
+  const CpusetFacts& c = f.cpuset;
+  const V2CpusetFileNames& names = c.v2_names;
+  if (!c.v2_partition_file || !c.v2_exclusive_file) {
     out.push_back({Severity::kError, "kernel",
-                   std::string("cpuset.cpus.") + (!f.v2_exclusive_file ? "exclusive" : "partition") +
+                   (!c.v2_exclusive_file ? names.exclusive : names.partition) +
                        " is missing below the cgroup v2 root: this kernel's cpuset lacks partitions",
-                   "use a kernel 6.7+ built with CONFIG_CPUSETS, and enable cpuset in the root's "
-                   "cgroup.subtree_control"});
+                   "use a kernel 6.7+ built with CONFIG_CPUSETS, and enable cpuset in the root's " +
+                       names.subtree_control});
   } else {
     out.push_back(
-        {Severity::kOk, "kernel", "cpuset.cpus.exclusive and cpuset.cpus.partition are available", ""});
+        {Severity::kOk, "kernel", names.exclusive + " and " + names.partition + " are available", ""});
   }
-  if (!f.v2_root_isolated_file) {
+  if (!c.v2_root_isolated_file) {
     out.push_back({Severity::kInfo, "kernel",
-                   "no cpuset.cpus.isolated at the root (kernel before 6.8): status cross-checks partitions "
-                   "one by one",
+                   "no " + names.root_isolated +
+                       " at the root (kernel before 6.8): status cross-checks partitions one by one",
                    ""});
   }
-  for (const auto& level : f.delegation) {
+  for (const auto& level : c.delegation) {
     if (!level.subtree_control) {
       out.push_back({Severity::kError, "delegation", "cannot read " + level.path,
                      "check that the cgroup2 filesystem is mounted and readable by root"});
@@ -138,70 +140,75 @@ void check_v2(const CheckFacts& f, std::vector<Finding>& out) {
 void check_v1(const CheckFacts& f, std::vector<Finding>& out) {
   out.push_back({Severity::kOk, "kernel",
                  "kernel " + f.host.kernel.release + " with a cgroup v1 cpuset hierarchy", ""});
-  if (!f.v1_root_flag) {
-    out.push_back({Severity::kError, "cgroup", "cannot read " + f.v1_root_flag_file,
+  const std::optional<bool>& root_flag = f.cpuset.v1_root_flag;
+  const std::string& root_flag_file = f.cpuset.v1_root_flag_file;
+  if (!root_flag) {
+    out.push_back({Severity::kError, "cgroup", "cannot read " + root_flag_file,
                    "mount the cpuset hierarchy read-write at " + f.host.cpuset_mount.string()});
     return;
   }
-  if (!*f.v1_root_flag) {
-    out.push_back(
-        {Severity::kOk, "cgroup", f.v1_root_flag_file + " is 0: child cpusets decide balancing", ""});
+  if (!*root_flag) {
+    out.push_back({Severity::kOk, "cgroup", root_flag_file + " is 0: child cpusets decide balancing", ""});
   } else if (f.config.v1_manage_root_flag) {
     out.push_back({Severity::kInfo, "cgroup",
-                   f.v1_root_flag_file +
+                   root_flag_file +
                        " is 1; the wrapper sets it to 0 while a container is isolated and restores it after",
                    ""});
   } else {
     out.push_back({Severity::kError, "cgroup",
-                   f.v1_root_flag_file +
+                   root_flag_file +
                        " is 1 and v1_manage_root_flag = false: the kernel balances every CPU, so containers "
                        "start but nothing is isolated",
                    "set v1_manage_root_flag = true in " + f.config_path + ", or write 0 to " +
-                       f.v1_root_flag_file + " yourself and keep the other top-level cpusets balanced"});
+                       root_flag_file + " yourself and keep the other top-level cpusets balanced"});
   }
 }
 
-}  // namespace
+void check_cgroup(const CheckFacts& f, std::vector<Finding>& out) {
+  switch (f.host.mode) {
+    case CgroupMode::kNone:
+      out.push_back({Severity::kError, "cgroup", "no cpuset controller is mounted (neither v2 nor v1)",
+                     "mount cgroup2 with the cpuset controller, or a v1 cpuset hierarchy"});
+      return;
+    case CgroupMode::kV2:
+      out.push_back({Severity::kOk, "cgroup", "cgroup v2 at " + f.host.cpuset_mount.string(), ""});
+      check_v2(f, out);
+      break;
+    case CgroupMode::kV1:
+      out.push_back({Severity::kOk, "cgroup", "cgroup v1 cpuset at " + f.host.cpuset_mount.string(), ""});
+      check_v1(f, out);
+      break;
+  }
+  if (f.cpuset.kubepods) {
+    out.push_back({Severity::kOk, "kubernetes", "kubepods cgroup found at " + *f.cpuset.kubepods, ""});
+  } else {
+    out.push_back({Severity::kInfo, "kubernetes",
+                   "no kubepods cgroup under " + f.host.cpuset_mount.string() +
+                       " (not a Kubernetes node, or kubelet has not started yet)",
+                   ""});
+  }
+  check_cpus(f, out);
+}
 
-std::vector<Finding> evaluate_checks(const CheckFacts& f) {
-  std::vector<Finding> out;
-  check_config(f, out);
+void check_host(const CheckFacts& f, std::vector<Finding>& out) {
   if (f.probe_error) {
     out.push_back({Severity::kError, "host", "cannot probe the host: " + *f.probe_error,
                    "check that /proc and /sys are mounted (host_root = \"" + f.config.host_root + "\")"});
-  } else {
-    switch (f.host.mode) {
-      case CgroupMode::kNone:
-        out.push_back({Severity::kError, "cgroup", "no cpuset controller is mounted (neither v2 nor v1)",
-                       "mount cgroup2 with the cpuset controller, or a v1 cpuset hierarchy"});
-        break;
-      case CgroupMode::kV2:
-        out.push_back({Severity::kOk, "cgroup", "cgroup v2 at " + f.host.cpuset_mount.string(), ""});
-        check_v2(f, out);
-        break;
-      case CgroupMode::kV1:
-        out.push_back({Severity::kOk, "cgroup", "cgroup v1 cpuset at " + f.host.cpuset_mount.string(), ""});
-        check_v1(f, out);
-        break;
-    }
-    if (f.host.mode != CgroupMode::kNone) {
-      if (f.kubepods) {
-        out.push_back({Severity::kOk, "kubernetes", "kubepods cgroup found at " + *f.kubepods, ""});
-      } else {
-        out.push_back({Severity::kInfo, "kubernetes",
-                       "no kubepods cgroup under " + f.host.cpuset_mount.string() +
-                           " (not a Kubernetes node, or kubelet has not started yet)",
-                       ""});
-      }
-      check_cpus(f, out);
-    }
+    return;
   }
+  check_cgroup(f, out);
+}
+
+void check_runtime(const CheckFacts& f, std::vector<Finding>& out) {
   if (f.runtime) {
     out.push_back({Severity::kOk, "runtime", "real runtime: " + *f.runtime, ""});
   } else {
     out.push_back({Severity::kError, "runtime", f.runtime_error,
                    "install runc, or set runtime = \"/path/to/runc\" in " + f.config_path});
   }
+}
+
+void check_state_dir(const CheckFacts& f, std::vector<Finding>& out) {
   const auto& sd = f.state_dir;
   const std::string dir = f.config.state_dir;
   if (!sd.exists) {
@@ -220,6 +227,10 @@ std::vector<Finding> evaluate_checks(const CheckFacts& f) {
   } else {
     out.push_back({Severity::kOk, "ledger", dir + " is owned by root, mode 0700", ""});
   }
+}
+
+void check_ledger(const CheckFacts& f, std::vector<Finding>& out) {
+  check_state_dir(f, out);
   if (f.ledger_error) {
     out.push_back({Severity::kError, "ledger", *f.ledger_error, "inspect it; see docs/OPERATIONS.md"});
   }
@@ -227,6 +238,16 @@ std::vector<Finding> evaluate_checks(const CheckFacts& f) {
     out.push_back({Severity::kError, "ledger", problem,
                    "run `runc-isolcpus-ctl status`; the log names the file the kernel refused"});
   }
+}
+
+}  // namespace
+
+std::vector<Finding> evaluate_checks(const CheckFacts& f) {
+  std::vector<Finding> out;
+  check_config(f, out);
+  check_host(f, out);
+  check_runtime(f, out);
+  check_ledger(f, out);
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "isolcpus/config.hpp"
+#include "isolcpus/cpuset_facts.hpp"
 #include "isolcpus/host_probe.hpp"
 
 namespace isolcpus {
@@ -19,11 +20,6 @@ struct Finding {
   std::string topic;  // short: "cgroup", "kernel", "runtime", ...
   std::string what;   // what was found, naming files
   std::string fix;    // what to do ("" for kOk)
-};
-
-struct DelegationLevel {
-  std::string path;                            // absolute path of its cgroup.subtree_control
-  std::optional<std::string> subtree_control;  // unset: unreadable
 };
 
 struct StateDirFacts {
@@ -42,15 +38,7 @@ struct CheckFacts {
   // host
   std::optional<std::string> probe_error;
   HostFacts host;
-  // v2
-  bool v2_exclusive_file = false;           // cpuset.cpus.exclusive on a child
-  bool v2_partition_file = false;           // cpuset.cpus.partition on a child
-  bool v2_root_isolated_file = false;       // cpuset.cpus.isolated at the root (6.8+)
-  std::vector<DelegationLevel> delegation;  // root, then down to kubepods
-  std::optional<std::string> kubepods;      // absolute path, unset: not found
-  // v1
-  std::optional<bool> v1_root_flag;  // unset: unreadable
-  std::string v1_root_flag_file;
+  CpusetFacts cpuset;  // the hierarchy, when a cpuset controller is mounted
   // runtime
   std::optional<std::string> runtime;  // the real runtime found
   std::string runtime_error;

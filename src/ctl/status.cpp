@@ -1,48 +1,20 @@
 // status: gathers the ledger and the kernel's view (data only; the picture
 // is drawn by status_view.cpp).
 #include <chrono>
-#include <functional>
 #include <ostream>
 
 #include "../lifecycle/node_session.hpp"
 #include "commands.hpp"
-#include "isolcpus/text.hpp"
 #include "ledger_view.hpp"
 #include "status_view.hpp"
 
 namespace isolcpus {
 namespace {
 
-std::vector<V1CpusetNode> walk_v1(const CgroupTree& tree) {
-  std::vector<V1CpusetNode> nodes;
-  std::function<void(const CgroupPath&)> visit = [&](const CgroupPath& cg) {
-    V1CpusetNode node;
-    node.path = cg;
-    node.file = tree.describe(cg, "cpuset.sched_load_balance");
-    auto flag = tree.read(cg, "cpuset.sched_load_balance");
-    auto cpus = tree.read(cg, "cpuset.cpus");
-    if (flag && cpus) {
-      node.load_balance = trim_right(*flag) != "0";
-      if (auto parsed = CpuSet::parse(*cpus)) {
-        node.cpus = *parsed;
-      }
-      nodes.push_back(std::move(node));
-    }
-    for (const auto& child : tree.children(cg)) {
-      visit(child);
-    }
-  };
-  visit(CgroupPath{});
-  return nodes;
-}
-
-// v2: an isolation the kernel undid (an invalidated partition) is the
-// culprit for its CPUs, and a problem while the entry says isolated.
-void v2_culprits(const LedgerView& view, StatusInput& in) {
+// An isolation the kernel undid (v2: an invalidated partition) is a problem
+// while the entry says isolated; the isolator names it among the culprits.
+void undone_problems(const LedgerView& view, StatusInput& in) {
   for (const auto& undone : view.undone) {
-    for (unsigned cpu : undone.cpus.cpus()) {
-      in.culprits[cpu].push_back(undone.reason);
-    }
     if (undone.recorded_isolated) {
       in.problems.push_back(describe_undone(undone));
     }
@@ -91,11 +63,8 @@ int cmd_status(const ConfigLoad& loaded, bool json, std::ostream& out, std::ostr
       }
     }
     in.kernel_isolated = (*iso)->kernel_isolated(ctx);
-    if ((*host)->mode == CgroupMode::kV1) {
-      in.culprits = v1_balancing_culprits(walk_v1(**tree));
-    } else {
-      v2_culprits(view, in);
-    }
+    in.culprits = (*iso)->culprits(ctx);
+    undone_problems(view, in);
   } else {
     in.notes.push_back("the kernel's view is unknown: " + (iso ? tree.error().message : iso.error().message));
   }

@@ -7,27 +7,6 @@
 
 namespace isolcpus {
 
-std::map<unsigned, std::vector<std::string>> v1_balancing_culprits(const std::vector<V1CpusetNode>& nodes) {
-  // The kernel's rule (rebuild_sched_domains): walking top-down, a cpuset with
-  // sched_load_balance 1 makes one domain of all its CPUs and its children's
-  // flags no longer matter.
-  std::map<unsigned, std::vector<std::string>> out;
-  std::optional<CgroupPath> domain;
-  for (const auto& node : nodes) {
-    if (domain && node.path.is_within(*domain)) {
-      continue;
-    }
-    domain.reset();
-    if (node.load_balance && !node.cpus.empty()) {
-      for (unsigned cpu : node.cpus.cpus()) {
-        out[cpu].push_back(node.file);
-      }
-      domain = node.path;
-    }
-  }
-  return out;
-}
-
 namespace {
 
 const LedgerEntry* owner_of(const std::vector<LedgerEntry>& entries, unsigned cpu, std::size_t& holders) {

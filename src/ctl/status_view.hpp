@@ -15,18 +15,6 @@
 
 namespace isolcpus {
 
-// One cpuset of a v1 hierarchy, as the kernel's domain builder sees it.
-struct V1CpusetNode {
-  CgroupPath path;
-  std::string file;  // absolute path of its sched_load_balance, for messages
-  bool load_balance = true;
-  CpuSet cpus;
-};
-
-// v1: the top-most balanced cpusets (flag 1, CPUs non-empty) that cover each
-// CPU.  The root with flag 1 covers everything.  Nodes in pre-order.
-std::map<unsigned, std::vector<std::string>> v1_balancing_culprits(const std::vector<V1CpusetNode>& nodes);
-
 // Everything status knows, gathered from the host.
 struct StatusInput {
   std::string cgroup_mode;  // "v1", "v2", "none"

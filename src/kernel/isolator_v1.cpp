@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "isolcpus/isolator.hpp"
+#include "isolcpus/text.hpp"
 
 namespace isolcpus {
 namespace {
@@ -53,11 +54,35 @@ CpuSet union_of(const std::vector<Isolation>& isolations) {
   return all;
 }
 
+void checkpoint(IsolationContext& ctx, std::string_view step) {
+  if (ctx.checkpoint) {
+    ctx.checkpoint(step);
+  }
+}
+
+// Records, once, that we turned cg's flag from 1 to 0.
+void note_flag_change(V1NodeRecord& record, const CgroupPath& cg) {
+  const auto name = cg.str();
+  if (std::none_of(record.flag_changes.begin(), record.flag_changes.end(),
+                   [&](const FlagChange& change) { return change.cgroup == name; })) {
+    record.flag_changes.push_back(FlagChange{name, true});
+  }
+}
+
 // One cpuset as read in a walk.
 struct Node {
   CgroupPath path;
   CpuSet cpus;
   bool flag = true;
+};
+
+// One cpuset as status shows it: unlike Node, the root is one of them, and
+// an unreadable cpuset still has its children looked at.
+struct BalancingNode {
+  CgroupPath path;
+  std::string file;  // its sched_load_balance, for the operator
+  bool flag = true;
+  CpuSet cpus;
 };
 
 struct Snapshot {
@@ -76,9 +101,10 @@ class V1Isolator final : public Isolator {
   ReleaseResult release(const Isolation& isolation, IsolationContext& ctx) override;
   std::vector<std::string> enforce(IsolationContext& ctx) override;
   [[nodiscard]] CpuSet kernel_isolated(const IsolationContext& ctx) const override;
+  [[nodiscard]] BalancingCulprits culprits(const IsolationContext& ctx) const override;
   [[nodiscard]] bool intact(const Isolation& /*isolation*/) const override { return true; }
   [[nodiscard]] std::optional<std::string> kernel_problem(const Isolation& /*isolation*/) const override {
-    return std::nullopt;  // status walks the flags itself (v1_balancing_culprits)
+    return std::nullopt;  // the flags themselves tell, through culprits()
   }
   [[nodiscard]] Expected<CpuSet> container_cpus(const CgroupPath& cgroup) const override {
     return read_cpus(cgroup);
@@ -182,11 +208,7 @@ class V1Isolator final : public Isolator {
   // Makes our balanced cpuset exist with exactly `cpus` and flag 1.
   Expected<void> ensure_balanced(const CgroupPath& bal, const CpuSet& cpus, IsolationContext& ctx,
                                  std::vector<Undo>* journal) {
-    const auto step = [&](std::string_view name) {
-      if (ctx.checkpoint) {
-        ctx.checkpoint(name);
-      }
-    };
+    const auto step = [&](std::string_view name) { checkpoint(ctx, name); };
     bool fresh = false;
     if (!tree_.exists(bal)) {
       if (auto made = tree_.make(bal); !made) {
@@ -250,17 +272,33 @@ class V1Isolator final : public Isolator {
     return problems;
   }
 
+  [[nodiscard]] Expected<void> check_container(const CgroupPath& cgroup, const CpuSet& cpus) const;
+  static Expected<void> check_cpus_free(const CpuSet& cpus, const IsolationContext& ctx);
+  void plan_node_changes(const Snapshot& snap, const CgroupPath& cgroup, const CpuSet& cpus,
+                         IsolationContext& ctx) const;
+  static std::vector<CgroupPath> flag_targets(const V1NodeRecord& record, const CgroupPath& cgroup);
+  Expected<void> clear_flags(const std::vector<CgroupPath>& targets, const CgroupPath& cgroup,
+                             IsolationContext& ctx, std::vector<Undo>& journal);
+  Expected<void> clear_root_flag(IsolationContext& ctx, std::vector<Undo>& journal);
+  Expected<void> apply_steps(const Isolation& plan, const CgroupPath& cgroup, IsolationContext& ctx,
+                             std::vector<Undo>& journal);
+  void rebalance_released(const Isolation& isolation, IsolationContext& ctx, V1NodeRecord& record,
+                          std::vector<std::string>& warnings);
+  void restore_container_flag(const CgroupPath& cgroup, bool original, const CpuSet& remaining,
+                              V1NodeRecord& record, std::vector<std::string>& warnings);
   void restore_node(V1NodeRecord& record, std::vector<std::string>& problems);
+  void clear_new_flags(const Snapshot& snap, const CpuSet& isolated, IsolationContext& ctx,
+                       std::vector<std::string>& warnings);
+  void reassert_balanced(const Snapshot& snap, const CpuSet& isolated, IsolationContext& ctx,
+                         std::vector<std::string>& warnings);
+  void reassert_root_flag(const CpuSet& isolated, std::vector<std::string>& warnings);
+  void collect_balancing(const CgroupPath& cg, std::vector<BalancingNode>& out) const;
 
   CgroupTree& tree_;
   std::optional<Pending> pending_;
 };
 
-Expected<Isolation> V1Isolator::plan(const CgroupPath& cgroup, const CpuSet& cpus, IsolationContext& ctx) {
-  if (ctx.v1_node == nullptr) {
-    return make_error(
-        "internal error: the cgroup v1 isolator needs the node record (IsolationContext::v1_node)");
-  }
+Expected<void> V1Isolator::check_container(const CgroupPath& cgroup, const CpuSet& cpus) const {
   if (cpus.empty()) {
     return make_error("no CPUs to isolate for " + show(cgroup));
   }
@@ -278,6 +316,10 @@ Expected<Isolation> V1Isolator::plan(const CgroupPath& cgroup, const CpuSet& cpu
                       tree_.describe(cgroup, kCpusFile) + " (" + show(*container_cpus) +
                       "): only CPUs the container is pinned to can be isolated");
   }
+  return {};
+}
+
+Expected<void> V1Isolator::check_cpus_free(const CpuSet& cpus, const IsolationContext& ctx) {
   if (!ctx.online.contains(cpus)) {
     return make_error("CPUs " + show(cpus - ctx.online) + " are not online (online: " + show(ctx.online) +
                       ")");
@@ -294,8 +336,7 @@ Expected<Isolation> V1Isolator::plan(const CgroupPath& cgroup, const CpuSet& cpu
                       " are isolated at boot (isolcpus=, /sys/devices/system/cpu/isolated): they have no "
                       "scheduler domain already and are not managed here");
   }
-  const CpuSet others = union_of(ctx.others);
-  const CpuSet housekeeping = ctx.online - cpus - others - ctx.boot_isolated;
+  const CpuSet housekeeping = ctx.online - cpus - union_of(ctx.others) - ctx.boot_isolated;
   if (housekeeping.count() < ctx.min_housekeeping_cpus) {
     return make_error("isolating CPUs " + show(cpus) + " would leave " +
                       std::to_string(housekeeping.count()) + " housekeeping CPU(s) (" + show(housekeeping) +
@@ -303,20 +344,18 @@ Expected<Isolation> V1Isolator::plan(const CgroupPath& cgroup, const CpuSet& cpu
                       ": release other isolated containers, pin this one to fewer CPUs, or lower "
                       "min_housekeeping_cpus in the config");
   }
-  auto container_flag = read_flag(cgroup);
-  if (!container_flag) {
-    return container_flag.error();
-  }
-  auto snap = snapshot();
-  if (!snap) {
-    return snap.error();
-  }
+  return {};
+}
 
+// Writes into the node record every node-wide change apply() is to make, so
+// the caller persists them before the first kernel write.
+void V1Isolator::plan_node_changes(const Snapshot& snap, const CgroupPath& cgroup, const CpuSet& cpus,
+                                   IsolationContext& ctx) const {
   V1NodeRecord& record = *ctx.v1_node;
-  pending_ = Pending{cgroup.str(), cpus, record};
+  const CpuSet others = union_of(ctx.others);
+  const CpuSet housekeeping = ctx.online - cpus - others - ctx.boot_isolated;
   const CpuSet isolated = cpus | others;
-
-  if (snap->root_flag) {
+  if (snap.root_flag) {
     if (ctx.v1_manage_root_flag) {
       if (!record.root_flag_original) {
         record.root_flag_original = true;
@@ -327,20 +366,38 @@ Expected<Isolation> V1Isolator::plan(const CgroupPath& cgroup, const CpuSet& cpu
                              tree_.describe(CgroupPath(), kFlagFile) + ")");
     }
   }
-  if (record.balanced_cgroup.empty() && needs_balanced(*snap, housekeeping, isolated, &record)) {
+  if (record.balanced_cgroup.empty() && needs_balanced(snap, housekeeping, isolated, &record)) {
     record.balanced_cgroup = std::string(kBalancedName);
   }
-  for (const auto& node : snap->nodes) {
+  for (const auto& node : snap.nodes) {
     if (!node.flag || !node.cpus.intersects(isolated) || node.path == cgroup || is_ours(node.path, &record)) {
       continue;
     }
-    const auto name = node.path.str();
-    const bool known = std::any_of(record.flag_changes.begin(), record.flag_changes.end(),
-                                   [&](const FlagChange& change) { return change.cgroup == name; });
-    if (!known) {
-      record.flag_changes.push_back(FlagChange{name, true});
-    }
+    note_flag_change(record, node.path);
   }
+}
+
+Expected<Isolation> V1Isolator::plan(const CgroupPath& cgroup, const CpuSet& cpus, IsolationContext& ctx) {
+  if (ctx.v1_node == nullptr) {
+    return make_error(
+        "internal error: the cgroup v1 isolator needs the node record (IsolationContext::v1_node)");
+  }
+  if (auto ok = check_container(cgroup, cpus); !ok) {
+    return ok.error();
+  }
+  if (auto ok = check_cpus_free(cpus, ctx); !ok) {
+    return ok.error();
+  }
+  auto container_flag = read_flag(cgroup);
+  if (!container_flag) {
+    return container_flag.error();
+  }
+  auto snap = snapshot();
+  if (!snap) {
+    return snap.error();
+  }
+  pending_ = Pending{cgroup.str(), cpus, *ctx.v1_node};
+  plan_node_changes(*snap, cgroup, cpus, ctx);
 
   Isolation isolation;
   isolation.isolator = std::string(kIsolatorV1);
@@ -348,6 +405,82 @@ Expected<Isolation> V1Isolator::plan(const CgroupPath& cgroup, const CpuSet& cpu
   isolation.cpus = cpus;
   isolation.container_flag_original = *container_flag;
   return isolation;
+}
+
+// The container and every recorded overlapping cpuset, deepest first so no
+// parent stops being a domain while a child would become one.
+std::vector<CgroupPath> V1Isolator::flag_targets(const V1NodeRecord& record, const CgroupPath& cgroup) {
+  std::vector<CgroupPath> targets{cgroup};
+  for (const auto& change : record.flag_changes) {
+    auto path = CgroupPath::parse(change.cgroup);
+    if (path && !path->is_root() && *path != cgroup) {
+      targets.push_back(*path);
+    }
+  }
+  std::stable_sort(targets.begin(), targets.end(), [](const CgroupPath& a, const CgroupPath& b) {
+    return a.parts().size() > b.parts().size();
+  });
+  return targets;
+}
+
+Expected<void> V1Isolator::clear_flags(const std::vector<CgroupPath>& targets, const CgroupPath& cgroup,
+                                       IsolationContext& ctx, std::vector<Undo>& journal) {
+  for (const auto& target : targets) {
+    const bool is_container = target == cgroup;
+    if (!is_container && !tree_.exists(target)) {
+      continue;  // a pod recorded by an earlier isolation has gone since
+    }
+    auto flag = read_flag(target);
+    if (!flag) {
+      return flag.error();
+    }
+    if (!*flag) {
+      continue;
+    }
+    if (auto wrote = tree_.write(target, kFlagFile, "0"); !wrote) {
+      return wrote.error();
+    }
+    journal.push_back(Undo{target, std::string(kFlagFile), "1"});
+    checkpoint(ctx, is_container ? "v1.container.flag" : "v1.cpuset.flag");
+  }
+  return {};
+}
+
+Expected<void> V1Isolator::clear_root_flag(IsolationContext& ctx, std::vector<Undo>& journal) {
+  auto root_flag = read_flag(CgroupPath());
+  if (!root_flag) {
+    return root_flag.error();
+  }
+  if (*root_flag) {
+    if (auto wrote = tree_.write(CgroupPath(), kFlagFile, "0"); !wrote) {
+      return wrote.error();
+    }
+    journal.push_back(Undo{CgroupPath(), std::string(kFlagFile), "1"});
+    checkpoint(ctx, "v1.root.flag");
+  }
+  return {};
+}
+
+Expected<void> V1Isolator::apply_steps(const Isolation& plan, const CgroupPath& cgroup, IsolationContext& ctx,
+                                       std::vector<Undo>& journal) {
+  const V1NodeRecord& record = *ctx.v1_node;
+  const CpuSet isolated = plan.cpus | union_of(ctx.others);
+  // 1. Housekeeping CPUs get their domain before anything is taken away.
+  if (!record.balanced_cgroup.empty()) {
+    const auto housekeeping = ctx.online - isolated - ctx.boot_isolated;
+    if (auto ok = ensure_balanced(balanced_path(record), housekeeping, ctx, &journal); !ok) {
+      return ok;
+    }
+  }
+  // 2. Flag 0 on the container and every overlapping cpuset.
+  if (auto ok = clear_flags(flag_targets(record, cgroup), cgroup, ctx, journal); !ok) {
+    return ok;
+  }
+  // 3. Root last: from here on the kernel honours the flags above.
+  if (record.root_flag_original && ctx.v1_manage_root_flag) {
+    return clear_root_flag(ctx, journal);
+  }
+  return {};
 }
 
 Expected<void> V1Isolator::apply(const Isolation& plan, IsolationContext& ctx) {
@@ -359,79 +492,55 @@ Expected<void> V1Isolator::apply(const Isolation& plan, IsolationContext& ctx) {
   if (!cgroup) {
     return make_error("container cgroup \"" + plan.cgroup + "\": " + cgroup.error().message);
   }
-  const V1NodeRecord& record = *ctx.v1_node;
   std::vector<Undo> journal;
-  const auto fail = [&](const Error& error) -> Error {
+  auto applied = apply_steps(plan, *cgroup, ctx, journal);
+  if (!applied) {
     auto problems = rollback(journal);
     if (pending_ && pending_->cgroup == plan.cgroup && pending_->cpus == plan.cpus) {
       *ctx.v1_node = pending_->record_before;
     }
     pending_.reset();
     return make_error("isolating CPUs " + show(plan.cpus) + " of " + show(*cgroup) +
-                      " failed, changes undone: " + error.message + problems);
-  };
-  const auto step = [&](std::string_view name) {
-    if (ctx.checkpoint) {
-      ctx.checkpoint(name);
-    }
-  };
-  const CpuSet isolated = plan.cpus | union_of(ctx.others);
-
-  // 1. Housekeeping CPUs get their domain before anything is taken away.
-  if (!record.balanced_cgroup.empty()) {
-    const auto housekeeping = ctx.online - isolated - ctx.boot_isolated;
-    if (auto ok = ensure_balanced(balanced_path(record), housekeeping, ctx, &journal); !ok) {
-      return fail(ok.error());
-    }
-  }
-
-  // 2. Flag 0 on the container and every overlapping cpuset, deepest first so
-  // no parent stops being a domain while a child would become one.
-  std::vector<CgroupPath> targets{*cgroup};
-  for (const auto& change : record.flag_changes) {
-    auto path = CgroupPath::parse(change.cgroup);
-    if (path && !path->is_root() && *path != *cgroup) {
-      targets.push_back(*path);
-    }
-  }
-  std::stable_sort(targets.begin(), targets.end(), [](const CgroupPath& a, const CgroupPath& b) {
-    return a.parts().size() > b.parts().size();
-  });
-  for (const auto& target : targets) {
-    const bool is_container = target == *cgroup;
-    if (!is_container && !tree_.exists(target)) {
-      continue;  // a pod recorded by an earlier isolation has gone since
-    }
-    auto flag = read_flag(target);
-    if (!flag) {
-      return fail(flag.error());
-    }
-    if (!*flag) {
-      continue;
-    }
-    if (auto wrote = tree_.write(target, kFlagFile, "0"); !wrote) {
-      return fail(wrote.error());
-    }
-    journal.push_back(Undo{target, std::string(kFlagFile), "1"});
-    step(is_container ? "v1.container.flag" : "v1.cpuset.flag");
-  }
-
-  // 3. Root last: from here on the kernel honours the flags above.
-  if (record.root_flag_original && ctx.v1_manage_root_flag) {
-    auto root_flag = read_flag(CgroupPath());
-    if (!root_flag) {
-      return fail(root_flag.error());
-    }
-    if (*root_flag) {
-      if (auto wrote = tree_.write(CgroupPath(), kFlagFile, "0"); !wrote) {
-        return fail(wrote.error());
-      }
-      journal.push_back(Undo{CgroupPath(), std::string(kFlagFile), "1"});
-      step("v1.root.flag");
-    }
+                      " failed, changes undone: " + applied.error().message + problems);
   }
   pending_.reset();
   return {};
+}
+
+// Released CPUs rejoin a domain first: grow (or create) the balanced cpuset.
+void V1Isolator::rebalance_released(const Isolation& isolation, IsolationContext& ctx, V1NodeRecord& record,
+                                    std::vector<std::string>& warnings) {
+  const CpuSet remaining = union_of(ctx.others);
+  const auto housekeeping = ctx.online - remaining - ctx.boot_isolated;
+  if (record.balanced_cgroup.empty()) {
+    auto snap = snapshot();
+    if (!snap || needs_balanced(*snap, housekeeping, remaining, &record)) {
+      record.balanced_cgroup = std::string(kBalancedName);
+    }
+  }
+  // An empty name here means the operator's top-level cpusets cover them.
+  if (!record.balanced_cgroup.empty()) {
+    if (auto ok = ensure_balanced(balanced_path(record), housekeeping, ctx, nullptr); !ok) {
+      warnings.push_back("could not give CPUs " + show(isolation.cpus) +
+                         " back to the scheduler's balanced cpuset: " + ok.error().message);
+    }
+  }
+}
+
+void V1Isolator::restore_container_flag(const CgroupPath& cgroup, bool original, const CpuSet& remaining,
+                                        V1NodeRecord& record, std::vector<std::string>& warnings) {
+  auto cpus = read_cpus(cgroup);
+  auto flag = read_flag(cgroup);
+  if (original && cpus && cpus->intersects(remaining)) {
+    // Flag 1 here would pull still-isolated CPUs back into a domain: keep it
+    // 0 until the last isolation goes, like any other overlapping cpuset.
+    note_flag_change(record, cgroup);
+  } else if (!flag || *flag != original) {
+    if (auto wrote = tree_.write(cgroup, kFlagFile, flag_text(original)); !wrote && tree_.exists(cgroup)) {
+      warnings.push_back("could not restore " + tree_.describe(cgroup, kFlagFile) + " to " +
+                         flag_text(original) + ": " + wrote.error().message);
+    }
+  }
 }
 
 ReleaseResult V1Isolator::release(const Isolation& isolation, IsolationContext& ctx) {
@@ -439,7 +548,6 @@ ReleaseResult V1Isolator::release(const Isolation& isolation, IsolationContext& 
   std::vector<std::string>& warnings = result.problems;
   V1NodeRecord scratch;
   V1NodeRecord& record = ctx.v1_node != nullptr ? *ctx.v1_node : scratch;
-  const CpuSet remaining = union_of(ctx.others);
   const auto cgroup = CgroupPath::parse(isolation.cgroup);
   if (!cgroup) {
     warnings.push_back("container cgroup \"" + isolation.cgroup + "\" in the record is invalid (" +
@@ -448,45 +556,13 @@ ReleaseResult V1Isolator::release(const Isolation& isolation, IsolationContext& 
   // A record naming no valid cgroup cannot be retried into anything better.
   const std::size_t unfixable = warnings.size();
 
-  // Released CPUs rejoin a domain first: grow (or create) the balanced cpuset.
   if (!ctx.others.empty()) {
-    const auto housekeeping = ctx.online - remaining - ctx.boot_isolated;
-    if (record.balanced_cgroup.empty()) {
-      auto snap = snapshot();
-      if (!snap || needs_balanced(*snap, housekeeping, remaining, &record)) {
-        record.balanced_cgroup = std::string(kBalancedName);
-      }
-    }
-    // An empty name here means the operator's top-level cpusets cover them.
-    if (!record.balanced_cgroup.empty()) {
-      if (auto ok = ensure_balanced(balanced_path(record), housekeeping, ctx, nullptr); !ok) {
-        warnings.push_back("could not give CPUs " + show(isolation.cpus) +
-                           " back to the scheduler's balanced cpuset: " + ok.error().message);
-      }
-    }
+    rebalance_released(isolation, ctx, record, warnings);
   }
-
   if (cgroup && !cgroup->is_root() && isolation.container_flag_original && tree_.exists(*cgroup)) {
-    const bool original = *isolation.container_flag_original;
-    auto cpus = read_cpus(*cgroup);
-    auto flag = read_flag(*cgroup);
-    if (original && cpus && cpus->intersects(remaining)) {
-      // Flag 1 here would pull still-isolated CPUs back into a domain: keep it
-      // 0 until the last isolation goes, like any other overlapping cpuset.
-      const auto name = cgroup->str();
-      if (std::none_of(record.flag_changes.begin(), record.flag_changes.end(),
-                       [&](const FlagChange& c) { return c.cgroup == name; })) {
-        record.flag_changes.push_back(FlagChange{name, true});
-      }
-    } else if (!flag || *flag != original) {
-      if (auto wrote = tree_.write(*cgroup, kFlagFile, flag_text(original));
-          !wrote && tree_.exists(*cgroup)) {
-        warnings.push_back("could not restore " + tree_.describe(*cgroup, kFlagFile) + " to " +
-                           flag_text(original) + ": " + wrote.error().message);
-      }
-    }
+    restore_container_flag(*cgroup, *isolation.container_flag_original, union_of(ctx.others), record,
+                           warnings);
   }
-
   if (warnings.size() > unfixable) {
     result.left = isolation;  // retried whole: every step above is idempotent
   }
@@ -550,26 +626,17 @@ void V1Isolator::restore_node(V1NodeRecord& record, std::vector<std::string>& wa
   }
 }
 
-std::vector<std::string> V1Isolator::enforce(IsolationContext& ctx) {
-  std::vector<std::string> warnings;
-  if (ctx.others.empty()) {
-    if (has_residue(ctx)) {
-      restore_node(*ctx.v1_node, warnings);
-    }
-    return warnings;
-  }
-  const CpuSet isolated = union_of(ctx.others);
-  auto snap = snapshot();
-  if (!snap) {
-    warnings.push_back("could not check the cpuset hierarchy: " + snap.error().message);
-    return warnings;
-  }
+// A cpuset made since (a new pod) with flag 1 over isolated CPUs would pull
+// them back into a domain: clear it, and record it unless it is a container
+// whose own isolation restores it.
+void V1Isolator::clear_new_flags(const Snapshot& snap, const CpuSet& isolated, IsolationContext& ctx,
+                                 std::vector<std::string>& warnings) {
   const auto is_isolated_container = [&](const CgroupPath& cg) {
     const auto name = cg.str();
     return std::any_of(ctx.others.begin(), ctx.others.end(),
                        [&](const Isolation& iso) { return iso.cgroup == name; });
   };
-  for (auto it = snap->nodes.rbegin(); it != snap->nodes.rend(); ++it) {
+  for (auto it = snap.nodes.rbegin(); it != snap.nodes.rend(); ++it) {
     const auto& node = *it;
     if (!node.flag || !node.cpus.intersects(isolated) || is_ours(node.path, ctx.v1_node)) {
       continue;
@@ -586,47 +653,70 @@ std::vector<std::string> V1Isolator::enforce(IsolationContext& ctx) {
                        ") appeared with sched_load_balance=1 over isolated CPUs " +
                        show(node.cpus & isolated) + ": set it to 0");
     if (ctx.v1_node != nullptr && !is_isolated_container(node.path)) {
-      auto& changes = ctx.v1_node->flag_changes;
-      const auto name = node.path.str();
-      if (std::none_of(changes.begin(), changes.end(),
-                       [&](const FlagChange& c) { return c.cgroup == name; })) {
-        changes.push_back(FlagChange{name, true});
-      }
+      note_flag_change(*ctx.v1_node, node.path);
     }
   }
+}
+
+void V1Isolator::reassert_balanced(const Snapshot& snap, const CpuSet& isolated, IsolationContext& ctx,
+                                   std::vector<std::string>& warnings) {
+  const auto housekeeping = ctx.online - isolated - ctx.boot_isolated;
   // The operator's top-level cpusets that kept the housekeeping CPUs in a
   // domain may be gone since (a container in runc's default cgroup /<id>
   // is one): then the balanced cpuset is needed after all.
-  if (ctx.v1_node != nullptr && ctx.v1_node->balanced_cgroup.empty() &&
-      needs_balanced(*snap, ctx.online - isolated - ctx.boot_isolated, isolated, ctx.v1_node)) {
+  if (ctx.v1_node->balanced_cgroup.empty() && needs_balanced(snap, housekeeping, isolated, ctx.v1_node)) {
     ctx.v1_node->balanced_cgroup = std::string(kBalancedName);
   }
-  if (ctx.v1_node != nullptr && !ctx.v1_node->balanced_cgroup.empty()) {
-    // Re-asserted whole, not only when gone: a crash between its mkdir and
-    // its cpus write leaves it empty, covering nothing (found by the host
-    // soak, seed 4056080403 round 96).
-    const auto bal = balanced_path(*ctx.v1_node);
-    const bool existed = tree_.exists(bal);
-    const auto housekeeping = ctx.online - isolated - ctx.boot_isolated;
-    const auto before = existed ? read_cpus(bal) : Expected<CpuSet>(CpuSet{});
-    if (auto ok = ensure_balanced(bal, housekeeping, ctx, nullptr); !ok) {
-      warnings.push_back("the balanced cpuset " + tree_.describe(bal, "") +
-                         " does not keep the housekeeping CPUs in a scheduler domain, and it could not be "
-                         "made to: " +
-                         ok.error().message);
-    } else if (!existed || !before || *before != housekeeping) {
-      warnings.push_back("the balanced cpuset " + tree_.describe(bal, "") +
-                         (existed ? " was wrong" : " was gone") + ": set it over CPUs " + show(housekeeping));
-    }
+  if (ctx.v1_node->balanced_cgroup.empty()) {
+    return;
   }
-  if (ctx.v1_node != nullptr && ctx.v1_node->root_flag_original && ctx.v1_manage_root_flag &&
-      snap->root_flag) {
-    if (auto wrote = tree_.write(CgroupPath(), kFlagFile, "0"); !wrote) {
-      warnings.push_back("the root cpuset's sched_load_balance is back at 1, so CPUs " + show(isolated) +
-                         " are balanced, and it could not be set to 0: " + wrote.error().message);
-    } else {
-      warnings.push_back("the root cpuset's sched_load_balance was back at 1: set it to 0 again");
+  // Re-asserted whole, not only when gone: a crash between its mkdir and
+  // its cpus write leaves it empty, covering nothing (found by the host
+  // soak, seed 4056080403 round 96).
+  const auto bal = balanced_path(*ctx.v1_node);
+  const bool existed = tree_.exists(bal);
+  const auto before = existed ? read_cpus(bal) : Expected<CpuSet>(CpuSet{});
+  if (auto ok = ensure_balanced(bal, housekeeping, ctx, nullptr); !ok) {
+    warnings.push_back("the balanced cpuset " + tree_.describe(bal, "") +
+                       " does not keep the housekeeping CPUs in a scheduler domain, and it could not be "
+                       "made to: " +
+                       ok.error().message);
+  } else if (!existed || !before || *before != housekeeping) {
+    warnings.push_back("the balanced cpuset " + tree_.describe(bal, "") +
+                       (existed ? " was wrong" : " was gone") + ": set it over CPUs " + show(housekeeping));
+  }
+}
+
+void V1Isolator::reassert_root_flag(const CpuSet& isolated, std::vector<std::string>& warnings) {
+  if (auto wrote = tree_.write(CgroupPath(), kFlagFile, "0"); !wrote) {
+    warnings.push_back("the root cpuset's sched_load_balance is back at 1, so CPUs " + show(isolated) +
+                       " are balanced, and it could not be set to 0: " + wrote.error().message);
+  } else {
+    warnings.push_back("the root cpuset's sched_load_balance was back at 1: set it to 0 again");
+  }
+}
+
+std::vector<std::string> V1Isolator::enforce(IsolationContext& ctx) {
+  std::vector<std::string> warnings;
+  if (ctx.others.empty()) {
+    if (has_residue(ctx)) {
+      restore_node(*ctx.v1_node, warnings);
     }
+    return warnings;
+  }
+  const CpuSet isolated = union_of(ctx.others);
+  auto snap = snapshot();
+  if (!snap) {
+    warnings.push_back("could not check the cpuset hierarchy: " + snap.error().message);
+    return warnings;
+  }
+  clear_new_flags(*snap, isolated, ctx, warnings);
+  if (ctx.v1_node == nullptr) {
+    return warnings;
+  }
+  reassert_balanced(*snap, isolated, ctx, warnings);
+  if (ctx.v1_node->root_flag_original && ctx.v1_manage_root_flag && snap->root_flag) {
+    reassert_root_flag(isolated, warnings);
   }
   return warnings;
 }
@@ -651,6 +741,42 @@ CpuSet V1Isolator::kernel_isolated(const IsolationContext& ctx) const {
     }
   }
   return ctx.online - balanced;
+}
+
+void V1Isolator::collect_balancing(const CgroupPath& cg, std::vector<BalancingNode>& out) const {
+  auto flag = tree_.read(cg, kFlagFile);
+  auto cpus = tree_.read(cg, kCpusFile);
+  if (flag && cpus) {
+    auto parsed = CpuSet::parse(*cpus);
+    out.push_back(BalancingNode{cg, tree_.describe(cg, kFlagFile), trim_right(*flag) != "0",
+                                parsed ? *parsed : CpuSet{}});
+  }
+  for (const auto& child : tree_.children(cg)) {
+    collect_balancing(child, out);
+  }
+}
+
+BalancingCulprits V1Isolator::culprits(const IsolationContext& /*ctx*/) const {
+  std::vector<BalancingNode> nodes;
+  collect_balancing(CgroupPath(), nodes);
+  // The kernel's rule (rebuild_sched_domains): walking top-down, a cpuset with
+  // sched_load_balance 1 makes one domain of all its CPUs and its children's
+  // flags no longer matter.
+  BalancingCulprits out;
+  std::optional<CgroupPath> domain;
+  for (const auto& node : nodes) {
+    if (domain && node.path.is_within(*domain)) {
+      continue;
+    }
+    domain.reset();
+    if (node.flag && !node.cpus.empty()) {
+      for (unsigned cpu : node.cpus.cpus()) {
+        out[cpu].push_back(node.file);
+      }
+      domain = node.path;
+    }
+  }
+  return out;
 }
 
 }  // namespace

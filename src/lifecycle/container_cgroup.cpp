@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include "isolcpus/proc_cgroup.hpp"
+
 namespace isolcpus {
 
 Expected<CgroupPath> cgroup_runc_would_use(std::string_view cgroups_path, bool systemd,
@@ -53,7 +55,7 @@ Expected<LocatedCgroup> locate_container_cgroup(const LedgerEntry& entry, NodeSe
                           " is not a safe path: " + path.error().message);
       }
       located.path = std::move(*path);
-      located.source = "/proc/" + std::to_string(located.init.init_pid) + "/cgroup";
+      located.source = proc_cgroup_file("/proc", located.init.init_pid).string();
       return located;
     }
   }

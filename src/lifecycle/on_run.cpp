@@ -10,7 +10,7 @@
 #include "container_cgroup.hpp"
 #include "decide_for_bundle.hpp"
 #include "exit_watcher.hpp"
-#include "precreate_cgroup.hpp"
+#include "isolcpus/prepare_cgroup.hpp"
 #include "runc_state.hpp"
 #include "steps.hpp"
 
@@ -44,7 +44,7 @@ Outcome on_run(Call& call, NodeSession& node, const CallInputs& in) {
   if (!tree || !facts) {
     return fail(!tree ? tree.error().message : facts.error().message);
   }
-  if (auto ok = precreate_cgroup(**tree, (*facts)->mode, *cgroup, decided.decision->cpus, decided.spec->mems);
+  if (auto ok = prepare_cgroup(**tree, (*facts)->mode, *cgroup, decided.decision->cpus, decided.spec->mems);
       !ok) {
     return fail("cannot prepare cgroup " + cgroup->str() + ": " + ok.error().message);
   }

@@ -9,6 +9,7 @@
 
 #include "isolcpus/expected.hpp"
 #include "isolcpus/host_probe.hpp"
+#include "isolcpus/proc_cgroup.hpp"  // process_cpuset_cgroup, for its callers
 
 namespace isolcpus {
 
@@ -42,12 +43,5 @@ Expected<RuncState> parse_crun_status(std::string_view json_text, std::string_vi
 // /proc/<pid>/stat field 22 (start time in clock ticks); nullopt if the
 // process is gone or a zombie.
 std::optional<std::uint64_t> process_start_ticks(const std::filesystem::path& proc, int pid);
-
-// The process's cgroup in the hierarchy that carries cpuset, relative to
-// that hierarchy's mount ("0::/a/b" for v2, "N:...cpuset...:/a/b" for v1).
-Expected<std::string> process_cpuset_cgroup(const std::filesystem::path& proc, int pid, CgroupMode mode);
-// Pure: the same from the text of a /proc/PID/cgroup file; nullopt when no
-// line names that hierarchy.
-std::optional<std::string> parse_proc_cgroup(std::string_view text, CgroupMode mode);
 
 }  // namespace isolcpus

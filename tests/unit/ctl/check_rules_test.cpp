@@ -16,9 +16,9 @@ CheckFacts healthy_v1() {
   f.host.cpuset_mount = "/sys/fs/cgroup/cpuset";
   f.host.kernel = {5, 15, "5.15.0"};
   f.host.online = CpuSet::range(0, 7);
-  f.v1_root_flag = false;
-  f.v1_root_flag_file = "/sys/fs/cgroup/cpuset/cpuset.sched_load_balance";
-  f.kubepods = "/sys/fs/cgroup/cpuset/kubepods";
+  f.cpuset.v1_root_flag = false;
+  f.cpuset.v1_root_flag_file = "/sys/fs/cgroup/cpuset/cpuset.sched_load_balance";
+  f.cpuset.kubepods = "/sys/fs/cgroup/cpuset/kubepods";
   f.runtime = "/usr/sbin/runc";
   f.state_dir = {true, true, 0, 0700};
   return f;
@@ -29,10 +29,10 @@ CheckFacts healthy_v2() {
   f.host.mode = CgroupMode::kV2;
   f.host.cpuset_mount = "/sys/fs/cgroup";
   f.host.kernel = {6, 8, "6.8.0"};
-  f.v1_root_flag.reset();
-  f.v2_exclusive_file = f.v2_partition_file = f.v2_root_isolated_file = true;
-  f.delegation = {{"/sys/fs/cgroup/cgroup.subtree_control", "cpuset cpu io memory pids"},
-                  {"/sys/fs/cgroup/kubepods.slice/cgroup.subtree_control", "cpuset cpu memory"}};
+  f.cpuset.v1_root_flag.reset();
+  f.cpuset.v2_exclusive_file = f.cpuset.v2_partition_file = f.cpuset.v2_root_isolated_file = true;
+  f.cpuset.delegation = {{"/sys/fs/cgroup/cgroup.subtree_control", "cpuset cpu io memory pids"},
+                         {"/sys/fs/cgroup/kubepods.slice/cgroup.subtree_control", "cpuset cpu memory"}};
   return f;
 }
 
@@ -58,7 +58,7 @@ TEST(CheckRules, LedgerProblemsBlockAndAreNamed) {
 
 TEST(CheckRules, V1RootFlagLockedByConfigBlocks) {
   CheckFacts f = healthy_v1();
-  f.v1_root_flag = true;
+  f.cpuset.v1_root_flag = true;
   f.config.v1_manage_root_flag = false;
   const auto fs = evaluate_checks(f);
   const Finding* x = find(fs, Severity::kError, "v1_manage_root_flag = false");
@@ -79,7 +79,7 @@ TEST(CheckRules, V2OldKernelBlocks) {
 
 TEST(CheckRules, V2MissingDelegationBlocksAndSaysHow) {
   CheckFacts f = healthy_v2();
-  f.delegation[1].subtree_control = "cpu memory";
+  f.cpuset.delegation[1].subtree_control = "cpu memory";
   const auto fs = evaluate_checks(f);
   const Finding* x =
       find(fs, Severity::kError, "kubepods.slice/cgroup.subtree_control does not enable cpuset");
@@ -89,7 +89,7 @@ TEST(CheckRules, V2MissingDelegationBlocksAndSaysHow) {
 
 TEST(CheckRules, V2MissingPartitionFiles) {
   CheckFacts f = healthy_v2();
-  f.v2_exclusive_file = false;
+  f.cpuset.v2_exclusive_file = false;
   EXPECT_NE(find(evaluate_checks(f), Severity::kError, "cpuset.cpus.exclusive"), nullptr);
 }
 

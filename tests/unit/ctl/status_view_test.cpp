@@ -7,15 +7,6 @@
 namespace isolcpus {
 namespace {
 
-V1CpusetNode node(const char* path, bool flag, const char* cpus) {
-  V1CpusetNode n;
-  n.path = *CgroupPath::parse(path);
-  n.file = std::string("/cg/") + path + "/cpuset.sched_load_balance";
-  n.load_balance = flag;
-  n.cpus = *CpuSet::parse(cpus);
-  return n;
-}
-
 LedgerEntry isolated_entry(const char* id, const char* cpus) {
   LedgerEntry e;
   e.runc_root = "/run/runc";
@@ -32,27 +23,6 @@ LedgerEntry isolated_entry(const char* id, const char* cpus) {
   iso.cpus = e.cpus;
   e.isolation = iso;
   return e;
-}
-
-TEST(V1Culprits, RootWithFlagOneCoversEverything) {
-  const auto culprits = v1_balancing_culprits({node("", true, "0-3"), node("a", false, "2-3")});
-  ASSERT_EQ(culprits.size(), 4U);
-  EXPECT_EQ(culprits.at(2), std::vector<std::string>{"/cg//cpuset.sched_load_balance"});
-}
-
-TEST(V1Culprits, TopMostBalancedChildHidesItsSubtree) {
-  const auto culprits = v1_balancing_culprits({node("", false, "0-3"), node("sys", true, "0-1"),
-                                               node("sys/x", true, "0-1"), node("kube", false, "0-3"),
-                                               node("kube/pod", true, "3"), node("kube/iso", false, "2")});
-  EXPECT_EQ(culprits.count(2), 0U);
-  ASSERT_EQ(culprits.at(0).size(), 1U);
-  EXPECT_EQ(culprits.at(0)[0], "/cg/sys/cpuset.sched_load_balance");
-  EXPECT_EQ(culprits.at(3)[0], "/cg/kube/pod/cpuset.sched_load_balance");
-}
-
-TEST(V1Culprits, EmptyBalancedCpusetIsNoDomain) {
-  const auto culprits = v1_balancing_culprits({node("", false, "0-1"), node("a", true, "")});
-  EXPECT_TRUE(culprits.empty());
 }
 
 StatusInput two_cpu_input() {
