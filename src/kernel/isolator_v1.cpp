@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "isolcpus/cpu_guardrails.hpp"
 #include "isolcpus/isolator.hpp"
 
 namespace isolcpus {
@@ -278,31 +279,18 @@ Expected<Isolation> V1Isolator::plan(const CgroupPath& cgroup, const CpuSet& cpu
                       tree_.describe(cgroup, kCpusFile) + " (" + show(*container_cpus) +
                       "): only CPUs the container is pinned to can be isolated");
   }
-  if (!ctx.online.contains(cpus)) {
-    return make_error("CPUs " + show(cpus - ctx.online) + " are not online (online: " + show(ctx.online) +
-                      ")");
-  }
+  CpuGuardrails guard{.online = ctx.online,
+                      .boot_isolated = ctx.boot_isolated,
+                      .holders = {},
+                      .min_housekeeping_cpus = ctx.min_housekeeping_cpus};
   for (const auto& other : ctx.others) {
-    if (other.cpus.intersects(cpus)) {
-      return make_error("CPUs " + show(other.cpus & cpus) +
-                        " are already isolated for the container in cpuset " + other.cgroup +
-                        ": two containers cannot share isolated CPUs; pin this one elsewhere");
-    }
+    guard.holders.push_back({other.cpus, "the container in cpuset " + other.cgroup});
   }
-  if (ctx.boot_isolated.intersects(cpus)) {
-    return make_error("CPUs " + show(ctx.boot_isolated & cpus) +
-                      " are isolated at boot (isolcpus=, /sys/devices/system/cpu/isolated): they have no "
-                      "scheduler domain already and are not managed here");
+  if (auto why = guardrail_violation(cpus, guard)) {
+    return make_error(*why);
   }
   const CpuSet others = union_of(ctx.others);
   const CpuSet housekeeping = ctx.online - cpus - others - ctx.boot_isolated;
-  if (housekeeping.count() < ctx.min_housekeeping_cpus) {
-    return make_error("isolating CPUs " + show(cpus) + " would leave " +
-                      std::to_string(housekeeping.count()) + " housekeeping CPU(s) (" + show(housekeeping) +
-                      "), fewer than min_housekeeping_cpus = " + std::to_string(ctx.min_housekeeping_cpus) +
-                      ": release other isolated containers, pin this one to fewer CPUs, or lower "
-                      "min_housekeeping_cpus in the config");
-  }
   auto container_flag = read_flag(cgroup);
   if (!container_flag) {
     return container_flag.error();
