@@ -47,15 +47,10 @@ std::string log_context(const RuncInvocation& inv) {
 Outcome act_on_host(const RuncInvocation& inv, const ConfigLoad& loaded, const std::string& runtime, int argc,
                     char** argv) {
   Log log(loaded.config, log_context(inv));
-  Config config = loaded.config;
+  const Config config = effective_config(loaded);
   for (const auto& problem : loaded.problems) {
     log.error(problem);
     append_caller_log(inv, "warning", "runc-isolcpus config: " + problem);
-  }
-  if (!loaded.problems.empty()) {
-    // A typo must not take the node's containers down, nor isolate on a
-    // guess: release what the ledger holds, start nothing new.
-    config.mode = Mode::kNever;
   }
   Call call{inv, config, log, runtime, argc, argv};
   return handle_call(call);

@@ -61,6 +61,12 @@ struct ConfigLoad {
 // Pure: parse TOML text.  `origin` is used in messages.
 ConfigLoad parse_config(std::string_view toml_text, const std::filesystem::path& origin);
 
+// Pure: the Config every caller acts on.  A file with problems means
+// "isolate nothing new": a typo must neither take the node's containers
+// down nor isolate on a guess, so mode reads `never` (what the ledger holds
+// is still released).
+Config effective_config(const ConfigLoad& loaded);
+
 // The pass-through path's one key, read without a TOML parser
 // (src/config/runtime_key.cpp).  kFound only for the plain form
 // `runtime = "/abs/path"` on its own line, in a file without tables or

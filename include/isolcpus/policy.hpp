@@ -31,6 +31,10 @@ struct Decision {
 struct HostCpus {
   CpuSet online;
   CpuSet isolated;  // already isolated: by other containers and at boot
+  // The ledger recorded this container's opt-in when it decided: it stands
+  // for the opt-in when the spec says nothing (an update whose bundle can no
+  // longer be read still moves an isolated container's claim).
+  bool opt_in_recorded = false;
 };
 
 struct PolicyConfig {
@@ -43,6 +47,12 @@ struct PolicyConfig {
 PolicyConfig policy_config(const Config& config);
 
 Decision decide(const ContainerSpec& spec, const PolicyConfig& policy, const HostCpus& host);
+
+// The decision when the node cannot be read (no host probe, no ledger):
+// the skip of a container that is skipped whatever its CPUs' state, so an
+// unreadable node fails only the containers that want isolation.  nullopt
+// when the node's state decides.
+std::optional<Decision> decide_without_node(const ContainerSpec& spec, const PolicyConfig& policy);
 
 // Identity helpers shared by the ledger and status output: the trusted
 // values of pod_identity() (include/isolcpus/pod_identity.hpp).

@@ -438,36 +438,31 @@ ConfigLoad syntax_error(ConfigLoad load, std::string_view toml_text, std::string
   return load;
 }
 
-}  // namespace
-
-ConfigLoad parse_config(std::string_view toml_text, const std::filesystem::path& origin) {
-  ConfigLoad load;
-  load.path = origin;
-  load.found = true;
-
+// The file's syntax problem, if toml++ cannot (or must not) read it.
+std::optional<std::string> toml_syntax_problem(std::string_view toml_text,
+                                               const std::filesystem::path& origin, toml::table& table) {
   if (const auto trap = toml_plus_plus_trap(toml_text)) {
     char code[16];
     (void)std::snprintf(code, sizeof code, "U+%04X", static_cast<unsigned>(trap->code_point));
-    return syntax_error(std::move(load), toml_text,
-                        origin.string() + ":" + std::to_string(trap->line) + ":" +
-                            std::to_string(trap->column) + ": " + code +
-                            " cannot be read here (a bug in toml++ 3.3.0); inside a string write it as \\u" +
-                            std::string(code + 2) + ", anywhere else only on a comment line");
+    return origin.string() + ":" + std::to_string(trap->line) + ":" + std::to_string(trap->column) + ": " +
+           code + " cannot be read here (a bug in toml++ 3.3.0); inside a string write it as \\u" +
+           std::string(code + 2) + ", anywhere else only on a comment line";
   }
-  toml::table table;
   try {
     table = toml::parse(toml_text, origin.string());
   } catch (const toml::parse_error& e) {
     const auto& where = e.source().begin;
-    return syntax_error(std::move(load), toml_text,
-                        origin.string() + ":" + std::to_string(where.line) + ":" +
-                            std::to_string(where.column) +
-                            ": TOML syntax error: " + std::string(e.description()));
+    return origin.string() + ":" + std::to_string(where.line) + ":" + std::to_string(where.column) +
+           ": TOML syntax error: " + std::string(e.description());
   }
+  return std::nullopt;
+}
 
-  Config config;
-  // toml::table iterates in key order; read in file order so problems come
-  // out in the order an operator reads the file.
+// Reads every key in file order (toml::table iterates in key order), so
+// problems come out in the order an operator reads the file.  Returns the
+// keys that read without a problem.
+std::vector<std::string_view> read_keys(const toml::table& table, const std::filesystem::path& origin,
+                                        Config& config, std::vector<std::string>& problem_list) {
   std::vector<std::pair<const toml::key*, const toml::node*>> entries;
   entries.reserve(table.size());
   for (const auto& [key, node] : table) {
@@ -476,12 +471,10 @@ ConfigLoad parse_config(std::string_view toml_text, const std::filesystem::path&
   std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
     return a.first->source().begin.line < b.first->source().begin.line;
   });
-
-  Problems problems(origin, load.problems);
+  Problems problems(origin, problem_list);
   std::vector<std::string_view> clean_keys;
   for (const auto& [key_ptr, node_ptr] : entries) {
     const toml::key& key = *key_ptr;
-    const toml::node& node = *node_ptr;
     const auto it = std::find_if(kKeys.begin(), kKeys.end(),
                                  [&key = key](const KeyReader& k) { return k.key == key.str(); });
     if (it == kKeys.end()) {
@@ -489,18 +482,41 @@ ConfigLoad parse_config(std::string_view toml_text, const std::filesystem::path&
                        unknown_key_message(key.str()));
       continue;
     }
-    const auto before = load.problems.size();
-    it->read(Item{it->key, node, problems}, config);
-    if (load.problems.size() == before) {
+    const auto before = problem_list.size();
+    it->read(Item{it->key, *node_ptr, problems}, config);
+    if (problem_list.size() == before) {
       clean_keys.push_back(it->key);
     }
   }
+  return clean_keys;
+}
+
+}  // namespace
+
+ConfigLoad parse_config(std::string_view toml_text, const std::filesystem::path& origin) {
+  ConfigLoad load;
+  load.path = origin;
+  load.found = true;
+  toml::table table;
+  if (auto problem = toml_syntax_problem(toml_text, origin, table)) {
+    return syntax_error(std::move(load), toml_text, std::move(*problem));
+  }
+  Config config;
+  const auto clean_keys = read_keys(table, origin, config, load.problems);
   if (load.problems.empty()) {
     load.config = std::move(config);
   } else {
     load.config = salvage_locations(config, clean_keys);
   }
   return load;
+}
+
+Config effective_config(const ConfigLoad& loaded) {
+  Config config = loaded.config;
+  if (!loaded.problems.empty()) {
+    config.mode = Mode::kNever;
+  }
+  return config;
 }
 
 std::filesystem::path config_path_from_env() {

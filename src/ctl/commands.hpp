@@ -9,10 +9,6 @@
 
 namespace isolcpus {
 
-// The Config the wrapper would act on: a file with problems means "isolate
-// nothing new" (src/main.cpp), so mode reads `never`.
-Config effective_config(const ConfigLoad& loaded);
-
 int cmd_status(const ConfigLoad& loaded, bool json, std::ostream& out, std::ostream& err);
 int cmd_check(const ConfigLoad& loaded, bool json, std::ostream& out, std::ostream& err);
 int cmd_reconcile(const ConfigLoad& loaded, std::ostream& out, std::ostream& err);

@@ -6,14 +6,6 @@
 
 namespace isolcpus {
 
-Config effective_config(const ConfigLoad& loaded) {
-  Config config = loaded.config;
-  if (!loaded.problems.empty()) {
-    config.mode = Mode::kNever;
-  }
-  return config;
-}
-
 int cmd_config(const ConfigLoad& loaded, std::ostream& out, std::ostream& /*err*/) {
   out << render_config_report(loaded, effective_config(loaded));
   return loaded.problems.empty() ? 0 : 1;

@@ -7,13 +7,13 @@
 #include <iterator>
 #include <ostream>
 
-#include "../lifecycle/decide_for_bundle.hpp"
-#include "../lifecycle/node_session.hpp"
-#include "../lifecycle/runc_state.hpp"
 #include "commands.hpp"
 #include "hook_state.hpp"
 #include "isolcpus/container_spec.hpp"
+#include "isolcpus/failure_policy.hpp"
+#include "isolcpus/node_session.hpp"
 #include "isolcpus/policy.hpp"
+#include "isolcpus/text.hpp"
 
 namespace isolcpus {
 namespace {
@@ -32,14 +32,12 @@ class HookRun {
     // poststop also runs for a container whose createRuntime hook refused
     // it, possibly one with the id of a live container: that one keeps its
     // CPUs.
-    if (const LedgerEntry* e = (*l)->find(kHookRoot, state_.id);
-        e != nullptr && e->init_pid != state_.pid && node_.container_alive(*e)) {
+    const auto released = node_.release_container(
+        **l, kHookRoot, state_.id, {.stopped_init = state_.pid, .keep_isolation_while_alive = true});
+    if (released == Released::kKept || released == Released::kUnisolated) {
       log_.info("poststop of " + state_.id + " (pid " + std::to_string(state_.pid) +
-                "): the ledger entry belongs to a live container of that id (pid " +
-                std::to_string(e->init_pid) + "); not releasing it");
-      return 0;
+                "): the ledger entry belongs to a live container of that id; not releasing it");
     }
-    node_.release(kHookRoot, state_.id);
     return 0;
   }
 
@@ -65,34 +63,45 @@ class HookRun {
     // Hook mode has no `delete` to lean on when poststop is skipped (the
     // runtime crashed): give back what dead containers hold first.
     node_.reconcile();
-    auto decided = decide_on_node(*spec, config_, node_, kHookRoot, state_.id);
+    return isolate_spec(*spec);
+  }
+
+ private:
+  int isolate_spec(const ContainerSpec& spec) {
+    auto decided = node_.decide(spec, kHookRoot, state_.id);
     if (!decided) {
-      if (decide(*spec, policy_config(config_), HostCpus{}).verdict == Verdict::kSkip) {
-        return 0;  // not ours to isolate: a node we cannot read does not matter
-      }
       return refuse("cannot decide on container " + state_.id + ": " + decided.error().message);
     }
-    const Decision& decision = *decided;
-    for (const auto& w : decision.warnings) {
+    for (const auto& w : decided->warnings) {
       log_.warn("container " + state_.id + ": " + w);
     }
-    if (decision.verdict == Verdict::kSkip) {
-      log_.debug("container " + state_.id + " not isolated: " + decision.reason);
-      return 0;
-    }
-    if (decision.verdict == Verdict::kRefuse) {
-      return refuse("refusing to isolate CPUs of container " + state_.id + ": " + decision.reason);
+    switch (decided->verdict) {
+      case Verdict::kSkip:
+        log_.debug("container " + state_.id + " not isolated: " + decided->reason);
+        return 0;
+      case Verdict::kRefuse:
+        return refuse("refusing to isolate CPUs of container " + state_.id + ": " + decided->reason);
+      case Verdict::kIsolate:
+        break;
     }
     if (state_.pid <= 0) {
       return refuse("the OCI state on stdin has no pid: register the hook for createRuntime or prestart");
     }
-    if (auto recorded = record(*spec, decision); recorded != 0) {
-      return recorded;
+    auto l = node_.ledger();  // opened by decide
+    if (!l) {
+      return refuse("cannot consult the ledger: " + l.error().message);
     }
-    return isolate_recorded(decision);
+    const NewDecision what{.spec = spec,
+                           .decision = *decided,
+                           .bundle = state_.bundle,
+                           .systemd_cgroup = false,
+                           .init = node_.process(state_.pid)};
+    auto isolated = node_.isolate_container(**l, kHookRoot, state_.id, &what, [&](const LedgerEntry&) {
+      return node_.locate_by_process(state_.pid);
+    });
+    return isolated ? 0 : refuse(isolated.error().message);
   }
 
- private:
   bool already_isolated() const {
     auto data = read_ledger_snapshot(config_.state_dir);
     if (!data) {
@@ -107,66 +116,17 @@ class HookRun {
     return false;
   }
 
-  int record(const ContainerSpec& spec, const Decision& decision) {
-    auto l = node_.ledger();
-    if (!l) {
-      return refuse("cannot consult the ledger: " + l.error().message);
-    }
-    if (const LedgerEntry* old = (*l)->find(kHookRoot, state_.id); old != nullptr) {
-      if (old->init_pid != state_.pid && node_.container_alive(*old)) {
-        // Another live container (another runtime's) has this id: it keeps
-        // what it has, this one is not isolated.
-        return refuse("a live container with id " + state_.id + " already holds CPUs " +
-                      old->cpus.to_string() + "; not isolating a second container of that id");
-      }
-      if (!node_.release(kHookRoot, state_.id)) {
-        return refuse("the kernel still holds CPUs of an earlier container " + state_.id);
-      }
-    }
-    LedgerEntry entry = decision_entry(kHookRoot, state_.id, state_.bundle, spec, decision);
-    // Liveness for reconcile: hook entries have no runc state dir to read.
-    entry.init_pid = state_.pid;
-    entry.init_start_ticks = process_start_ticks(node_.proc(), state_.pid).value_or(0);
-    entry.creator = node_.self();
-    (*l)->data().entries.push_back(std::move(entry));
-    if (auto ok = node_.save("an isolation decision"); !ok) {
-      std::erase_if((*l)->data().entries,
-                    [&](const LedgerEntry& e) { return e.same_container(kHookRoot, state_.id); });
-      return refuse("cannot record the isolation decision: " + ok.error().message);
-    }
-    return 0;
-  }
-
-  int isolate_recorded(const Decision& decision) {
-    const CgroupMode mode = (*node_.host())->mode;  // probed by decide_on_node
-    auto raw = process_cpuset_cgroup(node_.proc(), state_.pid, mode);
-    if (!raw) {
-      node_.release(kHookRoot, state_.id);
-      return refuse("cannot find the container's cgroup: " + raw.error().message);
-    }
-    auto cgroup = CgroupPath::parse(*raw);
-    if (!cgroup) {
-      node_.release(kHookRoot, state_.id);
-      return refuse("cgroup \"" + *raw + "\" of container " + state_.id +
-                    " is not a safe path: " + cgroup.error().message);
-    }
-    if (auto done = node_.isolate(kHookRoot, state_.id, *cgroup); !done) {
-      node_.release(kHookRoot, state_.id);
-      return refuse("cannot isolate CPUs " + decision.cpus.to_string() + " of container " + state_.id + ": " +
-                    done.error().message);
-    }
-    return 0;
-  }
-
-  // on_failure at the boundary: a failing createRuntime hook makes the
-  // runtime abort the container, with our stderr in its error.
+  // The hook's side of the failure policy: a failing createRuntime hook
+  // makes the runtime abort the container, with our stderr in its error.
   int refuse(const std::string& reason) {
-    if (config_.on_failure == OnFailure::kFail) {
-      log_.error(reason);
-      err_ << "runc-isolcpus: " << reason << '\n';
+    const FailureResponse response = failure_response(
+        config_.on_failure, reason, {.going_on = "starting it with load balancing on", .stopping = {}});
+    if (response.stop) {
+      log_.error(response.message);
+      err_ << "runc-isolcpus: " << response.message << '\n';
       return 1;
     }
-    log_.warn(reason + " (on_failure = \"warn\": starting it with load balancing on)");
+    log_.warn(response.message);
     return 0;
   }
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "../lifecycle/node_session.hpp"
 #include "isolcpus/ledger.hpp"
+#include "isolcpus/node_session.hpp"
 
 namespace isolcpus {
 

@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "isolcpus/cpu_guardrails.hpp"
 #include "isolcpus/isolator.hpp"
 #include "isolcpus/text.hpp"
 
@@ -320,29 +321,15 @@ Expected<void> V1Isolator::check_container(const CgroupPath& cgroup, const CpuSe
 }
 
 Expected<void> V1Isolator::check_cpus_free(const CpuSet& cpus, const IsolationContext& ctx) {
-  if (!ctx.online.contains(cpus)) {
-    return make_error("CPUs " + show(cpus - ctx.online) + " are not online (online: " + show(ctx.online) +
-                      ")");
-  }
+  CpuGuardrails guard{.online = ctx.online,
+                      .boot_isolated = ctx.boot_isolated,
+                      .holders = {},
+                      .min_housekeeping_cpus = ctx.min_housekeeping_cpus};
   for (const auto& other : ctx.others) {
-    if (other.cpus.intersects(cpus)) {
-      return make_error("CPUs " + show(other.cpus & cpus) +
-                        " are already isolated for the container in cpuset " + other.cgroup +
-                        ": two containers cannot share isolated CPUs; pin this one elsewhere");
-    }
+    guard.holders.push_back({other.cpus, "the container in cpuset " + other.cgroup});
   }
-  if (ctx.boot_isolated.intersects(cpus)) {
-    return make_error("CPUs " + show(ctx.boot_isolated & cpus) +
-                      " are isolated at boot (isolcpus=, /sys/devices/system/cpu/isolated): they have no "
-                      "scheduler domain already and are not managed here");
-  }
-  const CpuSet housekeeping = ctx.online - cpus - union_of(ctx.others) - ctx.boot_isolated;
-  if (housekeeping.count() < ctx.min_housekeeping_cpus) {
-    return make_error("isolating CPUs " + show(cpus) + " would leave " +
-                      std::to_string(housekeeping.count()) + " housekeeping CPU(s) (" + show(housekeeping) +
-                      "), fewer than min_housekeeping_cpus = " + std::to_string(ctx.min_housekeeping_cpus) +
-                      ": release other isolated containers, pin this one to fewer CPUs, or lower "
-                      "min_housekeeping_cpus in the config");
+  if (auto why = guardrail_violation(cpus, guard)) {
+    return make_error(*why);
   }
   return {};
 }

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "isolcpus/cpu_guardrails.hpp"
 #include "isolcpus/isolator.hpp"
 
 namespace isolcpus {
@@ -464,25 +465,20 @@ Expected<void> V2Isolator::check_no_partition_ancestor(const CgroupPath& cgroup)
 
 Expected<void> V2Isolator::check_cpus_free(const CgroupPath& cgroup, const CpuSet& cpus,
                                            const IsolationContext& ctx) const {
-  if (!ctx.online.empty() && !ctx.online.contains(cpus)) {
-    return make_error("CPUs " + (cpus - ctx.online).to_string() + " of cgroup " + cgroup.str() +
-                      " are not online (online: " + shown(ctx.online) + ")");
-  }
+  // A context with no online list (never probed) is not judged on onlineness.
+  CpuGuardrails guard{.online = ctx.online.empty() ? cpus : ctx.online,
+                      .boot_isolated = ctx.boot_isolated,
+                      .holders = {},
+                      .min_housekeeping_cpus = ctx.min_housekeeping_cpus};
   CpuSet others_cpus;
   for (const Isolation& other : ctx.others) {
-    if (other.cgroup == cgroup.str()) {
-      continue;
+    if (other.cgroup != cgroup.str()) {
+      guard.holders.push_back({other.cpus, "the container in cgroup " + other.cgroup});
+      others_cpus |= other.cpus;
     }
-    if (other.cpus.intersects(cpus)) {
-      return make_error("CPUs " + (other.cpus & cpus).to_string() + " already isolated by container cgroup " +
-                        other.cgroup + "; a CPU can be isolated for one container at a time");
-    }
-    others_cpus |= other.cpus;
   }
-  if (ctx.boot_isolated.intersects(cpus)) {
-    return make_error("CPUs " + (ctx.boot_isolated & cpus).to_string() +
-                      " are isolated at boot (isolcpus=) already; pin the container to other CPUs "
-                      "or drop them from isolcpus=");
+  if (auto why = guardrail_violation(cpus, guard)) {
+    return make_error(*why);
   }
   const CgroupPath root;
   if (tree_.has_file(root, kRootIsolated)) {
@@ -492,21 +488,11 @@ Expected<void> V2Isolator::check_cpus_free(const CgroupPath& cgroup, const CpuSe
     }
     const CpuSet foreign = (*isolated - others_cpus - ctx.boot_isolated) & cpus;
     if (!foreign.empty()) {
-      return make_error("CPUs " + foreign.to_string() +
-                        " are already isolated by a partition we do not own (" +
+      return make_error("CPUs " + foreign.to_string() + " are already isolated by a partition we do not own (" +
                         tree_.describe(root, kRootIsolated) + " lists " + shown(*isolated) +
                         "); find it with `grep -r isolated --include=cpuset.cpus.partition " +
                         tree_.describe(root, "") + "`");
     }
-  }
-  const CpuSet housekeeping = ctx.online - cpus - others_cpus - ctx.boot_isolated;
-  if (housekeeping.count() < ctx.min_housekeeping_cpus) {
-    return make_error("isolating CPUs " + cpus.to_string() + " for cgroup " + cgroup.str() + " would leave " +
-                      std::to_string(housekeeping.count()) + " housekeeping CPUs (" + shown(housekeeping) +
-                      ") of online " + shown(ctx.online) + " (other containers isolate " +
-                      shown(others_cpus) + ", boot isolated " + shown(ctx.boot_isolated) + "); at least " +
-                      std::to_string(ctx.min_housekeeping_cpus) +
-                      " must stay balanced (min_housekeeping_cpus in the configuration)");
   }
   return {};
 }

@@ -5,8 +5,8 @@
 
 #include "isolcpus/cgroup_path.hpp"
 #include "isolcpus/ledger.hpp"
+#include "isolcpus/node_session.hpp"
 #include "isolcpus/parse_invocation.hpp"  // RuntimeKind
-#include "node_session.hpp"
 #include "runc_state.hpp"
 
 namespace isolcpus {

@@ -1,20 +1,13 @@
 #include "decide_for_bundle.hpp"
 
-#include <algorithm>
-#include <chrono>
-
 #include "isolcpus/caller_log.hpp"
 #include "runc_state.hpp"
 
 namespace isolcpus {
 namespace {
 
-bool live_entry_holds(const Call& call, NodeSession& node) {
-  auto l = node.ledger();
-  if (!l) {
-    return false;
-  }
-  const LedgerEntry* e = (*l)->find(call.inv.root, *call.inv.container_id);
+bool live_entry_holds(const Call& call, NodeSession& node, Ledger* ledger) {
+  const LedgerEntry* e = ledger == nullptr ? nullptr : ledger->find(call.inv.root, *call.inv.container_id);
   return e != nullptr && node.container_alive(*e);
 }
 
@@ -30,37 +23,45 @@ void say_no_cgroup(Call& call, const std::string& id) {
   append_caller_log(call.inv, "warning", why);
 }
 
-}  // namespace
-
-BundleDecision decide_for_bundle(Call& call, NodeSession& node, const CallInputs& in) {
-  BundleDecision result;
+// The spec to decide on, or null when there is nothing to decide (the
+// reason logged): checks that need neither the node nor the lock's state.
+const ContainerSpec* spec_to_decide(Call& call, NodeSession& node, Ledger* ledger, const CallInputs& in) {
   const auto& id = *call.inv.container_id;
   if (!valid_container_id(id)) {
     call.log.info("container id \"" + id + "\" is not valid for runc; leaving the verdict to runc");
-    return result;
+    return nullptr;
   }
-  if (in.id_taken || live_entry_holds(call, node)) {
+  if (in.id_taken || live_entry_holds(call, node, ledger)) {
     // runc refuses a second container of this id: the one that exists keeps
     // everything it has, and runc says why in its own words.
     call.log.info("container " + id + " already exists; leaving the call to runc, touching nothing");
-    return result;
+    return nullptr;
   }
   if (!in.spec) {
-    return result;
+    return nullptr;
   }
   const Expected<ContainerSpec>& spec = *in.spec;
   if (!spec) {
     // runc will fail on the same file and say so in its own words.
     call.log.warn("cannot read the bundle's spec, not isolating: " + spec.error().message);
+    return nullptr;
+  }
+  return &*spec;
+}
+
+}  // namespace
+
+BundleDecision decide_for_bundle(Call& call, NodeSession& node, Ledger* ledger, const CallInputs& in) {
+  BundleDecision result;
+  const ContainerSpec* spec = spec_to_decide(call, node, ledger, in);
+  if (spec == nullptr) {
     return result;
   }
-  auto decided = decide_on_node(*spec, call.config, node, call.inv.root, id);
+  const auto& id = *call.inv.container_id;
+  auto decided = node.decide(*spec, call.inv.root, id);
   if (!decided) {
-    // A node we cannot read fails only the containers that want isolation.
-    if (decide(*spec, policy_config(call.config), HostCpus{}).verdict != Verdict::kSkip) {
-      result.outcome =
-          refuse_or_warn(call, "cannot decide on container " + id + ": " + decided.error().message);
-    }
+    result.outcome =
+        refuse_or_warn(call, "cannot decide on container " + id + ": " + decided.error().message);
     return result;
   }
   Decision decision = std::move(*decided);
@@ -88,66 +89,21 @@ BundleDecision decide_for_bundle(Call& call, NodeSession& node, const CallInputs
   return result;
 }
 
-Outcome record_decision(Call& call, NodeSession& node, const Decision& decision, const ContainerSpec& spec,
+NewDecision new_decision(const Call& call, const BundleDecision& decided, std::string_view bundle) {
+  return NewDecision{.spec = *decided.spec,
+                     .decision = *decided.decision,
+                     .bundle = bundle,
+                     .systemd_cgroup = call.inv.systemd_cgroup,
+                     .init = {}};
+}
+
+Outcome record_decision(Call& call, NodeSession& node, Ledger& ledger, const BundleDecision& decided,
                         std::string_view bundle) {
-  auto l = node.ledger();
-  if (!l) {
-    return refuse_or_warn(call, "cannot record the isolation decision: " + l.error().message);
+  const NewDecision what = new_decision(call, decided, bundle);
+  if (auto ok = node.record(ledger, call.inv.root, *call.inv.container_id, what); !ok) {
+    return refuse_or_warn(call, ok.error().message);
   }
-  const auto& id = *call.inv.container_id;
-  // An entry left under the same id by an earlier, dead container of that
-  // name is released first: ids are reused (podman --replace, restarts).
-  if ((*l)->find(call.inv.root, id) != nullptr && !node.release(call.inv.root, id)) {
-    return refuse_or_warn(call, "cannot isolate container " + id +
-                                    ": the kernel still holds CPUs of an earlier container of that id");
-  }
-  LedgerEntry entry = decision_entry(call.inv.root, id, bundle, spec, decision);
-  entry.systemd_cgroup = call.inv.systemd_cgroup;
-  entry.creator = node.self();
-  (*l)->data().entries.push_back(std::move(entry));
-  if (auto ok = node.save("an isolation decision"); !ok) {
-    std::erase_if((*l)->data().entries,
-                  [&](const LedgerEntry& e) { return e.same_container(call.inv.root, id); });
-    return refuse_or_warn(call, "cannot record the isolation decision: " + ok.error().message);
-  }
-  call.log.info("container " + id + ": will isolate CPUs " + decision.cpus.to_string() + " (" +
-                decision.reason + ")");
   return {};
-}
-
-Expected<Decision> decide_on_node(const ContainerSpec& spec, const Config& config, NodeSession& node,
-                                  std::string_view root, std::string_view id) {
-  auto facts = node.host();
-  if (!facts) {
-    return make_error("cannot probe the host: " + facts.error().message);
-  }
-  auto l = node.ledger();
-  if (!l) {
-    return make_error("cannot consult the ledger: " + l.error().message);
-  }
-  auto claimed = node.claimed_cpus((*l)->find(root, id));
-  if (!claimed) {
-    return claimed.error();
-  }
-  return decide(spec, policy_config(config), HostCpus{(*facts)->online, *claimed});
-}
-
-LedgerEntry decision_entry(std::string_view root, std::string_view id, std::string_view bundle,
-                           const ContainerSpec& spec, const Decision& decision) {
-  LedgerEntry entry;
-  entry.runc_root = root;
-  entry.container_id = id;
-  entry.state = EntryState::kDecided;
-  entry.cpus = decision.cpus;
-  entry.bundle = bundle;
-  entry.cgroups_path = spec.cgroups_path;
-  entry.pod_namespace = pod_namespace(spec);
-  entry.pod_name = pod_name(spec);
-  entry.container_name = container_name(spec);
-  entry.decided_at =
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
-  return entry;
 }
 
 }  // namespace isolcpus

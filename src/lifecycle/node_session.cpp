@@ -1,12 +1,12 @@
-#include "node_session.hpp"
+#include "isolcpus/node_session.hpp"
 
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 
 #include "container_cgroup.hpp"
 #include "fault.hpp"
+#include "isolcpus/wall_clock.hpp"
 #include "runc_state.hpp"
 
 namespace isolcpus {
@@ -15,11 +15,6 @@ namespace {
 // Ledgers written before 0.2 name no creator: their decisions live this
 // long after `create` decided (wall clock, as those versions did).
 constexpr std::int64_t kLegacyDecisionGraceSeconds = 120;
-
-std::int64_t now_seconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string describe(const LedgerEntry& e) {
   std::string s = "container " + e.container_id;
@@ -31,6 +26,24 @@ std::string describe(const LedgerEntry& e) {
 }
 
 bool holds_kernel_state(const LedgerEntry& e) { return e.isolation.has_value(); }
+
+LedgerEntry decision_entry(std::string_view root, std::string_view id, const NewDecision& decided) {
+  LedgerEntry entry;
+  entry.runc_root = root;
+  entry.container_id = id;
+  entry.state = EntryState::kDecided;
+  entry.cpus = decided.decision.cpus;
+  entry.bundle = decided.bundle;
+  entry.cgroups_path = decided.spec.cgroups_path;
+  entry.systemd_cgroup = decided.systemd_cgroup;
+  entry.pod_namespace = pod_namespace(decided.spec);
+  entry.pod_name = pod_name(decided.spec);
+  entry.container_name = container_name(decided.spec);
+  entry.decided_at = unix_seconds_now();
+  entry.init_pid = decided.init.pid;
+  entry.init_start_ticks = decided.init.start_ticks;
+  return entry;
+}
 
 }  // namespace
 
@@ -47,9 +60,13 @@ NodeSession::NodeSession(const Config& config, Log& log, const Seams& seams)
 std::filesystem::path NodeSession::proc() const { return std::filesystem::path(config_.host_root) / "proc"; }
 
 Expected<Ledger*> NodeSession::ledger() {
+  if (ledger_error_) {
+    return *ledger_error_;
+  }
   if (!ledger_) {
     auto opened = Ledger::open(config_.state_dir, config_.lock_timeout);
     if (!opened) {
+      ledger_error_ = opened.error();
       return opened.error();
     }
     ledger_.emplace(std::move(*opened));
@@ -128,7 +145,10 @@ ProcessRef NodeSession::self() {
   if (seams_.self) {
     return *seams_.self;
   }
-  const int pid = static_cast<int>(::getpid());
+  return process(static_cast<int>(::getpid()));
+}
+
+ProcessRef NodeSession::process(int pid) {
   return ProcessRef{pid, process_start_ticks(proc(), pid).value_or(0)};
 }
 
@@ -272,7 +292,7 @@ Expected<void> NodeSession::isolate(std::string_view root, std::string_view id, 
     return applied.error();
   }
   entry->state = EntryState::kIsolated;
-  entry->isolated_at = now_seconds();
+  entry->isolated_at = unix_seconds_now();
   if (auto ok = save("an isolation"); !ok) {
     // The disk still says "isolating", which the next reconcile would undo
     // under a running container: undo it now, while the caller can decide.
@@ -379,7 +399,7 @@ bool NodeSession::container_alive(const LedgerEntry& entry) {
   if (!entry.creator.empty()) {
     return process_alive(entry.creator);
   }
-  return now_seconds() - entry.decided_at < kLegacyDecisionGraceSeconds;
+  return unix_seconds_now() - entry.decided_at < kLegacyDecisionGraceSeconds;
 }
 
 // An update whose wrapper and runc child are both gone (SIGKILLed by a
@@ -452,6 +472,54 @@ void NodeSession::isolate_again(const std::string& root, const std::string& id, 
   }
 }
 
+bool NodeSession::finish_half_done(LedgerEntry& e, bool alive, ReconcileReport& report) {
+  if (e.state != EntryState::kIsolating && e.state != EntryState::kReleasing) {
+    return true;
+  }
+  // A wrapper died mid-isolation (its `runc start` never ran), a release
+  // was interrupted, or the kernel refused part of one: finish undoing.
+  const std::string what = e.state == EntryState::kIsolating
+                               ? "undid an interrupted isolation of container "
+                               : "completed an interrupted release of container ";
+  e.state = EntryState::kReleasing;
+  if (!undo_kernel(e)) {
+    (void)save("a retried release");
+    report.notes.push_back("container " + e.container_id + ": the kernel still refuses to release all of it");
+    return false;
+  }
+  report.notes.push_back(what + e.container_id);
+  if (alive) {
+    ++report.undone;
+    (void)save("an undone isolation");
+  }
+  return true;
+}
+
+void NodeSession::keep_live_isolated(const std::string& root, const std::string& id,
+                                     ReconcileReport& report) {
+  LedgerEntry* e = ledger_->find(root, id);
+  // A started container that lost its isolation (a failed delete, an
+  // interrupted release or update, a `runc start` that went around us) is
+  // isolated again; a created one keeps its decision for `start`.
+  if (e->state == EntryState::kIsolated && e->isolation && !kernel_kept(*e)) {
+    // The kernel undid it (a v2 partition it invalidated): make it anew.
+    report.notes.push_back("container " + id + ": the kernel invalidated its isolation; making it anew");
+    if (!undo_kernel(*e)) {
+      (void)save("a retried release");
+      return;
+    }
+    (void)save("an invalidated isolation's release");
+  }
+  if (auto init = started_around_us(*e)) {
+    e->init_pid = init->pid;
+    e->init_start_ticks = init->start_ticks;
+    (void)save("a container started around the wrapper");
+  }
+  if (e->state == EntryState::kDecided && e->init_pid > 0 && config_.mode != Mode::kNever) {
+    isolate_again(root, id, report);
+  }
+}
+
 void NodeSession::reconcile_entry(const std::string& root, const std::string& id, ReconcileReport& report) {
   LedgerEntry* e = ledger_->find(root, id);
   if (e->update) {
@@ -463,45 +531,11 @@ void NodeSession::reconcile_entry(const std::string& root, const std::string& id
   }
   const bool alive = container_alive(*e);
   const bool held_kernel = holds_kernel_state(*e);
-  if (e->state == EntryState::kIsolating || e->state == EntryState::kReleasing) {
-    // A wrapper died mid-isolation (its `runc start` never ran), a release
-    // was interrupted, or the kernel refused part of one: finish undoing.
-    const std::string what = e->state == EntryState::kIsolating
-                                 ? "undid an interrupted isolation of container "
-                                 : "completed an interrupted release of container ";
-    e->state = EntryState::kReleasing;
-    if (!undo_kernel(*e)) {
-      (void)save("a retried release");
-      report.notes.push_back("container " + id + ": the kernel still refuses to release all of it");
-      return;
-    }
-    report.notes.push_back(what + id);
-    if (alive) {
-      ++report.undone;
-      (void)save("an undone isolation");
-    }
+  if (!finish_half_done(*e, alive, report)) {
+    return;
   }
   if (alive) {
-    // A started container that lost its isolation (a failed delete, an
-    // interrupted release or update, a `runc start` that went around us) is
-    // isolated again; a created one keeps its decision for `start`.
-    if (e->state == EntryState::kIsolated && e->isolation && !kernel_kept(*e)) {
-      // The kernel undid it (a v2 partition it invalidated): make it anew.
-      report.notes.push_back("container " + id + ": the kernel invalidated its isolation; making it anew");
-      if (!undo_kernel(*e)) {
-        (void)save("a retried release");
-        return;
-      }
-      (void)save("an invalidated isolation's release");
-    }
-    if (auto init = started_around_us(*e)) {
-      e->init_pid = init->pid;
-      e->init_start_ticks = init->start_ticks;
-      (void)save("a container started around the wrapper");
-    }
-    if (e->state == EntryState::kDecided && e->init_pid > 0 && config_.mode != Mode::kNever) {
-      isolate_again(root, id, report);
-    }
+    keep_live_isolated(root, id, report);
     return;
   }
   if (!unisolate(root, id)) {
@@ -559,6 +593,126 @@ ReconcileReport NodeSession::reconcile() {
     log_.info("reconcile: " + note);
   }
   return report;
+}
+
+Expected<Decision> NodeSession::decide(const ContainerSpec& spec, std::string_view root,
+                                       std::string_view id) {
+  const PolicyConfig policy = policy_config(config_);
+  const auto unreadable = [&](std::string why) -> Expected<Decision> {
+    if (auto skip = decide_without_node(spec, policy)) {
+      return std::move(*skip);
+    }
+    return make_error(std::move(why));
+  };
+  auto facts = host();
+  if (!facts) {
+    return unreadable("cannot probe the host: " + facts.error().message);
+  }
+  auto l = ledger();
+  if (!l) {
+    return unreadable("cannot consult the ledger: " + l.error().message);
+  }
+  auto claimed = claimed_cpus((*l)->find(root, id));
+  if (!claimed) {
+    return unreadable(claimed.error().message);
+  }
+  return isolcpus::decide(
+      spec, policy, HostCpus{.online = (*facts)->online, .isolated = *claimed, .opt_in_recorded = false});
+}
+
+Expected<void> NodeSession::record(Ledger& ledger, std::string_view root, std::string_view id,
+                                   const NewDecision& decided) {
+  const std::string name(id);
+  if (const LedgerEntry* old = ledger.find(root, id); old != nullptr) {
+    if (old->init_pid != decided.init.pid && container_alive(*old)) {
+      return make_error("a live container with id " + name + " already holds CPUs " + old->cpus.to_string() +
+                        "; not isolating a second container of that id");
+    }
+    // Left by an earlier, dead container of that name: ids are reused
+    // (podman --replace, restarts).
+    if (!release(root, id)) {
+      return make_error("cannot isolate container " + name +
+                        ": the kernel still holds CPUs of an earlier container of that id");
+    }
+  }
+  LedgerEntry entry = decision_entry(root, id, decided);
+  entry.creator = self();
+  ledger.data().entries.push_back(std::move(entry));
+  if (auto ok = save("an isolation decision"); !ok) {
+    erase(root, id);
+    return make_error("cannot record the isolation decision: " + ok.error().message);
+  }
+  log_.info("container " + name + ": will isolate CPUs " + decided.decision.cpus.to_string() + " (" +
+            decided.decision.reason + ")");
+  return {};
+}
+
+Expected<void> NodeSession::isolate_container(Ledger& ledger, std::string_view root, std::string_view id,
+                                              const NewDecision* decided, const ContainerLocator& locate) {
+  if (decided != nullptr) {
+    if (auto recorded = record(ledger, root, id, *decided); !recorded) {
+      return recorded;
+    }
+  }
+  const std::string name(id);
+  const LedgerEntry* entry = ledger.find(root, id);
+  if (entry == nullptr) {
+    return make_error("container " + name + " has no decision in the ledger");
+  }
+  if (entry->update) {
+    return make_error("cannot isolate container " + name + ": a `runc update` of its CPUs is under way");
+  }
+  const std::string what = "cannot isolate CPUs " + entry->cpus.to_string() + " of container " + name;
+  auto located = locate(*entry);
+  if (!located) {
+    release(root, id);
+    return make_error(what + ": " + located.error().message);
+  }
+  if (auto done = isolate(root, id, located->cgroup); !done) {
+    release(root, id);
+    return make_error(what + " in cgroup " + located->cgroup.str() + ": " + done.error().message);
+  }
+  if (LedgerEntry* isolated = ledger.find(root, id); isolated != nullptr && !located->init.empty()) {
+    isolated->init_pid = located->init.pid;
+    isolated->init_start_ticks = located->init.start_ticks;
+    (void)save("the init process");
+  }
+  return {};
+}
+
+Released NodeSession::release_container(Ledger& ledger, std::string_view root, std::string_view id,
+                                        const ReleaseRequest& request) {
+  const LedgerEntry* entry = ledger.find(root, id);
+  if (entry == nullptr) {
+    return Released::kNothing;
+  }
+  const bool stopped = request.stopped_init > 0 && entry->init_pid == request.stopped_init;
+  if (stopped || !container_alive(*entry)) {
+    release(root, id);
+    return Released::kReleased;
+  }
+  if (request.keep_isolation_while_alive && entry->isolation) {
+    return Released::kKept;
+  }
+  unisolate(root, id);
+  return Released::kUnisolated;
+}
+
+Expected<LocatedContainer> NodeSession::locate_by_process(int pid) {
+  auto facts = host();
+  if (!facts) {
+    return facts.error();
+  }
+  auto raw = process_cpuset_cgroup(proc(), pid, (*facts)->mode);
+  if (!raw) {
+    return make_error("cannot find its cgroup: " + raw.error().message);
+  }
+  auto cgroup = CgroupPath::parse(*raw);
+  if (!cgroup) {
+    return make_error("its cgroup \"" + *raw + "\" is not a safe path: " + cgroup.error().message);
+  }
+  // Its init is recorded with the decision: nothing more to learn here.
+  return LocatedContainer{.cgroup = *cgroup, .init = {}};
 }
 
 }  // namespace isolcpus

@@ -8,10 +8,9 @@
 
 namespace isolcpus {
 
-Outcome on_create(Call& call, NodeSession& node, const CallInputs& in) {
-  auto decided = decide_for_bundle(call, node, in);
-  const Outcome outcome =
-      decided ? record_decision(call, node, *decided.decision, *decided.spec, in.bundle) : decided.outcome;
+Outcome on_create(Call& call, NodeSession& node, Ledger& ledger, const CallInputs& in) {
+  auto decided = decide_for_bundle(call, node, &ledger, in);
+  const Outcome outcome = decided ? record_decision(call, node, ledger, decided, in.bundle) : decided.outcome;
   // cgroup v1: the cpuset `runc create` is about to make starts with
   // sched_load_balance=1 and, when it overlaps isolated CPUs (a pod
   // sandbox takes the pod's whole cpuset), balances them again until a

@@ -15,47 +15,45 @@
 #include "steps.hpp"
 
 namespace isolcpus {
+namespace {
 
-Outcome on_run(Call& call, NodeSession& node, const CallInputs& in) {
-  auto decided = decide_for_bundle(call, node, in);
-  if (!decided) {
-    return decided.outcome;
-  }
-  Outcome recorded = record_decision(call, node, *decided.decision, *decided.spec, in.bundle);
-  const std::string& root = call.inv.root;
-  const std::string& id = *call.inv.container_id;
-  auto l = node.ledger();
-  if (!l || (*l)->find(root, id) == nullptr) {
-    return recorded;
-  }
-  auto fail = [&](const std::string& why) {
-    const std::string reason =
-        "cannot isolate CPUs " + decided.decision->cpus.to_string() + " of container " + id + ": " + why;
-    node.release(root, id);
-    return refuse_or_warn(call, reason);
-  };
-  auto cgroup = cgroup_runc_would_use(decided.spec->cgroups_path, call.inv.systemd_cgroup, id, node,
-                                      runtime_kind(call.runtime));
+// The cgroup runc will make, made now with the container's CPUs so the
+// isolation is in place when runc joins it.  This process becomes runc: it
+// is the container's owner while it lives.
+Expected<LocatedContainer> prepare_cgroup(const Call& call, NodeSession& node,
+                                          const BundleDecision& decided) {
+  auto cgroup = cgroup_runc_would_use(decided.spec->cgroups_path, call.inv.systemd_cgroup,
+                                      *call.inv.container_id, node, runtime_kind(call.runtime));
   if (!cgroup) {
-    return fail("cgroupsPath \"" + decided.spec->cgroups_path + "\": " + cgroup.error().message);
+    return make_error("cgroupsPath \"" + decided.spec->cgroups_path + "\": " + cgroup.error().message);
   }
   auto tree = node.tree();
   auto facts = node.host();
   if (!tree || !facts) {
-    return fail(!tree ? tree.error().message : facts.error().message);
+    return make_error(!tree ? tree.error().message : facts.error().message);
   }
   if (auto ok = prepare_cgroup(**tree, (*facts)->mode, *cgroup, decided.decision->cpus, decided.spec->mems);
       !ok) {
-    return fail("cannot prepare cgroup " + cgroup->str() + ": " + ok.error().message);
+    return make_error("cannot prepare cgroup " + cgroup->str() + ": " + ok.error().message);
   }
-  if (auto ok = node.isolate(root, id, *cgroup); !ok) {
-    return fail(ok.error().message);
+  const int self = static_cast<int>(::getpid());
+  return LocatedContainer{.cgroup = *cgroup,
+                          .init = ProcessRef{self, process_start_ticks(node.proc(), self).value_or(0)}};
+}
+
+}  // namespace
+
+Outcome on_run(Call& call, NodeSession& node, Ledger& ledger, const CallInputs& in) {
+  auto decided = decide_for_bundle(call, node, &ledger, in);
+  if (!decided) {
+    return decided.outcome;
   }
-  // This process becomes runc: it is the container's owner while it lives.
-  if (LedgerEntry* entry = (*l)->find(root, id); entry != nullptr) {
-    entry->init_pid = static_cast<int>(::getpid());
-    entry->init_start_ticks = process_start_ticks(node.proc(), entry->init_pid).value_or(0);
-    (void)node.save("the runc run process");
+  const NewDecision what = new_decision(call, decided, in.bundle);
+  auto isolated =
+      node.isolate_container(ledger, call.inv.root, *call.inv.container_id, &what,
+                             [&](const LedgerEntry&) { return prepare_cgroup(call, node, decided); });
+  if (!isolated) {
+    return refuse_or_warn(call, isolated.error().message);
   }
   if (!call.inv.detach) {
     watch_runtime_exit(call.config, node.seams());

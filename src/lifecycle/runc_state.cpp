@@ -10,7 +10,8 @@
 #include <sstream>
 #include <system_error>
 
-#include "isolcpus/ledger.hpp"  // kHookRoot
+#include "isolcpus/ledger.hpp"        // kHookRoot
+#include "isolcpus/node_session.hpp"  // valid_container_id
 #include "isolcpus/read_to_end.hpp"
 #include "isolcpus/text.hpp"
 #include "isolcpus/unique_fd.hpp"

@@ -13,9 +13,6 @@
 
 namespace isolcpus {
 
-// runc's own rule for container ids, checked before an id becomes a path.
-bool valid_container_id(std::string_view id);
-
 // What the runtime (runc or crun) recorded about a container.
 struct RuncState {
   int init_pid = 0;

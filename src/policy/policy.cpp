@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include "isolcpus/cpu_guardrails.hpp"
+
 namespace isolcpus {
 namespace {
 
@@ -34,7 +36,7 @@ struct OptIn {
   std::vector<std::string> warnings;
 };
 
-OptIn opt_in(const ContainerSpec& spec, Mode mode) {
+OptIn opt_in(const ContainerSpec& spec, Mode mode, bool recorded) {
   OptIn result;
   const std::string pod_key(kLoadBalancingAnnotation);
 
@@ -68,6 +70,11 @@ OptIn opt_in(const ContainerSpec& spec, Mode mode) {
   }
 
   const auto it = spec.annotations.find(pod_key);
+  if (it == spec.annotations.end() && recorded) {
+    result.opted_in = true;
+    result.reason = "opted in when the ledger recorded the container (the spec names no opt-in)";
+    return result;
+  }
   if (it == spec.annotations.end()) {
     result.reason = "not opted in: annotation " + pod_key + " is absent";
     return result;
@@ -208,19 +215,12 @@ std::optional<std::string> refused(const ContainerSpec& spec, const CpuSet& cpus
              show(*policy.isolatable_cpus);
     }
   }
-  if (const auto offline = cpus - host.online; !offline.empty()) {
-    return "refused: CPUs " + offline.to_string() + " are not online (online: " + show(host.online) + ")";
-  }
-  if (const auto taken = cpus & host.isolated; !taken.empty()) {
-    return "refused: CPUs " + taken.to_string() +
-           " are already isolated (by another container or at boot; isolated now: " + show(host.isolated) +
-           ")";
-  }
-  const auto housekeeping = host.online - host.isolated - cpus;
-  if (housekeeping.count() < policy.min_housekeeping_cpus) {
-    return "refused: isolating CPUs " + cpus.to_string() + " would leave " +
-           std::to_string(housekeeping.count()) + " housekeeping CPUs (" + show(housekeeping) +
-           "), fewer than min_housekeeping_cpus = " + std::to_string(policy.min_housekeeping_cpus);
+  const CpuGuardrails guard{.online = host.online,
+                            .boot_isolated = {},  // part of host.isolated
+                            .holders = {{host.isolated, "another container or at boot"}},
+                            .min_housekeeping_cpus = policy.min_housekeeping_cpus};
+  if (auto why = guardrail_violation(cpus, guard)) {
+    return "refused: " + *why;
   }
   return std::nullopt;
 }
@@ -248,7 +248,7 @@ Decision decide(const ContainerSpec& spec, const PolicyConfig& policy, const Hos
     d.reason = "not eligible: sandbox (pause) container";
     return d;
   }
-  auto in = opt_in(spec, policy.mode);
+  auto in = opt_in(spec, policy.mode, host.opt_in_recorded);
   d.warnings = std::move(in.warnings);
   if (!in.opted_in) {
     d.reason = std::move(in.reason);
@@ -268,6 +268,16 @@ Decision decide(const ContainerSpec& spec, const PolicyConfig& policy, const Hos
   d.verdict = Verdict::kIsolate;
   d.cpus = cpus;
   d.reason = std::move(in.reason);
+  return d;
+}
+
+std::optional<Decision> decide_without_node(const ContainerSpec& spec, const PolicyConfig& policy) {
+  // No CPU is online on an unknown node: any container that would be
+  // isolated is refused there, so only a skip stands without the node.
+  Decision d = decide(spec, policy, HostCpus{});
+  if (d.verdict != Verdict::kSkip) {
+    return std::nullopt;
+  }
   return d;
 }
 

@@ -532,3 +532,28 @@ TEST(ConfigSalvage, ASyntaxErrorKeepsOnlyAPlainRuntimeLine) {
 
 }  // namespace
 }  // namespace isolcpus
+
+namespace isolcpus {
+namespace {
+
+TEST(EffectiveConfig, ProblemsMeanModeNeverAndKeepTheRest) {
+  struct Case {
+    const char* name;
+    const char* toml;
+    Mode mode;
+  };
+  const Case cases[] = {
+      {"a clean file is applied as is", "mode = \"always\"\nstate_dir = \"/s\"\n", Mode::kAlways},
+      {"no file is the default mode", "", Mode::kAnnotation},
+      {"a problem isolates nothing new", "mode = \"always\"\nstate_dir = \"/s\"\nbogus = 1\n", Mode::kNever},
+  };
+  for (const auto& c : cases) {
+    const ConfigLoad loaded = parse_config(c.toml, "/etc/runc-isolcpus/config.toml");
+    const Config config = effective_config(loaded);
+    EXPECT_EQ(config.mode, c.mode) << c.name;
+    EXPECT_EQ(config.state_dir, loaded.config.state_dir) << c.name << ": where things are stays";
+  }
+}
+
+}  // namespace
+}  // namespace isolcpus

@@ -461,7 +461,7 @@ TEST_F(V1Preconditions, EnoughHousekeepingCpusMustRemain) {
   auto ctx = context({a});
   ctx.min_housekeeping_cpus = 3;
   expect_refused(kCtrB, CpuSet::of({3}), std::move(ctx),
-                 {"would leave 2 housekeeping CPU(s) (0-1)", "min_housekeeping_cpus = 3"});
+                 {"would leave 2 housekeeping CPUs (0-1)", "min_housekeeping_cpus = 3"});
 }
 
 TEST_F(V1Preconditions, BootIsolatedCpusAreNotHousekeeping) {
@@ -471,7 +471,7 @@ TEST_F(V1Preconditions, BootIsolatedCpusAreNotHousekeeping) {
   b.cpus = CpuSet::of({3});
   auto ctx = context({b});
   ctx.boot_isolated = CpuSet::of({0});
-  expect_refused(kCtrA, CpuSet::of({2}), std::move(ctx), {"would leave 1 housekeeping CPU(s) (1)"});
+  expect_refused(kCtrA, CpuSet::of({2}), std::move(ctx), {"would leave 1 housekeeping CPUs (1)"});
 }
 
 TEST_F(V1Preconditions, NoCpus) { expect_refused(kCtrA, CpuSet{}, context(), {"no CPUs"}); }

@@ -352,7 +352,7 @@ TEST_F(IsolatorV2, FailsOnOverlapWithAnotherContainer) {
   other.cgroup = "kubepods.slice/kubepods-pod2.slice/cri-containerd-ccc.scope";
   other.cpus = CpuSet::of({2, 5});
   expect_plan_error(kC1, CpuSet::of({1, 2}), context({other}),
-                    {"CPUs 2 already isolated by container cgroup " + other.cgroup});
+                    {"CPUs 2 are already isolated (by the container in cgroup " + other.cgroup});
 }
 
 TEST_F(IsolatorV2, FailsOnBootIsolatedCpus) {
@@ -382,7 +382,7 @@ TEST_F(IsolatorV2, FailsWhenTooFewHousekeepingCpusRemain) {
   other.cpus = CpuSet::of({1});
   ctx.others = {other};
   expect_plan_error(kC1, CpuSet::of({2}), ctx,
-                    {"would leave 1 housekeeping CPUs (0)", "online 0-3", "at least 2"});
+                    {"would leave 1 housekeeping CPUs (0)", "min_housekeeping_cpus = 2"});
 }
 
 TEST_F(IsolatorV2, FailsOnOfflineCpus) {

@@ -1,7 +1,7 @@
 // NodeSession and handle_call against a fake host: a temp-dir host_root with
 // proc/, sys/devices/system/cpu/online and a cgroup v1 cpuset tree of plain
 // files (the real CgroupTree writes them like kernel files).
-#include "../../../src/lifecycle/node_session.hpp"
+#include "isolcpus/node_session.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

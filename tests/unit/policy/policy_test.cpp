@@ -138,6 +138,30 @@ INSTANTIATE_TEST_SUITE_P(
         Row{"AnnPodFalse", kAnn, "false", kNone, kNothing, kSkip, "", "only \"disable\" opts in"},
         Row{"AnnPodEmpty", kAnn, "", kNone, kNothing, kSkip, "", "cpu-load-balancing.crio.io=\"\""},
         Row{"AnnPodCaseMatters", kAnn, "Disable", kNone, kNothing, kSkip, "", "=\"Disable\""},
+        // The ledger's record of the opt-in (an update whose bundle is
+        // unreadable): it stands in for a missing annotation only.
+        Row{"RecordedOptInWithoutAnnotation", kAnn, kNone, kNone,
+            [](World& w) { w.host.opt_in_recorded = true; }, kIsolate, "2-3",
+            "opted in when the ledger recorded the container"},
+        Row{"RecordedOptInOfABlankSpec", kAnn, kNone, kNone,
+            [](World& w) {
+              const CpuSet cpus = *w.spec.cpus;
+              w.spec = ContainerSpec{};
+              w.spec.cpus = cpus;
+              w.spec.shares = 2048;
+              w.host.opt_in_recorded = true;
+            },
+            kIsolate, "2-3", "opted in when the ledger recorded the container"},
+        Row{"RecordedOptInDoesNotOverrideAnAnnotation", kAnn, "enable", kNone,
+            [](World& w) { w.host.opt_in_recorded = true; }, kSkip, "", "only \"disable\" opts in"},
+        Row{"RecordedOptInStillMeetsTheGuardrails", kAnn, kNone, kNone,
+            [](World& w) {
+              w.host.opt_in_recorded = true;
+              w.host.isolated = CpuSet::of({3});
+            },
+            kRefuse, "2-3", "CPUs 3 are already isolated"},
+        Row{"RecordedOptInMeansNothingInModeNever", kNever, kNone, kNone,
+            [](World& w) { w.host.opt_in_recorded = true; }, kSkip, "", "mode=never"},
         Row{"AnnPodTrueCaseMatters", kAnn, "TRUE", kNone, kNothing, kSkip, "", "=\"TRUE\""},
         // mode=annotation: the override wins over the pod annotation.
         Row{"AnnOverrideDisableAlone", kAnn, kNone, "disable", kNothing, kIsolate, "2-3",
@@ -535,6 +559,45 @@ TEST(Decide, SkipNeverCarriesCpusButRefuseAndIsolateDo) {
   EXPECT_EQ(decide(w.spec, w.policy, w.host).cpus, CpuSet::range(2, 3));
   w.policy.allowed_namespaces = {"x"};
   EXPECT_EQ(decide(w.spec, w.policy, w.host).cpus, CpuSet::range(2, 3));
+}
+
+TEST(Decide, WithoutTheNodeOnlyASkipStands) {
+  struct Case {
+    const char* name;
+    Mutation mutate;
+    bool stands;  // a decision without the node
+    std::string reason;
+  };
+  const Case cases[] = {
+      {"not opted in", [](World&) {}, true, "annotation cpu-load-balancing.crio.io is absent"},
+      {"opted out", [](World& w) { w.spec.annotations[kPod] = "enable"; }, true, "only \"disable\" opts in"},
+      {"mode never",
+       [](World& w) {
+         w.spec.annotations[kPod] = "disable";
+         w.policy.mode = Mode::kNever;
+       },
+       true, "mode=never"},
+      {"opted in but not eligible",
+       [](World& w) {
+         w.spec.annotations[kPod] = "disable";
+         w.spec.shares = 1500;
+       },
+       true, "not a positive multiple of 1024"},
+      {"opted in and eligible: the node decides", [](World& w) { w.spec.annotations[kPod] = "disable"; },
+       false, ""},
+      {"a recorded opt-in is not known without the node", [](World& w) { w.spec.annotations.clear(); }, true,
+       "annotation cpu-load-balancing.crio.io is absent"},
+  };
+  for (const auto& c : cases) {
+    World w = base_world();
+    c.mutate(w);
+    const auto d = decide_without_node(w.spec, w.policy);
+    ASSERT_EQ(d.has_value(), c.stands) << c.name;
+    if (d) {
+      EXPECT_EQ(d->verdict, Verdict::kSkip) << c.name;
+      EXPECT_NE(d->reason.find(c.reason), std::string::npos) << c.name << ": " << d->reason;
+    }
+  }
 }
 
 TEST(PolicyConfig, CopiesThePolicyFields) {
