@@ -117,13 +117,6 @@ class V1Isolator final : public Isolator {
   }
 
  private:
-  // What plan() found the record as, so a failed apply() can put it back.
-  struct Pending {
-    std::string cgroup;
-    CpuSet cpus;
-    V1NodeRecord record_before;
-  };
-
   // An action apply() took and how to take it back.
   struct Undo {
     CgroupPath cg;
@@ -295,8 +288,10 @@ class V1Isolator final : public Isolator {
   void reassert_root_flag(const CpuSet& isolated, std::vector<std::string>& warnings);
   void collect_balancing(const CgroupPath& cg, std::vector<BalancingNode>& out) const;
 
+  // No state between calls: plan() writes what apply() needs into the node
+  // record the caller persists, and the caller (NodeSession::isolate) keeps
+  // the record from before the plan to put back once a failed apply is undone.
   CgroupTree& tree_;
-  std::optional<Pending> pending_;
 };
 
 Expected<void> V1Isolator::check_container(const CgroupPath& cgroup, const CpuSet& cpus) const {
@@ -383,7 +378,6 @@ Expected<Isolation> V1Isolator::plan(const CgroupPath& cgroup, const CpuSet& cpu
   if (!snap) {
     return snap.error();
   }
-  pending_ = Pending{cgroup.str(), cpus, *ctx.v1_node};
   plan_node_changes(*snap, cgroup, cpus, ctx);
 
   Isolation isolation;
@@ -483,14 +477,9 @@ Expected<void> V1Isolator::apply(const Isolation& plan, IsolationContext& ctx) {
   auto applied = apply_steps(plan, *cgroup, ctx, journal);
   if (!applied) {
     auto problems = rollback(journal);
-    if (pending_ && pending_->cgroup == plan.cgroup && pending_->cpus == plan.cpus) {
-      *ctx.v1_node = pending_->record_before;
-    }
-    pending_.reset();
     return make_error("isolating CPUs " + show(plan.cpus) + " of " + show(*cgroup) +
                       " failed, changes undone: " + applied.error().message + problems);
   }
-  pending_.reset();
   return {};
 }
 
@@ -556,7 +545,6 @@ ReleaseResult V1Isolator::release(const Isolation& isolation, IsolationContext& 
   if (ctx.others.empty()) {
     restore_node(record, warnings);
   }
-  pending_.reset();
   return result;
 }
 
