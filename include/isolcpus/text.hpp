@@ -11,6 +11,8 @@ namespace isolcpus {
 
 // Without the trailing newline and blanks kernel files end with.
 std::string_view trim_right(std::string_view s);
+// Without blanks at either end (kernel files, /proc lines, config words).
+std::string_view trim(std::string_view s);
 
 // A double-quoted string in the escaping JSON and TOML basic strings share
 // (\" \\ \n \t \r, other control characters as \u00XX); bytes that are

@@ -16,6 +16,12 @@ std::string_view trim_right(std::string_view s) {
   return last == std::string_view::npos ? std::string_view{} : s.substr(0, last + 1);
 }
 
+std::string_view trim(std::string_view s) {
+  s = trim_right(s);
+  const auto first = s.find_first_not_of(" \t\r\n");
+  return first == std::string_view::npos ? std::string_view{} : s.substr(first);
+}
+
 std::string quote_string(std::string_view text) {
   // JSON and TOML are UTF-8: bytes that are not become U+FFFD.
   const std::string s = utf8_for_display(text);

@@ -3,12 +3,12 @@
 
 #include <ostream>
 
-#include "../lifecycle/node_session.hpp"
 #include "check_rules.hpp"
 #include "commands.hpp"
 #include "isolcpus/cgroup_tree.hpp"
 #include "isolcpus/ledger.hpp"
 #include "isolcpus/locate_runtime.hpp"
+#include "isolcpus/node_session.hpp"
 #include "ledger_view.hpp"
 #include "status_view.hpp"
 

@@ -1,10 +1,10 @@
 // status: gathers the ledger and the kernel's view (data only; the picture
 // is drawn by status_view.cpp).
-#include <chrono>
 #include <ostream>
 
-#include "../lifecycle/node_session.hpp"
 #include "commands.hpp"
+#include "isolcpus/node_session.hpp"
+#include "isolcpus/wall_clock.hpp"
 #include "ledger_view.hpp"
 #include "status_view.hpp"
 
@@ -73,9 +73,7 @@ int cmd_status(const ConfigLoad& loaded, bool json, std::ostream& out, std::ostr
   }
 
   const StatusView picture = build_status(in);
-  const auto now =
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
+  const auto now = unix_seconds_now();
   out << (json ? render_status_json(in, picture, now) : render_status_text(in, picture, now));
   return picture.problems == 0 ? 0 : 2;
 }

@@ -19,16 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())) != 0) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())) != 0) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
 // A host path from mountinfo ("/sys/fs/cgroup/cpuset") seen from host_root.
 fs::path under_root(const fs::path& host_root, std::string_view host_path) {
   while (!host_path.empty() && host_path.front() == '/') {

@@ -31,16 +31,6 @@ constexpr std::string_view kFlagFile = "cpuset.sched_load_balance";
 constexpr std::string_view kCpusFile = "cpuset.cpus";
 constexpr std::string_view kMemsFile = "cpuset.mems";
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\n' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
 std::string flag_text(bool flag) { return flag ? "1" : "0"; }
 
 std::string show(const CpuSet& cpus) { return cpus.empty() ? "(none)" : cpus.to_string(); }

@@ -13,6 +13,7 @@
 
 #include "isolcpus/cpu_guardrails.hpp"
 #include "isolcpus/isolator.hpp"
+#include "isolcpus/text.hpp"
 
 namespace isolcpus {
 
@@ -27,16 +28,6 @@ constexpr std::string_view kProcs = "cgroup.procs";
 // A root-level cgroup that exists only while release() makes the kernel
 // rebuild its sched domains (record_rebuild, finish_rebuild below).
 constexpr std::string_view kRebuildName = "runc-isolcpus.rebuild";
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\n' || text.front() == '\t')) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\n' || text.back() == '\t')) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
 
 // How an empty set must be written: an empty write(2) leaves
 // cpuset.cpus.exclusive unchanged, a lone newline clears it.
@@ -488,7 +479,8 @@ Expected<void> V2Isolator::check_cpus_free(const CgroupPath& cgroup, const CpuSe
     }
     const CpuSet foreign = (*isolated - others_cpus - ctx.boot_isolated) & cpus;
     if (!foreign.empty()) {
-      return make_error("CPUs " + foreign.to_string() + " are already isolated by a partition we do not own (" +
+      return make_error("CPUs " + foreign.to_string() +
+                        " are already isolated by a partition we do not own (" +
                         tree_.describe(root, kRootIsolated) + " lists " + shown(*isolated) +
                         "); find it with `grep -r isolated --include=cpuset.cpus.partition " +
                         tree_.describe(root, "") + "`");

@@ -9,6 +9,13 @@
 namespace isolcpus {
 namespace {
 
+TEST(Text, TrimDropsBlanksAtBothEndsOnly) {
+  EXPECT_EQ(trim(" \t0-3 , 5\r\n"), "0-3 , 5");
+  EXPECT_EQ(trim("member"), "member");
+  EXPECT_EQ(trim(" \n\t "), "");
+  EXPECT_EQ(trim(""), "");
+}
+
 TEST(Text, TrimRightDropsWhatKernelFilesEndWith) {
   EXPECT_EQ(trim_right("0-3\n"), "0-3");
   EXPECT_EQ(trim_right("isolated \t\r\n"), "isolated");
