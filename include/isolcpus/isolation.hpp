@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "isolcpus/cpuset.hpp"
@@ -28,14 +29,37 @@ struct FlagChange {
   friend bool operator==(const FlagChange&, const FlagChange&) = default;
 };
 
+// The v2 isolator's own record: CPUs it added to each ancestor's
+// cpuset.cpus.exclusive, top-down.
+struct V2Changes {
+  std::vector<LevelAddition> ancestor_additions;
+  friend bool operator==(const V2Changes&, const V2Changes&) = default;
+};
+
+// The v1 isolator's own record: the container cpuset's sched_load_balance
+// before it was set to 0.
+struct V1Changes {
+  std::optional<bool> container_flag_original;
+  friend bool operator==(const V1Changes&, const V1Changes&) = default;
+};
+
 struct Isolation {
   std::string isolator;  // kIsolatorV2 or kIsolatorV1
   std::string cgroup;    // the container's cgroup, relative to the mount
   CpuSet cpus;
-  std::vector<LevelAddition> ancestor_additions;  // v2, top-down
-  std::optional<bool> container_flag_original;    // v1
+  // What only the isolator named above reads and writes (monostate: an
+  // isolator this version does not know).
+  std::variant<std::monostate, V2Changes, V1Changes> changes;
   friend bool operator==(const Isolation&, const Isolation&) = default;
 };
+
+// The isolator's own record in `isolation`, or an empty one when it holds
+// another's (a record that names no change changes nothing).
+template <class Changes>
+Changes changes_of(const Isolation& isolation) {
+  const Changes* own = std::get_if<Changes>(&isolation.changes);
+  return own != nullptr ? *own : Changes{};
+}
 
 // v1 node-wide state: shared by every isolated container, undone when the
 // last one goes.

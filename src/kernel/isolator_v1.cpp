@@ -374,7 +374,7 @@ Expected<Isolation> V1Isolator::plan(const CgroupPath& cgroup, const CpuSet& cpu
   isolation.isolator = std::string(kIsolatorV1);
   isolation.cgroup = cgroup.str();
   isolation.cpus = cpus;
-  isolation.container_flag_original = *container_flag;
+  isolation.changes = V1Changes{*container_flag};
   return isolation;
 }
 
@@ -525,9 +525,9 @@ ReleaseResult V1Isolator::release(const Isolation& isolation, IsolationContext& 
   if (!ctx.others.empty()) {
     rebalance_released(isolation, ctx, record, warnings);
   }
-  if (cgroup && !cgroup->is_root() && isolation.container_flag_original && tree_.exists(*cgroup)) {
-    restore_container_flag(*cgroup, *isolation.container_flag_original, union_of(ctx.others), record,
-                           warnings);
+  const auto flag_original = changes_of<V1Changes>(isolation).container_flag_original;
+  if (cgroup && !cgroup->is_root() && flag_original && tree_.exists(*cgroup)) {
+    restore_container_flag(*cgroup, *flag_original, union_of(ctx.others), record, warnings);
   }
   if (warnings.size() > unfixable) {
     result.left = isolation;  // retried whole: every step above is idempotent

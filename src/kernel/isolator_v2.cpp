@@ -149,6 +149,7 @@ Expected<Isolation> V2Isolator::plan(const CgroupPath& cgroup, const CpuSet& cpu
   isolation.isolator = std::string(kIsolatorV2);
   isolation.cgroup = cgroup.str();
   isolation.cpus = cpus;
+  V2Changes additions;
   for (const CgroupPath& ancestor : cgroup.ancestors()) {
     auto current = read_cpus(ancestor, kExclusive);
     if (!current) {
@@ -157,8 +158,9 @@ Expected<Isolation> V2Isolator::plan(const CgroupPath& cgroup, const CpuSet& cpu
     if (auto ok = check_own_cpus_rule(ancestor, *current | cpus); !ok) {
       return ok.error();
     }
-    isolation.ancestor_additions.push_back(LevelAddition{ancestor.str(), cpus - *current});
+    additions.ancestor_additions.push_back(LevelAddition{ancestor.str(), cpus - *current});
   }
+  isolation.changes = std::move(additions);
   if (auto ok = check_own_cpus_rule(cgroup, cpus); !ok) {
     return ok.error();
   }
@@ -169,7 +171,7 @@ Expected<Isolation> V2Isolator::plan(const CgroupPath& cgroup, const CpuSet& cpu
 // accepts a claim only within the parent's.
 Expected<void> V2Isolator::claim_ancestors(const Isolation& plan, IsolationContext& ctx,
                                            std::vector<UndoStep>& undo) {
-  for (const LevelAddition& level : plan.ancestor_additions) {
+  for (const LevelAddition& level : changes_of<V2Changes>(plan).ancestor_additions) {
     auto ancestor = CgroupPath::parse(level.cgroup);
     if (!ancestor) {
       return ancestor.error();
@@ -285,8 +287,8 @@ ReleaseResult V2Isolator::release(const Isolation& isolation, IsolationContext& 
 
   // Bottom-up, so no ancestor ever holds fewer exclusive CPUs than a child.
   std::vector<LevelAddition> left_levels;
-  for (auto level = isolation.ancestor_additions.rbegin(); level != isolation.ancestor_additions.rend();
-       ++level) {
+  const std::vector<LevelAddition> levels = changes_of<V2Changes>(isolation).ancestor_additions;
+  for (auto level = levels.rbegin(); level != levels.rend(); ++level) {
     auto ancestor = CgroupPath::parse(level->cgroup);
     if (!ancestor) {
       result.problems.push_back("skipping ancestor \"" + level->cgroup + "\": " + ancestor.error().message);
@@ -299,7 +301,7 @@ ReleaseResult V2Isolator::release(const Isolation& isolation, IsolationContext& 
   }
   if (!container.done || !left_levels.empty()) {
     Isolation left = isolation;
-    left.ancestor_additions = std::move(left_levels);
+    left.changes = V2Changes{std::move(left_levels)};
     result.left = std::move(left);
     return result;
   }
@@ -310,7 +312,7 @@ ReleaseResult V2Isolator::release(const Isolation& isolation, IsolationContext& 
                               " without a scheduler domain (a 6.12 cpuset defect after it invalidated the "
                               "partition, docs/INVARIANTS.md); kept, and retried by every call");
     Isolation left = isolation;
-    left.ancestor_additions.clear();
+    left.changes = V2Changes{};
     result.left = std::move(left);
   }
   return result;

@@ -106,15 +106,16 @@ const json& object(const json& j, const std::string& where) {
 
 json isolation_json(const Isolation& iso) {
   json levels = json::array();
-  for (const auto& level : iso.ancestor_additions) {
+  // Every record carries the array (empty but for v2), as it always has.
+  for (const auto& level : changes_of<V2Changes>(iso).ancestor_additions) {
     json l = {{"added", cpus_json(level.added)}};
     put_text(l, "cgroup", level.cgroup);
     levels.push_back(std::move(l));
   }
   json j = {{"isolator", iso.isolator}, {"cpus", cpus_json(iso.cpus)}, {"ancestor_additions", levels}};
   put_text(j, "cgroup", iso.cgroup);
-  if (iso.container_flag_original) {
-    j["container_flag_original"] = *iso.container_flag_original;
+  if (const auto flag = changes_of<V1Changes>(iso).container_flag_original) {
+    j["container_flag_original"] = *flag;
   }
   return j;
 }
@@ -125,15 +126,24 @@ Isolation isolation_from(const json& j, const std::string& where) {
   iso.isolator = text(j, "isolator", where);
   iso.cgroup = bytes(j, "cgroup", where);
   iso.cpus = cpus_from(j, "cpus", where);
+  V2Changes v2;
   const json& levels = array(j, "ancestor_additions", where);
   for (std::size_t i = 0; i < levels.size(); ++i) {
     const std::string level = at(where, "ancestor_additions") + "[" + std::to_string(i) + "]";
     object(levels[i], level);
-    iso.ancestor_additions.push_back(
+    v2.ancestor_additions.push_back(
         {bytes(levels[i], "cgroup", level), cpus_from(levels[i], "added", level)});
   }
+  V1Changes v1;
   if (j.contains("container_flag_original")) {
-    iso.container_flag_original = flag(j, "container_flag_original", where);
+    v1.container_flag_original = flag(j, "container_flag_original", where);
+  }
+  // Each isolator's own fields go to its own record; an isolator this
+  // version does not know keeps none (it could not undo them anyway).
+  if (iso.isolator == kIsolatorV2) {
+    iso.changes = std::move(v2);
+  } else if (iso.isolator == kIsolatorV1) {
+    iso.changes = v1;
   }
   return iso;
 }

@@ -122,7 +122,7 @@ TEST_F(V1Isolation, OneContainerTakesExactlyItsCpuOutOfBalancing) {
   EXPECT_EQ(a->isolator, kIsolatorV1);
   EXPECT_EQ(a->cgroup, kCtrA);
   EXPECT_EQ(a->cpus, CpuSet::of({2}));
-  EXPECT_EQ(a->container_flag_original, std::optional<bool>(true));
+  EXPECT_EQ(changes_of<V1Changes>(*a).container_flag_original, std::optional<bool>(true));
   EXPECT_EQ(record.root_flag_original, std::optional<bool>(true));
   EXPECT_EQ(record.balanced_cgroup, kBalanced);
   EXPECT_EQ(changed_cgroups(record),
@@ -215,7 +215,7 @@ TEST_F(V1Isolation, ContainerWhoseFlagWasAlreadyZeroKeepsIt) {
   const auto start = fake.snapshot();
   auto z = isolate("kubepods/pod1234/ctr-z", CpuSet::of({2}));
   ASSERT_TRUE(z) << z.error().message;
-  EXPECT_EQ(z->container_flag_original, std::optional<bool>(false));
+  EXPECT_EQ(changes_of<V1Changes>(*z).container_flag_original, std::optional<bool>(false));
   // ctr-a also holds CPU 2 with flag 1: it is an overlapping cpuset too.
   EXPECT_FALSE(fake.flag(kCtrA));
   EXPECT_EQ(fake.unbalanced(), CpuSet::of({2}));

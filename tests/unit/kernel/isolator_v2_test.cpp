@@ -101,7 +101,7 @@ TEST_F(IsolatorV2, PlanRecordsAncestorAdditionsTopDown) {
   EXPECT_EQ(plan->isolator, kIsolatorV2);
   EXPECT_EQ(plan->cgroup, kC1);
   EXPECT_EQ(plan->cpus, CpuSet::of({2}));
-  EXPECT_EQ(plan->ancestor_additions,
+  EXPECT_EQ(changes_of<V2Changes>(*plan).ancestor_additions,
             (std::vector<LevelAddition>{{kKubepods, CpuSet::of({2})}, {kPod, CpuSet::of({2})}}));
   EXPECT_EQ(fake_->writes(), 0U);
 }
@@ -222,7 +222,7 @@ TEST_F(IsolatorV2, KeepsOperatorsExclusiveEntries) {
   IsolationContext ctx = context();
   auto plan = isolator_->plan(P(kC1), CpuSet::of({2}), ctx);
   ASSERT_TRUE(plan) << plan.error().message;
-  EXPECT_EQ(plan->ancestor_additions[0].added, CpuSet::of({2}));
+  EXPECT_EQ(changes_of<V2Changes>(*plan).ancestor_additions[0].added, CpuSet::of({2}));
   ASSERT_TRUE(isolator_->apply(*plan, ctx));
   EXPECT_EQ(fake_->exclusive(kKubepods), CpuSet::of({2, 6}));
   EXPECT_TRUE(isolator_->release(*plan, ctx).problems.empty());
@@ -235,8 +235,8 @@ TEST_F(IsolatorV2, KeepsAnOperatorsClaimOnTheSameCpu) {
   IsolationContext ctx = context();
   auto plan = isolator_->plan(P(kC1), CpuSet::of({2}), ctx);
   ASSERT_TRUE(plan) << plan.error().message;
-  EXPECT_TRUE(plan->ancestor_additions[0].added.empty());
-  EXPECT_EQ(plan->ancestor_additions[1].added, CpuSet::of({2}));
+  EXPECT_TRUE(changes_of<V2Changes>(*plan).ancestor_additions[0].added.empty());
+  EXPECT_EQ(changes_of<V2Changes>(*plan).ancestor_additions[1].added, CpuSet::of({2}));
   ASSERT_TRUE(isolator_->apply(*plan, ctx));
   EXPECT_EQ(fake_->partition(kC1), "isolated");
   EXPECT_TRUE(isolator_->release(*plan, ctx).problems.empty());
@@ -247,7 +247,7 @@ TEST_F(IsolatorV2, KeepsAnOperatorsClaimOnTheSameCpu) {
 TEST_F(IsolatorV2, ContainerDirectlyUnderRoot) {
   fake_->add_cgroup("mycontainer", CpuSet::of({5}));
   const Isolation done = isolate("mycontainer", CpuSet::of({5}));
-  EXPECT_TRUE(done.ancestor_additions.empty());
+  EXPECT_TRUE(changes_of<V2Changes>(done).ancestor_additions.empty());
   EXPECT_EQ(fake_->partition("mycontainer"), "isolated");
   IsolationContext ctx = context();
   EXPECT_TRUE(isolator_->release(done, ctx).problems.empty());
@@ -548,7 +548,7 @@ TEST_F(IsolatorV2Zombie, AFailedRebuildKeepsTheEntryAndTheNextReleasePaysIt) {
   fake_->fail_write(6);
   const auto result = isolator_->release(iso, ctx);
   ASSERT_FALSE(result.complete()) << "the debt keeps the entry";
-  EXPECT_TRUE(result.left->ancestor_additions.empty());
+  EXPECT_TRUE(changes_of<V2Changes>(*result.left).ancestor_additions.empty());
   ASSERT_FALSE(result.problems.empty());
   EXPECT_TRUE(contains(result.problems.back(), "without a scheduler domain")) << result.problems.back();
   EXPECT_EQ(fake_->sched_null(), CpuSet::of({2}));

@@ -35,18 +35,16 @@ LedgerData sample() {
   a.isolated_at = 1700000001;
   a.init_pid = 4242;
   a.init_start_ticks = 987654321;
-  a.isolation = Isolation{
-      std::string(kIsolatorV2),
-      "kubepods.slice/kubepods-pod1.slice/cri-containerd-abc.scope",
-      CpuSet::of({2, 3}),
-      {{"kubepods.slice", CpuSet::of({2, 3})}, {"kubepods.slice/kubepods-pod1.slice", CpuSet::of({3})}},
-      std::nullopt};
+  a.isolation = Isolation{std::string(kIsolatorV2),
+                          "kubepods.slice/kubepods-pod1.slice/cri-containerd-abc.scope", CpuSet::of({2, 3}),
+                          V2Changes{{{"kubepods.slice", CpuSet::of({2, 3})},
+                                     {"kubepods.slice/kubepods-pod1.slice", CpuSet::of({3})}}}};
   LedgerEntry b;
   b.runc_root = "/run/runc";
   b.container_id = "v1-ctr";
   b.state = EntryState::kDecided;
   b.cpus = CpuSet::of({5});
-  b.isolation = Isolation{std::string(kIsolatorV1), "kubepods/pod2/v1-ctr", CpuSet::of({5}), {}, true};
+  b.isolation = Isolation{std::string(kIsolatorV1), "kubepods/pod2/v1-ctr", CpuSet::of({5}), V1Changes{true}};
   data.entries = {a, b};
   data.v1.root_flag_original = true;
   data.v1.balanced_cgroup = "runc-isolcpus.balanced";
@@ -59,6 +57,29 @@ TEST(LedgerFormat, RoundTripsEveryField) {
   auto parsed = parse_ledger(serialize_ledger(data), "test");
   ASSERT_TRUE(parsed.has_value()) << parsed.error().message;
   EXPECT_EQ(*parsed, data);
+}
+
+// The JSON keeps the shape every version wrote (ancestor_additions always,
+// container_flag_original when known); in memory each isolator gets only
+// its own record.
+TEST(LedgerFormat, EachIsolatorReadsOnlyItsOwnRecord) {
+  const std::string text = serialize_ledger(sample());
+  const auto doc = nlohmann::json::parse(text);
+  const auto& v1_json = doc["entries"][1]["isolation"];
+  EXPECT_EQ(v1_json["ancestor_additions"], nlohmann::json::array()) << text;
+  EXPECT_EQ(v1_json["container_flag_original"], true) << text;
+  EXPECT_FALSE(doc["entries"][0]["isolation"].contains("container_flag_original")) << text;
+
+  auto tampered = doc;
+  tampered["entries"][1]["isolation"]["ancestor_additions"] =
+      nlohmann::json::array({{{"cgroup", "kubepods"}, {"added", "5"}}});
+  tampered["entries"][0]["isolation"]["isolator"] = "from-a-newer-version";
+  auto parsed = parse_ledger(tampered.dump(), "test");
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  const Isolation& v1 = *parsed->entries[1].isolation;
+  ASSERT_TRUE(std::holds_alternative<V1Changes>(v1.changes));
+  EXPECT_EQ(changes_of<V2Changes>(v1).ancestor_additions.size(), 0U);
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(parsed->entries[0].isolation->changes));
 }
 
 TEST(LedgerFormat, EmptyRoundTrips) {
@@ -214,10 +235,10 @@ TEST(LedgerFormat, NonUtf8TextRoundTripsExactly) {
   e.cpus = CpuSet::of({3});
   e.state = EntryState::kIsolated;
   Isolation iso;
-  iso.isolator = std::string(kIsolatorV1);
+  iso.isolator = std::string(kIsolatorV2);
   iso.cgroup = "k/\xff";
   iso.cpus = e.cpus;
-  iso.ancestor_additions.push_back({"k\x80", CpuSet::of({3})});
+  iso.changes = V2Changes{{{"k\x80", CpuSet::of({3})}}};
   e.isolation = iso;
   e.problems = {"cannot write /cg/\xfe/cpuset.cpus"};
   data.entries.push_back(e);

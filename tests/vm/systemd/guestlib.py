@@ -15,7 +15,11 @@ import sys
 import time
 from pathlib import Path
 
-CG = Path("/sys/fs/cgroup")
+V2 = Path("/sys/fs/cgroup/cgroup.controllers").exists()
+# cgroup v1 (systemd.unified_cgroup_hierarchy=0): the cpuset hierarchy.
+CG = Path("/sys/fs/cgroup") if V2 else Path("/sys/fs/cgroup/cpuset")
+CPUSET_FILES = (("cpuset.cpus", "cpuset.cpus.exclusive", "cpuset.cpus.partition", "cpuset.cpus.effective") if V2
+                else ("cpuset.cpus", "cpuset.sched_load_balance", "cpuset.effective_cpus"))
 DEBUG_DOMAINS = Path("/sys/kernel/debug/sched/domains")
 
 
@@ -113,8 +117,7 @@ class Scenario:
                           a == want and b == want, f"schedstat says {a}, debugfs says {b} after {self.poll}s")
 
 
-def cgroup_files(rel: str, names=("cpuset.cpus", "cpuset.cpus.exclusive", "cpuset.cpus.partition",
-                                   "cpuset.cpus.effective")) -> dict[str, str]:
+def cgroup_files(rel: str, names=CPUSET_FILES) -> dict[str, str]:
     out = {}
     for n in names:
         p = CG / rel.lstrip("/") / n
@@ -126,9 +129,15 @@ def cgroup_files(rel: str, names=("cpuset.cpus", "cpuset.cpus.exclusive", "cpuse
 
 
 def exclusive_leftovers() -> list[str]:
-    """Every cgroup that still has exclusive CPUs or is not a member: after
-    the pods are gone there must be none."""
+    """v2: every cgroup that still has exclusive CPUs or is not a member;
+    v1: every cpuset (the root included) not balancing.  After the pods are
+    gone there must be none."""
     found = []
+    if not V2:
+        for d, _, files in os.walk(CG):
+            if "cpuset.sched_load_balance" in files and Path(d, "cpuset.sched_load_balance").read_text().strip() != "1":
+                found.append(f"{os.path.relpath(d, CG)}: cpuset.sched_load_balance=0")
+        return found
     for d, _, files in os.walk(CG):
         rel = os.path.relpath(d, CG)
         if "cpuset.cpus.exclusive" in files and rel != ".":

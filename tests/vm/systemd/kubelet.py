@@ -113,7 +113,7 @@ class Kubelet:
         slice_name = f"kubepods-pod{escaped}.slice" if qos == "guaranteed" else f"kubepods-{qos}-pod{escaped}.slice"
         # The kubelet's shares (1024 per CPU requested, 102 for a small
         # burstable request) mapped to cgroup v2's weight as it maps them.
-        shares = cpus * 1024 if cpus else 102
+        shares = cpus * 1024 if cpus else 2 if qos == "besteffort" else 102
         props = [("CPUWeight", "t", str(1 + ((shares - 2) * 9999) // 262142))]
         if qos == "guaranteed":
             props.append(("CPUQuotaPerSecUSec", "t", str(cpus * 1_000_000)))
