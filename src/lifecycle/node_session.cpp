@@ -283,11 +283,10 @@ Expected<void> NodeSession::isolate(std::string_view root, std::string_view id, 
   entry = (*l)->find(root, id);
   if (!applied) {
     // apply() rolled back what it could; undo_kernel proves it (or keeps
-    // what is left for later), and the node record from before the plan is
-    // the truth again when nothing is left.
-    if (undo_kernel(*entry)) {
-      (*l)->data().v1 = node_before;
-    }
+    // what is left for later).  The node record stays release()'s: it may
+    // have (re)made node-wide changes the other isolations need, or failed
+    // to restore some, and the record from before the plan names neither.
+    (void)undo_kernel(*entry);
     (void)save("a failed isolation's rollback");
     return applied.error();
   }

@@ -522,9 +522,13 @@ TEST_F(V1Isolation, AWriteFailureAtEveryStepRollsEverythingBack) {
         << applied.error().message;
     EXPECT_NE(applied.error().message.find("changes undone"), std::string::npos) << applied.error().message;
     EXPECT_EQ(fake.snapshot(), initial) << "after a failure at operation " << nth;
-    // The record keeps the plan until the caller (NodeSession::isolate) has
-    // proven the kernel undone and put back its copy from before the plan.
-    record = V1NodeRecord{};
+    // The engine then releases the plan (NodeSession::undo_kernel), which
+    // owns the record from there: nothing else isolated, nothing kept.
+    fake.fail_operation(0);
+    auto released = isolator->release(*plan, ctx);
+    EXPECT_TRUE(released.complete()) << "after a failure at operation " << nth;
+    EXPECT_EQ(fake.snapshot(), initial) << "after the release of a failure at operation " << nth;
+    EXPECT_EQ(record, V1NodeRecord{}) << "after the release of a failure at operation " << nth;
   }
   EXPECT_EQ(failures, 10U) << "every write of the first isolation must have been made to fail once";
   EXPECT_EQ(fake.unbalanced(), CpuSet::of({2}));
@@ -546,7 +550,10 @@ TEST_F(V1Isolation, AWriteFailureWhileASecondContainerIsolatesLeavesTheFirstInta
     }
     ++failures;
     EXPECT_EQ(fake.snapshot(), after_a) << "after a failure at operation " << nth;
-    record = record_a;  // as NodeSession::isolate does once the kernel is undone
+    fake.fail_operation(0);
+    EXPECT_TRUE(isolator->release(*plan, ctx).complete()) << "after a failure at operation " << nth;
+    EXPECT_EQ(fake.snapshot(), after_a) << "after the release of a failure at operation " << nth;
+    EXPECT_EQ(record, record_a) << "after the release of a failure at operation " << nth;
     EXPECT_EQ(fake.unbalanced(), CpuSet::of({2}));
   }
   EXPECT_EQ(failures, 2U);
