@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -32,6 +33,12 @@ bool lists_word(const std::string& text, std::string_view word) {
     }
   }
   return false;
+}
+
+// A level's controllers file inside a systemd slice (".../kubepods.slice/<file>").
+bool under_systemd_slice(const std::string& controllers_file) {
+  const std::filesystem::path dir = std::filesystem::path(controllers_file).parent_path();
+  return dir.filename().string().ends_with(".slice");
 }
 
 void check_config(const CheckFacts& f, std::vector<Finding>& out) {
@@ -126,6 +133,15 @@ void check_v2(const CheckFacts& f, std::vector<Finding>& out) {
     if (!level.subtree_control) {
       out.push_back({Severity::kError, "delegation", "cannot read " + level.path,
                      "check that the cgroup2 filesystem is mounted and readable by root"});
+    } else if (!lists_word(*level.subtree_control, "cpuset") && under_systemd_slice(level.path)) {
+      // Seen in the systemd guest: systemd enables a controller in a slice
+      // only while a unit below needs it, and runc's systemd driver sets
+      // AllowedCPUs on every pinned container, so an idle node reads this.
+      out.push_back({Severity::kInfo, "delegation",
+                     level.path + " does not enable cpuset now (reads \"" + *level.subtree_control +
+                         "\"): systemd enables it while a unit below sets AllowedCPUs, as runc's systemd "
+                         "driver does for every pinned container",
+                     ""});
     } else if (!lists_word(*level.subtree_control, "cpuset")) {
       out.push_back({Severity::kError, "delegation",
                      level.path + " does not enable cpuset (reads \"" + *level.subtree_control + "\")",

@@ -79,12 +79,24 @@ TEST(CheckRules, V2OldKernelBlocks) {
 
 TEST(CheckRules, V2MissingDelegationBlocksAndSaysHow) {
   CheckFacts f = healthy_v2();
-  f.cpuset.delegation[1].subtree_control = "cpu memory";
+  f.cpuset.delegation[1] = {"/sys/fs/cgroup/kubepods/cgroup.subtree_control", "cpu memory"};
   const auto fs = evaluate_checks(f);
-  const Finding* x =
-      find(fs, Severity::kError, "kubepods.slice/cgroup.subtree_control does not enable cpuset");
+  const Finding* x = find(fs, Severity::kError, "kubepods/cgroup.subtree_control does not enable cpuset");
   ASSERT_NE(x, nullptr);
   EXPECT_NE(x->fix.find("echo +cpuset >"), std::string::npos);
+}
+
+// systemd enables cpuset in a slice only while a unit below sets
+// AllowedCPUs: an idle systemd node reads no cpuset there (systemd guest).
+TEST(CheckRules, V2SliceWithoutCpusetIsInformationNotAnError) {
+  CheckFacts f = healthy_v2();
+  f.cpuset.delegation[1].subtree_control = "memory hugetlb pids rdma misc";
+  const auto fs = evaluate_checks(f);
+  EXPECT_EQ(find(fs, Severity::kError, "kubepods.slice"), nullptr);
+  const Finding* x =
+      find(fs, Severity::kInfo, "kubepods.slice/cgroup.subtree_control does not enable cpuset now");
+  ASSERT_NE(x, nullptr);
+  EXPECT_NE(x->what.find("AllowedCPUs"), std::string::npos);
 }
 
 TEST(CheckRules, V2MissingPartitionFiles) {
