@@ -32,7 +32,7 @@ def fake_v2_host(root: Path, *, kernel="6.8.0", online="0-3", partition="isolate
     write(root / "sys/devices/system/cpu/isolated", "\n")
     cg = root / "sys/fs/cgroup"
     write(cg / "cgroup.controllers", "cpuset cpu io memory pids\n")
-    write(cg / "cgroup.subtree_control", "cpuset cpu memory\n")
+    write(cg / "cgroup.subtree_control", ("cpuset cpu memory" if delegate else "cpu memory") + "\n")
     write(cg / "cpuset.cpus.effective", online + "\n")
     write(cg / "cpuset.cpus.isolated", ("3" if partition == "isolated" else "") + "\n")
     kp = cg / "kubepods.slice"
@@ -179,6 +179,11 @@ def test_check_blocking_findings_have_fixes(tmp_path, wrapper):
     errors = {f["topic"]: f for f in doc["findings"] if f["severity"] == "error"}
     assert set(errors) >= {"kernel", "delegation", "runtime", "ledger"}, errors
     assert all(f["fix"] for f in errors.values())
+    # The root is not a systemd slice: an error.  kubepods.slice without
+    # cpuset is what an idle systemd node reads: information.
+    assert errors["delegation"]["what"].startswith(str(host / "sys/fs/cgroup/cgroup.subtree_control")), errors
+    infos = [f for f in doc["findings"] if f["severity"] == "info" and f["topic"] == "delegation"]
+    assert any("kubepods.slice/cgroup.subtree_control does not enable cpuset now" in f["what"] for f in infos), doc
     assert "chmod 0700" in errors["ledger"]["fix"]
     assert "echo +cpuset >" in errors["delegation"]["fix"]
 
