@@ -16,6 +16,7 @@ import pytest
 from conftest import unique_id
 from lifecycle_support import CPUSET, Host, assert_isolated, assert_released, balanced_cpus, start_isolated
 from lifecycle_support import host  # noqa: F401  (the fixture)
+from soak_support import fault_injection_built
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root: real runc and the host's cpuset tree")
 
@@ -57,17 +58,6 @@ def test_container_deleted_behind_the_wrappers_back_is_released(host: Host):
 # the host's root flag (v1_manage_root_flag = false).
 FAULT_STEPS = ["v1.balanced.mkdir", "v1.balanced.mems", "v1.balanced.cpus", "v1.balanced.flag",
                "v1.container.flag", "v1.cpuset.flag"]
-
-
-def fault_injection_built(wrapper: Path) -> bool | None:
-    """ISOLCPUS_FAULT_INJECTION from the wrapper's build tree, None if unknown."""
-    cache = wrapper.parent / "CMakeCache.txt"
-    if not cache.exists():
-        return None
-    for line in cache.read_text().splitlines():
-        if line.startswith("ISOLCPUS_FAULT_INJECTION:"):
-            return line.partition("=")[2].strip().upper() in ("ON", "1", "TRUE", "YES")
-    return False
 
 
 @pytest.mark.parametrize("recovery", ["ctl-reconcile", "next-call"])

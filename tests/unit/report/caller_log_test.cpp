@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "fakes/temp_dir.hpp"
+#include "fakes/text_lines.hpp"
 
 namespace isolcpus {
 namespace {
@@ -21,17 +22,6 @@ namespace {
 namespace fs = std::filesystem;
 
 const std::regex kTime(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)");
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    const std::size_t end = text.find('\n', start);
-    out.push_back(text.substr(start, end == std::string::npos ? std::string::npos : end - start));
-    start = end == std::string::npos ? text.size() : end + 1;
-  }
-  return out;
-}
 
 // The line with its timestamp replaced by T, after checking its shape.
 std::string without_time(const std::string& line) {
