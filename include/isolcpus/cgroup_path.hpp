@@ -45,6 +45,10 @@ class CgroupPath {
 Expected<CgroupPath> cgroup_from_cgroups_path(std::string_view cgroups_path, bool systemd,
                                               std::string_view container_id, const CgroupPath& relative_base);
 
+// The cgroup of a systemd slice: "kubepods-burstable.slice" ->
+// "kubepods.slice/kubepods-burstable.slice"; "-.slice" is the root.
+Expected<CgroupPath> systemd_slice_path(std::string_view slice);
+
 // What runc (1.1-1.5, cgroupfs driver) puts an empty or relative cgroupsPath
 // under, given the cgroup runc itself runs in: v1 (fs) uses its own cgroup
 // in the hierarchy; v2 (fs2) uses that cgroup's parent, because a cgroup with

@@ -114,9 +114,9 @@ Expected<CgroupPath> from_systemd(std::string_view cgroups_path, std::string_vie
   if (slice.empty()) {
     slice = "system.slice";
   }
-  auto expanded = expand_slice(slice);
-  if (!expanded) {
-    return expanded.error();
+  auto parent = systemd_slice_path(slice);
+  if (!parent) {
+    return parent.error();
   }
   if (name.empty()) {
     return make_error("linux.cgroupsPath " + quoted(cgroups_path) + " has an empty unit name");
@@ -127,14 +127,18 @@ Expected<CgroupPath> from_systemd(std::string_view cgroups_path, std::string_vie
     return make_error("linux.cgroupsPath " + quoted(cgroups_path) + ": unit name " + quoted(unit) + ": " +
                       problem);
   }
-  auto parent = CgroupPath::parse(*expanded);
-  if (!parent) {
-    return parent.error();
-  }
   return parent->child(unit);
 }
 
 }  // namespace
+
+Expected<CgroupPath> systemd_slice_path(std::string_view slice) {
+  auto expanded = expand_slice(slice);
+  if (!expanded) {
+    return expanded.error();
+  }
+  return CgroupPath::parse(*expanded);
+}
 
 Expected<CgroupPath> CgroupPath::parse(std::string_view text) {
   std::string_view body = text;

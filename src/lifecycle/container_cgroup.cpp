@@ -2,19 +2,28 @@
 
 #include <unistd.h>
 
+#include "isolcpus/crun_cgroup_path.hpp"
 #include "isolcpus/proc_cgroup.hpp"
 
 namespace isolcpus {
 
 Expected<CgroupPath> cgroup_runc_would_use(std::string_view cgroups_path, bool systemd,
                                            std::string_view container_id, NodeSession& node,
-                                           RuntimeKind runtime) {
+                                           RuntimeKind runtime,
+                                           const std::map<std::string, std::string>& annotations) {
+  auto facts = node.host();
+  if (!facts) {
+    return facts.error();
+  }
+  if (systemd && runtime == RuntimeKind::kCrun) {
+    auto crun = crun_systemd_cgroup(cgroups_path, container_id, annotations);
+    if (!crun) {
+      return crun.error();
+    }
+    return crun_cgroup_to_isolate(crun->workload, crun->scope, (*facts)->mode == CgroupMode::kV2);
+  }
   CgroupPath base;
   if (!systemd && !cgroups_path.starts_with('/') && runtime == RuntimeKind::kRunc) {
-    auto facts = node.host();
-    if (!facts) {
-      return facts.error();
-    }
     auto own = process_cpuset_cgroup(node.proc(), static_cast<int>(::getpid()), (*facts)->mode);
     auto parsed = own ? CgroupPath::parse(*own) : Expected<CgroupPath>(own.error());
     if (!parsed) {
@@ -54,12 +63,14 @@ Expected<LocatedCgroup> locate_container_cgroup(const LedgerEntry& entry, NodeSe
         return make_error("cgroup \"" + *raw + "\" of container " + entry.container_id +
                           " is not a safe path: " + path.error().message);
       }
-      located.path = std::move(*path);
+      located.path =
+          crun_cgroup_to_isolate(*path, located.init.systemd_scope, (*facts)->mode == CgroupMode::kV2);
       located.source = proc_cgroup_file("/proc", located.init.init_pid).string();
       return located;
     }
   }
-  // The caller that created it (a shim) is most often the caller now.
+  // The caller that created it (a shim) is most often the caller now.  The
+  // ledger keeps no annotations: a crun subgroup is taken as crun's default.
   auto path = cgroup_runc_would_use(entry.cgroups_path, entry.systemd_cgroup, entry.container_id, node,
                                     runtime_kind(node.config().runtime));
   if (!path) {

@@ -23,9 +23,12 @@ Expected<LocatedCgroup> locate_container_cgroup(const LedgerEntry& entry, NodeSe
 // runs) runc: an empty or relative cgroupfs path is resolved against this
 // process's own cgroup, as runc resolves it against its own.  crun's
 // cgroupfs driver (libcrun/cgroup-cgroupfs.c) puts both at the hierarchy's
-// root instead: "" -> /<id>, "a/b" -> /a/b.
+// root instead: "" -> /<id>, "a/b" -> /a/b.  crun's systemd driver names
+// its scope its own way and runs the workload in a subgroup of it, which
+// the spec's annotations name (crun_cgroup_path.hpp).
 Expected<CgroupPath> cgroup_runc_would_use(std::string_view cgroups_path, bool systemd,
                                            std::string_view container_id, NodeSession& node,
-                                           RuntimeKind runtime = RuntimeKind::kRunc);
+                                           RuntimeKind runtime = RuntimeKind::kRunc,
+                                           const std::map<std::string, std::string>& annotations = {});
 
 }  // namespace isolcpus

@@ -22,8 +22,9 @@ namespace {
 // is the container's owner while it lives.
 Expected<LocatedContainer> prepare_cgroup(const Call& call, NodeSession& node,
                                           const BundleDecision& decided) {
-  auto cgroup = cgroup_runc_would_use(decided.spec->cgroups_path, call.inv.systemd_cgroup,
-                                      *call.inv.container_id, node, runtime_kind(call.runtime));
+  auto cgroup =
+      cgroup_runc_would_use(decided.spec->cgroups_path, call.inv.systemd_cgroup, *call.inv.container_id, node,
+                            runtime_kind(call.runtime), decided.spec->annotations);
   if (!cgroup) {
     return make_error("cgroupsPath \"" + decided.spec->cgroups_path + "\": " + cgroup.error().message);
   }

@@ -176,7 +176,8 @@ Expected<RuncState> parse_runc_state(std::string_view json_text, std::string_vie
 
 // crun writes {"pid", "process-start-time", "cgroup-path", "scope", "rootfs",
 // "systemd-cgroup", "bundle", "created", "owner", "detached",
-// "external_descriptors"}; only the first two and the bundle matter here.
+// "external_descriptors"}; the first two, the bundle and the cgroup's scope
+// matter here.
 // crun itself reads a missing start time as "unknown" and then trusts the
 // PID alone; a PID without its start time can name a recycled process, so
 // such a file is refused (crun 1.8.1 always writes the key).
@@ -193,6 +194,9 @@ Expected<RuncState> parse_crun_status(std::string_view json_text, std::string_vi
   }
   if (bundle != doc.end()) {
     state->bundle = bundle->get<std::string>();
+  }
+  if (const auto scope = doc.find("scope"); scope != doc.end() && scope->is_string()) {
+    state->systemd_scope = scope->get<std::string>();
   }
   const auto cgroup = doc.find("cgroup-path");
   state->no_cgroup =

@@ -21,6 +21,9 @@ struct RuncState {
   // crun: "cgroup-path" is empty, the container was made with
   // --cgroup-manager=disabled: there is no cgroup of its own to isolate.
   bool no_cgroup = false;
+  // crun's systemd driver: the scope unit ("scope"), whose subgroup the
+  // workload runs in; "" for runc and crun's cgroupfs driver.
+  std::string systemd_scope;
   // runc's and crun's own test: a container stays "created" while its exec
   // fifo exists, and `start` removes it.
   bool started = false;

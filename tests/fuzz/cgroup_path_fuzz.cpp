@@ -1,13 +1,17 @@
 // CgroupPath::parse and the linux.cgroupsPath mapping (cgroupfs and systemd
 // drivers) on any bytes: nothing they accept can name "..", ".", an empty
 // name or a NUL, so no path derived from config.json or runc's state leaves
-// the cgroup mount.  Input: [driver byte] cgroupsPath NUL container-id.
+// the cgroup mount.  crun's systemd mapping too, with the id's bytes as the
+// subgroup annotation: its scope lies within the workload's path.
+// Input: [driver byte] cgroupsPath NUL container-id.
 #include <algorithm>
 #include <climits>
+#include <map>
 #include <string>
 
 #include "fuzz_support.hpp"
 #include "isolcpus/cgroup_path.hpp"
+#include "isolcpus/crun_cgroup_path.hpp"
 
 namespace {
 
@@ -46,6 +50,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (const auto path =
           isolcpus::cgroup_from_cgroups_path(cgroups_path, systemd, id, isolcpus::CgroupPath{})) {
     check_safe(*path);  // the root itself is refused by the isolators, not here
+  }
+  const std::map<std::string, std::string> annotations{{"run.oci.systemd.subgroup", std::string(id)}};
+  if (const auto crun = isolcpus::crun_systemd_cgroup(cgroups_path, id, annotations)) {
+    check_safe(crun->workload);
+    const CgroupPath isolated = isolcpus::crun_cgroup_to_isolate(crun->workload, crun->scope, true);
+    check_safe(isolated);
+    check(crun->workload.is_within(isolated) && !isolated.is_root(), "the scope holds the workload");
   }
   return 0;
 }

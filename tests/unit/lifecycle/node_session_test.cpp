@@ -439,14 +439,15 @@ TEST_F(HookEntryTest, TheLegacyRelativeRootIsReadAsTheAbsoluteOne) {
 
 class HandleCallTest : public NodeSessionTest {
  protected:
-  void bundle(const std::string& name, const std::string& cpus, const nlohmann::json& annotations) const {
-    nlohmann::json spec = {{"ociVersion", "1.0.2"},
-                           {"process", {{"args", {"sleep", "1000"}}, {"cwd", "/"}}},
-                           {"root", {{"path", "rootfs"}}},
-                           {"annotations", annotations},
-                           {"linux",
-                            {{"cgroupsPath", "/" + std::string(kContainer)},
-                             {"resources", {{"cpu", {{"cpus", cpus}, {"shares", 2048}}}}}}}};
+  void bundle(const std::string& name, const std::string& cpus, const nlohmann::json& annotations,
+              const std::string& cgroups_path = "/" + std::string(kContainer)) const {
+    nlohmann::json spec = {
+        {"ociVersion", "1.0.2"},
+        {"process", {{"args", {"sleep", "1000"}}, {"cwd", "/"}}},
+        {"root", {{"path", "rootfs"}}},
+        {"annotations", annotations},
+        {"linux",
+         {{"cgroupsPath", cgroups_path}, {"resources", {{"cpu", {{"cpus", cpus}, {"shares", 2048}}}}}}}};
     host.write_file(name + "/config.json", spec.dump());
   }
 
@@ -945,6 +946,50 @@ TEST_F(HandleCallTest, CrunsStatusKeepsItsContainerIsolatedWhileItLives) {
   EXPECT_EQ(report->released, 1);
   EXPECT_EQ(entry(snapshot(), kId), nullptr);
   expect_all_flags_back();
+}
+
+// `crun --cgroup-manager=systemd run` with an empty cgroupsPath: crun's
+// scope is crun-<id>.scope (runc's would be runc-<id>.scope) and its workload
+// runs in the scope's "container" subgroup.  This fixture is cgroup v1, where
+// that subgroup is made and isolated before crun joins it (v2 isolates the
+// scope: crun_cgroup_path_test and the systemd guest's sd_crun).  The wrapper
+// used runc's name before: it isolated a cgroup the container never entered.
+TEST_F(HandleCallTest, CrunSystemdRunIsolatesCrunsScopeSubgroup) {
+  runtime = "/usr/bin/crun";
+  cpuset("system.slice", "0-3", true);
+  // What mkdir gives on a v1 kernel (the plain-file tree cannot): empty sets.
+  cpuset("system.slice/crun-c1.scope", "", true);
+  cpuset("system.slice/crun-c1.scope/container", "", true);
+  bundle("b1", "2-3", annotated, "");
+  ASSERT_TRUE(
+      call({"--cgroup-manager=systemd", "run", "-d", "--bundle", (host / "b1").string(), kId}).exec_runtime);
+  const auto data = snapshot();
+  ASSERT_NE(entry(data, kId), nullptr);
+  EXPECT_EQ(entry(data, kId)->state, EntryState::kIsolated);
+  ASSERT_TRUE(entry(data, kId)->isolation.has_value());
+  EXPECT_EQ(entry(data, kId)->isolation->cgroup, "system.slice/crun-c1.scope/container");
+  EXPECT_EQ(flag("system.slice/crun-c1.scope/container"), "0");
+  EXPECT_EQ(host.read_file(std::string(kCpuset) + "/system.slice/crun-c1.scope/container/cpuset.cpus"),
+            "2-3");
+  EXPECT_FALSE(std::filesystem::exists(host / kCpuset / "system.slice/runc-c1.scope"));
+}
+
+// run.oci.systemd.subgroup names the subgroup (empty: the scope itself,
+// crun_cgroup_path_test).
+TEST_F(HandleCallTest, CrunSystemdRunFollowsTheSubgroupAnnotation) {
+  runtime = "/usr/bin/crun";
+  cpuset("system.slice", "0-3", true);
+  cpuset("system.slice/libpod-c1.scope", "", true);
+  cpuset("system.slice/libpod-c1.scope/payload", "", true);
+  nlohmann::json annotations = annotated;
+  annotations["run.oci.systemd.subgroup"] = "payload";
+  bundle("b1", "2-3", annotations, "system.slice:libpod:c1");
+  ASSERT_TRUE(
+      call({"--cgroup-manager=systemd", "run", "-d", "--bundle", (host / "b1").string(), kId}).exec_runtime);
+  const auto data = snapshot();
+  ASSERT_NE(entry(data, kId), nullptr);
+  ASSERT_TRUE(entry(data, kId)->isolation.has_value());
+  EXPECT_EQ(entry(data, kId)->isolation->cgroup, "system.slice/libpod-c1.scope/payload");
 }
 
 // crun's --cgroup-manager=disabled: no cgroup of the container's own, so an

@@ -53,6 +53,15 @@ struct GoodCase {
 };
 void PrintTo(const GoodCase& c, std::ostream* os) { *os << c.name; }
 
+// The scope crun's systemd driver made: where the wrapper cuts the
+// workload's subgroup off on cgroup v2 (crun_cgroup_path.hpp).
+TEST(CrunStatusScope, KeepsTheSystemdScopeOnly) {
+  EXPECT_EQ(parse_crun_status(kSystemd, "status")->systemd_scope, "crio-c1.scope");
+  EXPECT_EQ(parse_crun_status(kCreated, "status")->systemd_scope, "");
+  EXPECT_EQ(parse_crun_status(R"({"pid": 7, "process-start-time": 9, "scope": 5})", "status")->systemd_scope,
+            "");
+}
+
 class CrunStatus : public ::testing::TestWithParam<GoodCase> {};
 
 TEST_P(CrunStatus, GivesInitAndBundle) {

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, "/opt/isolvm")
 
-from guestlib import Fatal, Scenario, cgroup_files, exclusive_leftovers, mark, run  # noqa: E402
+from guestlib import V2, Fatal, Scenario, cgroup_files, exclusive_leftovers, mark, run  # noqa: E402
 
 OPT = Path("/opt/isolvm")
 LEDGER = Path("/run/runc-isolcpus/ledger.json")
@@ -274,8 +275,117 @@ def sd_reconcile_timer(s: Scenario) -> None:
             "; ".join(left))
 
 
+CRUN_CONFIG = Path("/etc/runc-isolcpus/crun.toml")
+
+
+def crun_wrapper(*args: str) -> subprocess.CompletedProcess:
+    """runc-isolcpus with runtime = crun (no --root: crun's own /run/crun),
+    stdio on /dev/null as a detached container needs."""
+    text = Path("/etc/runc-isolcpus/config.toml").read_text()
+    text = re.sub(r'(?m)^log_level = .*$', 'log_level = "debug"', text)
+    CRUN_CONFIG.write_text(re.sub(r'(?m)^runtime = .*$', 'runtime = "/usr/bin/crun"', text))
+    env = dict(os.environ, RUNC_ISOLCPUS_CONFIG=str(CRUN_CONFIG))
+    err = Path("/run/isolvm-crun.err")
+    with open(os.devnull, "r+b") as null, open(err, "wb") as errf:
+        r = subprocess.run(["runc-isolcpus", *args], stdin=null, stdout=null, stderr=errf, env=env, timeout=120)
+    return subprocess.CompletedProcess(r.args, r.returncode, "", err.read_text())
+
+
+def own_cgroup(pid: int) -> str:
+    """The process's cgroup in the hierarchy the wrapper isolates."""
+    for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if (V2 and controllers == "") or (not V2 and "cpuset" in controllers.split(",")):
+            return path
+    raise Fatal(f"no cpuset cgroup for pid {pid}")
+
+
+def expect_crun_isolated(s: Scenario, label: str, cid: str, want_cgroup: str) -> None:
+    failures = s.failures
+    try:
+        check_crun_isolated(s, label, cid, want_cgroup)
+    finally:
+        if s.failures != failures:
+            log = Path("/var/log/runc-isolcpus.log")
+            s.info("\n".join(f"log | {line}" for line in log.read_text().splitlines()[-40:]) if log.exists()
+                   else "no wrapper log")
+
+
+def check_crun_isolated(s: Scenario, label: str, cid: str, want_cgroup: str) -> None:
+    pid = int(json.loads(run(["crun", "state", cid]).stdout)["pid"])
+    cgroup = own_cgroup(pid)
+    s.check_eq(f"{label}: crun runs {cid}'s init in", want_cgroup, cgroup)
+    expect_isolated(s, label, [2, 3], cid)
+    # v2: the scope (systemd resets the subgroup's cpuset files when it
+    # starts the unit); v1: the init's own cpuset.
+    levels = cgroup.strip("/").split("/")
+    isolated = "/".join(levels[: next(i for i, x in enumerate(levels) if x.endswith(".scope")) + 1]) if V2 \
+        else cgroup.strip("/")
+    entry = next((e for e in ledger_entries() if e.get("container_id") == cid), {})
+    s.check_eq(f"{label}: the ledger isolated", isolated, (entry.get("isolation") or {}).get("cgroup"))
+    for i in range(len(levels)):
+        level = "/".join(levels[: i + 1])
+        s.info(f"{label}: {level}: " + " ".join(f"{k}={v!r}" for k, v in cgroup_files(level).items()))
+    files = cgroup_files(isolated)
+    if V2:
+        s.check_eq(f"{label}: {isolated} is an isolated partition", "isolated", files["cpuset.cpus.partition"])
+        s.check_eq(f"{label}: the init's cgroup has CPUs 2-3 alone", "2-3",
+                   cgroup_files(cgroup)["cpuset.cpus.effective"])
+    else:
+        s.check_eq(f"{label}: {isolated} does not balance", "0", files["cpuset.sched_load_balance"])
+    r = ctl("reconcile")
+    s.check(f"{label}: reconcile keeps the live crun container isolated",
+            r.returncode == 0 and any(e.get("container_id") == cid and e.get("state") == "isolated"
+                                      for e in ledger_entries()), r.stdout + r.stderr)
+
+
+def crun_gone(s: Scenario, label: str, cid: str) -> None:
+    r = crun_wrapper("--cgroup-manager=systemd", "delete", "--force", cid)
+    s.check(f"{label}: the wrapper deletes {cid} through crun", r.returncode == 0, r.stderr)
+    s.check(f"{label}: the ledger let {cid} go", not any(e.get("container_id") == cid for e in ledger_entries()),
+            json.dumps(ledger_entries()))
+    s.expect_null_domains(label, [])
+    left = exclusive_leftovers()
+    s.check(f"{label}: nothing is left (no exclusive CPUs or partition; every cpuset balancing)", not left,
+            "; ".join(left))
+
+
+def sd_crun(s: Scenario) -> None:
+    """crun (bookworm's 1.8.1) with its systemd cgroup manager, as podman and
+    CRI-O drive it: crun names its scope crun-<id>.scope (runc:
+    runc-<id>.scope) and runs the workload in the scope's "container"
+    subgroup (annotation run.oci.systemd.subgroup).  `run` must isolate that
+    subgroup before crun starts, and create/start the cgroup crun chose."""
+    s.info(run(["crun", "--version"]).stdout.splitlines()[0])
+    s.expect_null_domains("before", [])
+    for n in range(3):
+        cid = f"crun-run{n}"
+        bundle = make_bundle(Path(f"/run/isolvm-{cid}"), "2-3", 2048, "")
+        r = crun_wrapper("--cgroup-manager=systemd", "run", "-d", "--bundle", str(bundle), cid)
+        s.require("runc-isolcpus --cgroup-manager=systemd run -d (runtime crun, empty cgroupsPath)",
+                  r.returncode == 0, r.stderr)
+        expect_crun_isolated(s, f"run{n}", cid, f"/system.slice/crun-{cid}.scope/container")
+        crun_gone(s, f"run{n}-after", cid)
+
+    bundle = make_bundle(Path("/run/isolvm-crun-cs"), "2-3", 2048, "kubepods-podcrun1.slice:crio:crun-cs")
+    spec = json.loads((bundle / "config.json").read_text())
+    spec["annotations"]["run.oci.systemd.subgroup"] = "payload"
+    (bundle / "config.json").write_text(json.dumps(spec))
+    r = crun_wrapper("--cgroup-manager=systemd", "create", "--bundle", str(bundle), "crun-cs")
+    s.require("runc-isolcpus --cgroup-manager=systemd create (runtime crun)", r.returncode == 0, r.stderr)
+    r = crun_wrapper("--cgroup-manager=systemd", "start", "crun-cs")
+    s.require("runc-isolcpus --cgroup-manager=systemd start (runtime crun)", r.returncode == 0, r.stderr)
+    expect_crun_isolated(s, "create-start", "crun-cs",
+                         "/kubepods.slice/kubepods-podcrun1.slice/crio-crun-cs.scope/payload")
+    # systemd rewrites its units' cgroup files on a reload: the isolation stays.
+    run(["systemctl", "daemon-reload"])
+    expect_crun_isolated(s, "after daemon-reload", "crun-cs",
+                         "/kubepods.slice/kubepods-podcrun1.slice/crio-crun-cs.scope/payload")
+    crun_gone(s, "create-start-after", "crun-cs")
+
+
 SCENARIOS = {"sd_kubelet": sd_kubelet, "sd_kubelet_restarts": sd_kubelet_restarts,
-             "sd_reconcile_timer": sd_reconcile_timer}
+             "sd_reconcile_timer": sd_reconcile_timer, "sd_crun": sd_crun}
 
 
 def cmdline_scenarios() -> list[str]:
