@@ -3,6 +3,7 @@
 #pragma once
 
 #include <iosfwd>
+#include <string>
 #include <string_view>
 
 #include "isolcpus/config.hpp"
@@ -15,5 +16,17 @@ int cmd_reconcile(const ConfigLoad& loaded, std::ostream& out, std::ostream& err
 int cmd_hook(const ConfigLoad& loaded, std::string_view stage, std::istream& in, std::ostream& err);
 int cmd_config(const ConfigLoad& loaded, std::ostream& out, std::ostream& err);
 int cmd_version(std::ostream& out);
+
+struct ConfigureArgs {
+  std::string runtime;  // "containerd"
+  bool undo = false;    // unconfigure
+  std::string file;     // the runtime's config ("" = its default)
+  std::string handler = "isolcpus";
+  std::string wrapper;  // the handler's binary ("" = beside this tool)
+  bool dry_run = false;
+  bool restart = false;
+  int config_version = 0;  // 0 = from the file, else `containerd --version`
+};
+int cmd_configure(const ConfigureArgs& args, std::ostream& out, std::ostream& err);
 
 }  // namespace isolcpus

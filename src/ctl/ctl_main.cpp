@@ -8,6 +8,29 @@
 
 namespace isolcpus {
 
+namespace {
+
+CLI::App* add_configure(CLI::App& app, const std::string& name, const std::string& what,
+                        ConfigureArgs& args) {
+  auto* sub = app.add_subcommand(name, what);
+  sub->add_option("runtime", args.runtime, "the container runtime: containerd")->required();
+  sub->add_option("--runtime-config", args.file, "its config file (default /etc/containerd/config.toml)");
+  sub->add_option("--handler", args.handler, "the runtime handler's name")->capture_default_str();
+  sub->add_flag("--dry-run", args.dry_run, "print the change as a diff, write nothing");
+  sub->add_flag("--restart", args.restart, "restart the runtime's service through systemd afterwards");
+  if (!args.undo) {
+    sub->add_option("--wrapper", args.wrapper,
+                    "the handler's binary (default: runc-isolcpus beside this tool)");
+    sub->add_option("--config-version", args.config_version,
+                    "containerd's config schema when the file does not say: 2 (1.x) or 3 (2.x); default "
+                    "from `containerd --version`")
+        ->check(CLI::IsMember({2, 3}));
+  }
+  return sub;
+}
+
+}  // namespace
+
 int ctl_main(int argc, char** argv) {
   CLI::App app{"runc-isolcpus-ctl: manage runc-isolcpus on this node", std::string(kCtlName)};
   app.require_subcommand(1);
@@ -30,7 +53,17 @@ int ctl_main(int argc, char** argv) {
   std::string stage;
   auto* hook = app.add_subcommand("hook", "run as an OCI hook (OCI state on stdin)");
   hook->add_option("stage", stage, "createRuntime or prestart (isolate), poststop (release)")->required();
+  ConfigureArgs configure_args;
+  auto* configure = add_configure(
+      app, "configure", "add the runc-isolcpus runtime handler to containerd's config", configure_args);
+  ConfigureArgs unconfigure_args;
+  unconfigure_args.undo = true;
+  auto* unconfigure =
+      add_configure(app, "unconfigure", "take the handler configure added out again", unconfigure_args);
   CLI11_PARSE(app, argc, argv);
+  if (configure->parsed() || unconfigure->parsed()) {
+    return cmd_configure(configure->parsed() ? configure_args : unconfigure_args, std::cout, std::cerr);
+  }
 
   if (version->parsed()) {
     return cmd_version(std::cout);

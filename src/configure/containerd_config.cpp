@@ -1,0 +1,334 @@
+#include "isolcpus/containerd_config.hpp"
+
+#undef TOML_SHARED_LIB
+#define TOML_SHARED_LIB 0
+#undef TOML_HEADER_ONLY
+#define TOML_HEADER_ONLY 1
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <sstream>
+
+#include "isolcpus/marked_block.hpp"
+
+namespace isolcpus {
+namespace {
+
+constexpr std::string_view kRuncShim = "io.containerd.runc.v2";
+
+// Where each config version keeps the CRI runtime plugin.
+std::string_view runtime_plugin(std::int64_t version) {
+  return version == 3 ? "io.containerd.cri.v1.runtime" : "io.containerd.grpc.v1.cri";
+}
+
+std::string toml_key(std::string_view key) {
+  const bool bare = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
+  if (bare) {
+    return std::string(key);
+  }
+  // Double quotes, as containerd's own configs spell the plugin names.
+  std::string out = "\"";
+  for (char c : key) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+    }
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      static constexpr std::string_view kHex = "0123456789abcdef";
+      out += "\\u00";
+      out += kHex[(static_cast<unsigned char>(c) >> 4U) & 0xfU];
+      out += kHex[static_cast<unsigned char>(c) & 0xfU];
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string toml_text(const toml::node& node) {
+  std::ostringstream out;
+  node.visit([&](const auto& n) { out << n; });
+  return out.str();
+}
+
+std::string runtimes_header(std::int64_t version, std::string_view handler) {
+  return "plugins." + toml_key(runtime_plugin(version)) + ".containerd.runtimes." + toml_key(handler);
+}
+
+const toml::table* runtimes_of(const toml::table& root, std::int64_t version) {
+  return root["plugins"][runtime_plugin(version)]["containerd"]["runtimes"].as_table();
+}
+
+// Key-value pairs of a table (no sub-tables), in the file's order.
+std::vector<std::pair<std::string, const toml::node*>> plain_keys(const toml::table& table) {
+  std::vector<std::pair<std::string, const toml::node*>> out;
+  for (auto&& [key, value] : table) {
+    if (!value.is_table()) {
+      out.emplace_back(std::string(key.str()), &value);
+    }
+  }
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a.second->source().begin < b.second->source().begin;
+  });
+  return out;
+}
+
+struct Source {
+  std::string name;  // the handler copied, "" for containerd's built-in runc
+  const toml::table* table = nullptr;
+};
+
+// The handler whose options the new one copies: the default runtime when it
+// is a runc shim, else a handler named runc, else containerd's built-in runc.
+Source source_handler(const toml::table& root, std::int64_t version) {
+  const auto* runtimes = runtimes_of(root, version);
+  const std::string def =
+      root["plugins"][runtime_plugin(version)]["containerd"]["default_runtime_name"].value_or(
+          std::string("runc"));
+  for (const std::string& name : {def, std::string("runc")}) {
+    const auto* table = runtimes != nullptr ? (*runtimes)[name].as_table() : nullptr;
+    if (table != nullptr && (*table)["runtime_type"].value_or(std::string(kRuncShim)) == kRuncShim) {
+      return {name, table};
+    }
+  }
+  return {};
+}
+
+struct Body {
+  std::string text;
+  std::vector<std::string> notes;
+};
+
+std::string annotations_line(const toml::table* source, const std::vector<std::string>& ours) {
+  std::vector<std::string> all;
+  if (const auto* theirs = source != nullptr ? (*source)["pod_annotations"].as_array() : nullptr) {
+    theirs->for_each([&](const toml::value<std::string>& glob) { all.push_back(glob.get()); });
+  }
+  for (const std::string& glob : ours) {
+    if (std::find(all.begin(), all.end(), glob) == all.end()) {
+      all.push_back(glob);
+    }
+  }
+  toml::array array;
+  for (const std::string& glob : all) {
+    array.push_back(glob);
+  }
+  return "  pod_annotations = " + toml_text(array) + "\n";
+}
+
+Body handler_body(const toml::table& root, std::int64_t version, const ConfigureRequest& request,
+                  std::string_view origin) {
+  const Source source = source_handler(root, version);
+  Body body;
+  body.notes.push_back(source.table != nullptr
+                           ? "copied the options of handler \"" + source.name + "\" from " +
+                                 std::string(origin)
+                           : std::string(origin) +
+                                 " declares no runc handler: the new one takes containerd's "
+                                 "built-in runc defaults (cgroupfs driver)");
+  const std::string header = runtimes_header(version, request.handler);
+  body.text = "[" + header + "]\n";
+  bool has_type = false;
+  if (source.table != nullptr) {
+    for (const auto& [key, value] : plain_keys(*source.table)) {
+      has_type = has_type || key == "runtime_type";
+      if (key != "pod_annotations") {
+        body.text += "  " + toml_key(key) + " = " + toml_text(*value) + "\n";
+      }
+    }
+  }
+  if (!has_type) {
+    body.text += "  runtime_type = \"" + std::string(kRuncShim) + "\"\n";
+  }
+  body.text += annotations_line(source.table, request.pod_annotations);
+  body.text += "  [" + header + ".options]\n";
+  const auto* options = source.table != nullptr ? (*source.table)["options"].as_table() : nullptr;
+  if (options != nullptr) {
+    for (const auto& [key, value] : plain_keys(*options)) {
+      if (key == "BinaryName") {
+        if (value->value_or(std::string()).empty()) {
+          continue;
+        }
+        body.notes.push_back("handler \"" + source.name + "\" runs " + toml_text(*value) +
+                             ": set runtime to that path in /etc/runc-isolcpus/config.toml so the wrapper "
+                             "execs the same runc");
+        continue;
+      }
+      body.text += "    " + toml_key(key) + " = " + toml_text(*value) + "\n";
+      if (key == "SystemdCgroup") {
+        body.notes.push_back("SystemdCgroup = " + toml_text(*value) + " as the node's runc handler has it");
+      }
+    }
+  }
+  toml::value<std::string> binary(request.wrapper_path);
+  body.text += "    BinaryName = " + toml_text(binary) + "\n";
+  return body;
+}
+
+// With exceptions, as config.cpp compiles toml++: its parser is inline, and
+// one program must see one flavour of it.
+Expected<toml::table> parse_toml(std::string_view text, std::string_view origin) {
+  try {
+    return toml::parse(text, std::string(origin));
+  } catch (const toml::parse_error& error) {
+    return make_error(std::string(origin) + " line " + std::to_string(error.source().begin.line) + ": " +
+                      std::string(error.description()) +
+                      "; fix the file (containerd would not start with it) and run configure again");
+  }
+}
+
+// The schema version, from the file or the caller's fallback.
+Expected<std::int64_t> schema_version(const toml::table& root, std::string_view origin, int fallback,
+                                      bool* write_version) {
+  *write_version = false;
+  if (const auto* version = root["version"].as_integer()) {
+    if (version->get() == 2 || version->get() == 3) {
+      return version->get();
+    }
+    return make_error(std::string(origin) + " line " + std::to_string(version->source().begin.line) +
+                      ": version = " + std::to_string(version->get()) +
+                      " is not a containerd config this knows (2: containerd 1.x, 3: containerd 2.x)");
+  }
+  if (!root.empty()) {
+    return make_error(std::string(origin) +
+                      " has no `version` key, so containerd reads it as a version 1 config; add "
+                      "`version = 2` at the top once its plugin names are the version 2 ones, then run "
+                      "configure again");
+  }
+  if (fallback != 2 && fallback != 3) {
+    return make_error(std::string(origin) +
+                      " is empty and containerd's version is unknown: pass --config-version 2 (containerd "
+                      "1.x) or 3 (containerd 2.x)");
+  }
+  *write_version = true;
+  return fallback;
+}
+
+// The text without our block, refused when it defines the handler itself.
+Expected<std::string> without_block(std::string_view text, std::string_view origin, std::string_view handler,
+                                    std::optional<BlockSpan>* span) {
+  std::size_t broken = 0;
+  *span = find_marked_block(text, handler, &broken);
+  if (broken != 0) {
+    return make_error(
+        std::string(origin) + " line " + std::to_string(broken) +
+        ": the runc-isolcpus block has no END line; restore the file from its .runc-isolcpus.bak "
+        "backup or delete the block by hand");
+  }
+  return *span ? remove_marked_block(text, **span) : std::string(text);
+}
+
+}  // namespace
+
+std::vector<std::string> default_pod_annotations() {
+  return {"cpu-load-balancing.crio.io", "cpu-load-balancing.crio.io/*"};
+}
+
+Expected<ConfigureResult> configure_containerd(std::string_view text, std::string_view origin,
+                                               const ConfigureRequest& request) {
+  std::optional<BlockSpan> span;
+  auto rest = without_block(text, origin, request.handler, &span);
+  if (!rest) {
+    return rest.error();
+  }
+  auto root = parse_toml(*rest, origin);
+  if (!root) {
+    return root.error();
+  }
+  bool write_version = false;
+  auto version = schema_version(*root, origin, request.fallback_version, &write_version);
+  if (!version) {
+    return version.error();
+  }
+  if (const auto* runtimes = runtimes_of(*root, *version);
+      runtimes != nullptr && runtimes->contains(request.handler)) {
+    const auto* existing = (*runtimes)[request.handler].node();
+    return make_error(
+        std::string(origin) + " line " + std::to_string(existing->source().begin.line) +
+        ": runtime handler \"" + request.handler +
+        "\" is already defined outside the runc-isolcpus block (tables pasted by hand?); remove "
+        "it and run configure again, or name another handler with --handler");
+  }
+  Body body = handler_body(*root, *version, request, origin);
+  if (write_version) {
+    body.text = "version = " + std::to_string(*version) + "\n\n" + body.text;
+  }
+  ConfigureResult result;
+  result.notes = std::move(body.notes);
+  if (span && marked_block_body(text, *span) == body.text) {
+    result.text = std::string(text);
+    return result;
+  }
+  // In place when the block is there, so the rest of the file stays as it was.
+  result.text = append_marked_block(*rest, request.handler, body.text);
+  if (span) {
+    std::string updated(text.substr(0, span->begin));
+    updated += result.text.substr(rest->size());
+    updated += text.substr(span->end);
+    result.text = std::move(updated);
+  }
+  result.changed = result.text != text;
+  return result;
+}
+
+Expected<ConfigureResult> unconfigure_containerd(std::string_view text, std::string_view origin,
+                                                 std::string_view handler) {
+  std::optional<BlockSpan> span;
+  auto rest = without_block(text, origin, handler, &span);
+  if (!rest) {
+    return rest.error();
+  }
+  ConfigureResult result;
+  result.text = *rest;
+  result.changed = span.has_value();
+  if (!span) {
+    result.notes.push_back(std::string(origin) + " has no runc-isolcpus block for handler \"" +
+                           std::string(handler) + "\"");
+  }
+  return result;
+}
+
+bool defines_cri_runtime_plugin(std::string_view text) {
+  auto parsed = parse_toml(text, "");
+  if (!parsed) {
+    return false;
+  }
+  const toml::table& root = *parsed;
+  const std::int64_t version = root["version"].value_or(std::int64_t{2});
+  return root["plugins"][runtime_plugin(version)].is_table();
+}
+
+int containerd_schema_of(std::string_view output) {
+  // "containerd github.com/containerd/containerd 1.6.20~ds1 ..." (Debian),
+  // "containerd containerd.io 1.7.22 ...", ".../containerd/v2 v2.0.0 ...".
+  std::istringstream words{std::string(output)};
+  std::string name;
+  std::string module;
+  std::string version;
+  words >> name >> module >> version;
+  if (name != "containerd" || version.empty()) {
+    return 0;
+  }
+  if (version.starts_with('v')) {
+    version.erase(0, 1);
+  }
+  if (version.starts_with("1.")) {
+    return 2;
+  }
+  return version.starts_with("2.") ? 3 : 0;
+}
+
+std::vector<std::string> containerd_imports(std::string_view text) {
+  std::vector<std::string> out;
+  auto parsed = parse_toml(text, "");
+  if (!parsed) {
+    return out;
+  }
+  if (const auto* imports = (*parsed)["imports"].as_array()) {
+    imports->for_each([&](const toml::value<std::string>& path) { out.push_back(path.get()); });
+  }
+  return out;
+}
+
+}  // namespace isolcpus
