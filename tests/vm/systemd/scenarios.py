@@ -26,18 +26,12 @@ from guestlib import V2, Fatal, Scenario, cgroup_files, exclusive_leftovers, mar
 OPT = Path("/opt/isolvm")
 LEDGER = Path("/run/runc-isolcpus/ledger.json")
 OPT_IN = {"cpu-load-balancing.crio.io": "disable"}
-HANDLER_TABLES = Path("/usr/share/runc-isolcpus/containerd/isolcpus-containerd1.toml")
 
 
-def containerd_config() -> str:
-    """The node's CRI config: runc with the systemd driver, and the packaged
-    handler tables with the same driver (as `configure` will write them)."""
-    tables = HANDLER_TABLES.read_text()
-    tables = "\n".join(line for line in tables.splitlines() if not line.startswith("version"))
-    if "# SystemdCgroup = true" not in tables:
-        raise Fatal(f"{HANDLER_TABLES} no longer carries the SystemdCgroup line")
-    tables = tables.replace("# SystemdCgroup = true", "SystemdCgroup = true")
-    return f"""version = 2
+# The node before the package: runc with the systemd driver, as the kubelet's
+# systemd cgroup driver needs it.  `runc-isolcpus-ctl configure` adds the
+# handler to this.
+NODE_CONFIG = """version = 2
 
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "localhost/isolvm/pause:1"
@@ -50,26 +44,73 @@ def containerd_config() -> str:
       runtime_type = "io.containerd.runc.v2"
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
         SystemdCgroup = true
-
-{tables}
 """
+CONTAINERD_CONFIG = Path("/etc/containerd/config.toml")
+
+
+def wait_for_containerd() -> None:
+    deadline = time.monotonic() + 60
+    while run(["ctr", "version"], check=False).returncode != 0:
+        if time.monotonic() > deadline:
+            raise Fatal("containerd did not answer after its restart")
+        time.sleep(0.5)
+
+
+def handlers() -> dict:
+    import tomllib
+    dump = run(["containerd", "config", "dump"]).stdout
+    return tomllib.loads(dump)["plugins"]["io.containerd.grpc.v1.cri"]["containerd"]["runtimes"]
+
+
+def configure(s: Scenario, *args: str) -> subprocess.CompletedProcess:
+    r = run(["runc-isolcpus-ctl", *args], check=False, timeout=180)
+    s.info("\n".join(f"$ runc-isolcpus-ctl {' '.join(args)} | {line}" for line in
+                      (r.stdout + r.stderr).splitlines()))
+    return r
 
 
 def setup(s: Scenario) -> None:
     r = run(["dpkg", "-i", str(OPT / "runc-isolcpus.deb")], check=False, timeout=300)
     s.require("dpkg -i the project's .deb", r.returncode == 0, r.stdout + r.stderr)
     s.require("the package installed /usr/bin/runc-isolcpus", Path("/usr/bin/runc-isolcpus").is_file())
-    Path("/etc/containerd/config.toml").write_text(containerd_config())
-    run(["systemctl", "restart", "containerd"])
-    deadline = time.monotonic() + 60
-    while run(["ctr", "version"], check=False).returncode != 0:
-        if time.monotonic() > deadline:
-            raise Fatal("containerd did not answer after its restart")
-        time.sleep(0.5)
+    CONTAINERD_CONFIG.write_text(NODE_CONFIG)
+    r = configure(s, "configure", "containerd", "--restart")
+    s.require("runc-isolcpus-ctl configure containerd --restart", r.returncode == 0, r.stderr)
+    s.check("configure copied the node's driver", "SystemdCgroup = true as the node's runc handler has it" in r.stdout,
+            r.stdout)
+    s.check("configure restarted containerd through systemd", "restarted containerd.service" in r.stdout, r.stdout)
+    wait_for_containerd()
+    handler = handlers().get("isolcpus", {})
+    s.check_eq("containerd loaded the isolcpus handler with the systemd driver", True,
+               handler.get("options", {}).get("SystemdCgroup"))
+    s.check_eq("the handler runs the installed wrapper", "/usr/bin/runc-isolcpus",
+               handler.get("options", {}).get("BinaryName"))
+    again = configure(s, "configure", "containerd")
+    s.check("a second configure changes nothing and says so", again.returncode == 0 and
+            "nothing to change" in again.stdout, again.stdout + again.stderr)
     run(["ctr", "-n", "k8s.io", "images", "import", "--all-platforms", str(OPT / "images.tar")], timeout=300)
     s.info("containerd: " + run(["containerd", "--version"]).stdout.strip() + "; runc: " +
            run(["runc", "--version"]).stdout.splitlines()[0])
     s.info("systemd: " + run(["systemctl", "--version"]).stdout.splitlines()[0])
+
+
+def sd_configure(s: Scenario) -> None:
+    """unconfigure gives back the node's config byte for byte; --dry-run
+    shows the change and writes nothing; configure puts it back."""
+    r = configure(s, "unconfigure", "containerd", "--restart")
+    s.require("runc-isolcpus-ctl unconfigure containerd --restart", r.returncode == 0, r.stderr)
+    wait_for_containerd()
+    s.check("unconfigure restored /etc/containerd/config.toml byte for byte",
+            CONTAINERD_CONFIG.read_bytes() == NODE_CONFIG.encode(), CONTAINERD_CONFIG.read_text())
+    s.check("containerd no longer has the isolcpus handler", "isolcpus" not in handlers(), str(list(handlers())))
+    r = configure(s, "configure", "containerd", "--dry-run")
+    s.check("configure --dry-run prints the diff", r.returncode == 0 and "+    BinaryName = '/usr/bin/runc-isolcpus'"
+            in r.stdout, r.stdout + r.stderr)
+    s.check("configure --dry-run writes nothing", CONTAINERD_CONFIG.read_bytes() == NODE_CONFIG.encode())
+    r = configure(s, "configure", "containerd", "--restart")
+    s.require("configure --restart again", r.returncode == 0, r.stderr)
+    wait_for_containerd()
+    s.check("the handler is back", handlers().get("isolcpus", {}).get("options", {}).get("SystemdCgroup") is True)
 
 
 def ledger_entries() -> list[dict]:
@@ -385,7 +426,7 @@ def sd_crun(s: Scenario) -> None:
 
 
 SCENARIOS = {"sd_kubelet": sd_kubelet, "sd_kubelet_restarts": sd_kubelet_restarts,
-             "sd_reconcile_timer": sd_reconcile_timer, "sd_crun": sd_crun}
+             "sd_reconcile_timer": sd_reconcile_timer, "sd_crun": sd_crun, "sd_configure": sd_configure}
 
 
 def cmdline_scenarios() -> list[str]:
