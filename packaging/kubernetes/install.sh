@@ -4,6 +4,8 @@
 #   ISOLCPUS_RUNTIME  auto (default) | containerd | crio
 #   ISOLCPUS_LABEL    node label set when ready (default runc-isolcpus.io/ready)
 #   NODE_NAME         this node (downward API)
+#   ISOLCPUS_SET_LABEL 1 (default) | 0: 0 leaves the node label alone (no API
+#                     server to ask, as in the project's systemd guest)
 # Idempotent: running it twice changes nothing the second time.  After the
 # work it sleeps, so the DaemonSet pod stays Running as the node's marker.
 set -eu
@@ -20,8 +22,6 @@ CONFIG=/etc/runc-isolcpus/config.toml
 CRIO_DROPIN=/etc/crio/crio.conf.d/10-isolcpus.conf
 CONTAINERD2_DROPIN=/etc/containerd/conf.d/10-isolcpus.toml
 CONTAINERD_CONFIG=/etc/containerd/config.toml
-BEGIN_MARK="# BEGIN runc-isolcpus (managed by the runc-isolcpus installer; do not edit)"
-END_MARK="# END runc-isolcpus"
 
 log() { echo "runc-isolcpus-installer: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -79,53 +79,50 @@ write_if_changed() { # src dst
   return 0
 }
 
-containerd_major() {
-  v=$(host containerd --version 2>/dev/null | sed -n 's/.* v\{0,1\}\([0-9][0-9]*\)\.[0-9].*/\1/p' | head -n1)
-  echo "${v:-1}"
-}
+# What an installer before `runc-isolcpus-ctl configure` wrote: taken out
+# first, so configure finds no hand-made handler in its way.
+LEGACY_BEGIN="# BEGIN runc-isolcpus (managed by the runc-isolcpus installer; do not edit)"
+LEGACY_END="# END runc-isolcpus"
 
-strip_block() { # file: print it without our marked block
-  awk -v b="$BEGIN_MARK" -v e="$END_MARK" '$0==b{skip=1;next} $0==e{skip=0;next} !skip' "$1"
-}
-
-containerd_install() {
-  if [ "$(containerd_major)" -ge 2 ]; then
-    # 2.x merges imports key by key: a conf.d drop-in is enough, provided
-    # config.toml imports conf.d (the default config does not).
-    write_if_changed "$SRC/containerd/isolcpus-containerd2.toml" "$CONTAINERD2_DROPIN" && changed=1
-    if ! grep -q 'conf.d/\*.toml' "$HOST$CONTAINERD_CONFIG" 2>/dev/null; then
-      die "$CONTAINERD_CONFIG does not import /etc/containerd/conf.d/*.toml; add imports = [\"/etc/containerd/conf.d/*.toml\"] at its top and re-run"
-    fi
-  else
-    # 1.6/1.7 replace a plugin's whole section from an import: the tables go
-    # into config.toml itself, between markers so uninstall finds them.
-    [ -f "$HOST$CONTAINERD_CONFIG" ] || die "$CONTAINERD_CONFIG missing: create one (containerd config default) first"
+strip_legacy() {
+  if [ -f "$HOST$CONTAINERD_CONFIG" ] && grep -qxF "$LEGACY_BEGIN" "$HOST$CONTAINERD_CONFIG"; then
     tmp=$(mktemp)
-    strip_block "$HOST$CONTAINERD_CONFIG" > "$tmp"
-    { echo "$BEGIN_MARK"; grep -v '^version' "$SRC/containerd/isolcpus-containerd1.toml" | grep -v '^#'; echo "$END_MARK"; } >> "$tmp"
-    if ! cmp -s "$tmp" "$HOST$CONTAINERD_CONFIG"; then
-      cp "$HOST$CONTAINERD_CONFIG" "$HOST$CONTAINERD_CONFIG.runc-isolcpus.bak"
-      cat "$tmp" > "$HOST$CONTAINERD_CONFIG"
-      log "added the isolcpus handler to $CONTAINERD_CONFIG (backup: $CONTAINERD_CONFIG.runc-isolcpus.bak)"
-      changed=1
-    fi
+    awk -v b="$LEGACY_BEGIN" -v e="$LEGACY_END" '$0==b{skip=1;next} $0==e{skip=0;next} !skip' \
+      "$HOST$CONTAINERD_CONFIG" > "$tmp"
+    cat "$tmp" > "$HOST$CONTAINERD_CONFIG"
     rm -f "$tmp"
+    log "removed an older installer's handler tables from $CONTAINERD_CONFIG"
+    changed=1
   fi
-}
-
-containerd_uninstall() {
   if [ -e "$HOST$CONTAINERD2_DROPIN" ]; then
     rm -f "$HOST$CONTAINERD2_DROPIN"
     changed=1
   fi
-  if [ -f "$HOST$CONTAINERD_CONFIG" ] && grep -qF "$BEGIN_MARK" "$HOST$CONTAINERD_CONFIG"; then
-    tmp=$(mktemp)
-    strip_block "$HOST$CONTAINERD_CONFIG" > "$tmp"
-    cat "$tmp" > "$HOST$CONTAINERD_CONFIG"
-    rm -f "$tmp"
-    changed=1
-    log "removed the isolcpus handler from $CONTAINERD_CONFIG"
+}
+
+# The node's own ctl edits the node's own config, on the host (imports,
+# containerd's version): the handler copies runc's options, SystemdCgroup
+# above all.  "nothing to change" means no restart.
+containerd_configure() { # configure | unconfigure
+  if [ "$1" = configure ]; then
+    set -- configure containerd --runtime-config "$CONTAINERD_CONFIG" --wrapper "$BIN"
+  else
+    set -- unconfigure containerd --runtime-config "$CONTAINERD_CONFIG"
   fi
+  out=$(host "$CTL" "$@") || die "runc-isolcpus-ctl $1 containerd failed: $out"
+  printf '%s\n' "$out" | sed 's/^/runc-isolcpus-ctl: /' >&2
+  case "$out" in *"nothing to change"*) ;; *) changed=1 ;; esac
+}
+
+containerd_install() {
+  [ -f "$HOST$CONTAINERD_CONFIG" ] || die "$CONTAINERD_CONFIG missing: create one (containerd config default) first"
+  strip_legacy
+  containerd_configure configure
+}
+
+containerd_uninstall() {
+  strip_legacy
+  [ -f "$HOST$CONTAINERD_CONFIG" ] && containerd_configure unconfigure
 }
 
 restart_runtime() { # runtime
@@ -139,6 +136,10 @@ restart_runtime() { # runtime
 }
 
 set_label() { # "true" | null
+  if [ "${ISOLCPUS_SET_LABEL:-1}" = 0 ]; then
+    log "ISOLCPUS_SET_LABEL=0: not setting $LABEL_KEY=$1"
+    return 0
+  fi
   token=$(cat "$SA/token")
   if [ "$1" = null ]; then value=null; else value="\"$1\""; fi
   curl -fsS --cacert "$SA/ca.crt" \
@@ -170,7 +171,11 @@ do_install() {
   [ "$changed" = 1 ] && restart_runtime "$rt"
   if host "$CTL" check; then
     set_label true
-    log "node $NODE_NAME ready: labelled $LABEL_KEY=true"
+    if [ "${ISOLCPUS_SET_LABEL:-1}" = 0 ]; then
+      log "node $NODE_NAME ready (not labelled)"
+    else
+      log "node $NODE_NAME ready: labelled $LABEL_KEY=true"
+    fi
   else
     set_label null || true
     log "node $NODE_NAME NOT ready: fix the findings above; the label $LABEL_KEY stays off"

@@ -185,12 +185,13 @@ def test_examples_are_guaranteed_whole_cpus_opted_in(docs):
 def test_containerfile_copies_what_installer_uses(k8s_dir, source_dir):
     cf = (k8s_dir / "Containerfile").read_text()
     script = (k8s_dir / "install.sh").read_text()
-    for needed in ("bin/runc-isolcpus", "bin/runc-isolcpus-ctl", "config.toml", "containerd/", "crio/", "install.sh"):
+    for needed in ("bin/runc-isolcpus", "bin/runc-isolcpus-ctl", "config.toml", "crio/", "install.sh"):
         assert f"/opt/runc-isolcpus/{needed}" in cf, needed
     for src in re.findall(r"^COPY (\S+) ", cf, re.M):
         if not src.startswith("build"):
             assert (source_dir / src).exists(), f"Containerfile copies {src}, which is not in the repository"
-    assert "$SRC/containerd/isolcpus-containerd1.toml" in script
+    # containerd's handler is written by the node's own ctl, not from tables.
+    assert "$SRC/containerd/" not in script and "configure containerd" in script
     assert "$SRC/crio/10-isolcpus.conf" in script
 
 
@@ -207,7 +208,6 @@ def fake_node(tmp_path, k8s_dir, source_dir, wrapper):
     os.symlink(wrapper, src / "bin" / "runc-isolcpus")
     os.symlink(wrapper.with_name("runc-isolcpus-ctl"), src / "bin" / "runc-isolcpus-ctl")
     (src / "config.toml").write_bytes((source_dir / "examples" / "config.toml").read_bytes())
-    os.symlink(source_dir / "packaging" / "containerd", src / "containerd")
     os.symlink(source_dir / "packaging" / "crio", src / "crio")
     shims = tmp_path / "shims"
     shims.mkdir()
@@ -220,7 +220,10 @@ echo "host $*" >> {calls}
 case "$1" in
   systemctl) exit 0 ;;
   containerd) echo "containerd containerd.io ${{FAKE_CONTAINERD_VERSION:-1.6.20}} abc"; exit 0 ;;
-  /usr/local/bin/runc-isolcpus-ctl) shift; exec {host}/usr/local/bin/runc-isolcpus-ctl --config {tmp_path}/cfg.toml "$@" ;;
+  /usr/local/bin/runc-isolcpus-ctl) shift
+    # The host's /etc is the scratch root's.
+    for a in "$@"; do shift; case "$a" in /etc/*) set -- "$@" "{host}$a" ;; *) set -- "$@" "$a" ;; esac; done
+    exec {host}/usr/local/bin/runc-isolcpus-ctl --config {tmp_path}/cfg.toml "$@" ;;
 esac
 exit 1
 """)
@@ -256,7 +259,9 @@ echo "curl $*" >> {calls}
 def test_installer_containerd1_roundtrip(fake_node):
     cfg = fake_node.host / "etc/containerd/config.toml"
     cfg.parent.mkdir(parents=True)
-    original = 'version = 2\n\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]\n  runtime_type = "io.containerd.runc.v2"\n'
+    original = ('version = 2\n\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]\n'
+                '  runtime_type = "io.containerd.runc.v2"\n'
+                '  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]\n    SystemdCgroup = true\n')
     cfg.write_text(original)
     res = fake_node.run("install", "containerd")
     assert res.returncode == 0, res.stderr
@@ -269,6 +274,8 @@ def test_installer_containerd1_roundtrip(fake_node):
     runtimes = merged["plugins"]["io.containerd.grpc.v1.cri"]["containerd"]["runtimes"]
     assert set(runtimes) == {"runc", "isolcpus"}
     assert runtimes["isolcpus"]["options"]["BinaryName"] == "/usr/local/bin/runc-isolcpus"
+    # The node's runc uses the systemd driver, so the handler does too.
+    assert runtimes["isolcpus"]["options"]["SystemdCgroup"] is True
     assert "host systemctl restart containerd" in fake_node.log()
     assert "host /usr/local/bin/runc-isolcpus-ctl check" in fake_node.log()
     # This host's check passes with the test config: the node gets labelled.
@@ -289,6 +296,28 @@ def test_installer_containerd1_roundtrip(fake_node):
     assert not binary.exists() and not (fake_node.host / "usr/local/bin/runc-isolcpus-ctl").exists()
     assert "host systemctl restart containerd" in fake_node.log()
     assert '{"metadata":{"labels":{"runc-isolcpus.io/ready":null}}}' in fake_node.log()
+
+
+def test_installer_replaces_an_older_installers_tables(fake_node):
+    """Before `configure`, the installer pasted the packaged tables between
+    its own markers (with SystemdCgroup left unset): they go, and the
+    handler configure writes takes their place."""
+    cfg = fake_node.host / "etc/containerd/config.toml"
+    cfg.parent.mkdir(parents=True)
+    node = ('version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]\n'
+            '  SystemdCgroup = true\n')
+    legacy = ('# BEGIN runc-isolcpus (managed by the runc-isolcpus installer; do not edit)\n'
+              '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.isolcpus]\n'
+              '  runtime_type = "io.containerd.runc.v2"\n# END runc-isolcpus\n')
+    cfg.write_text(node + legacy)
+    res = fake_node.run("install", "containerd")
+    assert res.returncode == 0, res.stderr
+    text = cfg.read_text()
+    assert "managed by the runc-isolcpus installer" not in text
+    handler = tomllib.loads(text)["plugins"]["io.containerd.grpc.v1.cri"]["containerd"]["runtimes"]["isolcpus"]
+    assert handler["options"]["SystemdCgroup"] is True
+    assert fake_node.run("uninstall", "containerd").returncode == 0
+    assert cfg.read_text() == node
 
 
 def test_installer_crio_roundtrip(fake_node, source_dir):

@@ -63,7 +63,7 @@ CASES = [(k, cg, scens, s, s in expect_fail) for k, cg, scens, expect_fail in BO
 # dpkg in the guest, and a kubelet-like driver (tests/vm/systemd/kubelet.py).
 SYSTEMD_BOOTS = [
     ("6.12", "v2", ("sd_kubelet", "sd_kubelet_restarts", "sd_reconcile_timer", "sd_crun",
-                      "sd_configure")),
+                      "sd_configure", "sd_installer")),
     # The legacy shape: cgroup v1 under systemd (systemd.unified_cgroup_hierarchy=0).
     ("6.1", "v1", ("sd_kubelet", "sd_kubelet_restarts", "sd_reconcile_timer", "sd_crun")),
 ]

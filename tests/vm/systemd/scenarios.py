@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -92,6 +93,62 @@ def setup(s: Scenario) -> None:
     s.info("containerd: " + run(["containerd", "--version"]).stdout.strip() + "; runc: " +
            run(["runc", "--version"]).stdout.splitlines()[0])
     s.info("systemd: " + run(["systemctl", "--version"]).stdout.splitlines()[0])
+
+
+def installer(s: Scenario, action: str) -> subprocess.CompletedProcess:
+    """packaging/kubernetes/install.sh as the DaemonSet runs it: the host's /
+    at /host, the image's files under ISOLCPUS_SRC, host commands through
+    nsenter into PID 1.  No API server here: the label step is switched off."""
+    src = Path("/run/isolvm-installer")
+    (src / "bin").mkdir(parents=True, exist_ok=True)
+    for name in ("runc-isolcpus", "runc-isolcpus-ctl"):
+        shutil.copy2(f"/usr/bin/{name}", src / "bin" / name)
+    shutil.copy2("/etc/runc-isolcpus/config.toml", src / "config.toml")
+    host = Path("/host")
+    if not (host / "etc").is_dir():
+        host.mkdir(exist_ok=True)
+        run(["mount", "--rbind", "/", str(host)])
+    env = dict(os.environ, ISOLCPUS_HOST=str(host), ISOLCPUS_SRC=str(src), ISOLCPUS_ACTION=action,
+               ISOLCPUS_RUNTIME="auto", ISOLCPUS_ONESHOT="1", ISOLCPUS_SET_LABEL="0", NODE_NAME="isolvm")
+    r = subprocess.run(["sh", str(OPT / "install.sh")], env=env, capture_output=True, text=True, timeout=300)
+    s.info("\n".join(f"install.sh {action} | {line}" for line in (r.stdout + r.stderr).splitlines()))
+    return r
+
+
+def sd_installer(s: Scenario) -> None:
+    """The DaemonSet's installer on a systemd node: it installs the binaries,
+    adds the handler with the node's driver through runc-isolcpus-ctl
+    configure, restarts containerd; a Guaranteed pod of the handler is
+    isolated; uninstall gives back the config byte for byte."""
+    from kubelet import Kubelet
+
+    r = configure(s, "unconfigure", "containerd", "--restart")
+    s.require("start from the node without the handler", r.returncode == 0, r.stderr)
+    wait_for_containerd()
+    before = CONTAINERD_CONFIG.read_bytes()
+    r = installer(s, "install")
+    s.require("install.sh install", r.returncode == 0, r.stderr)
+    wait_for_containerd()
+    handler = handlers().get("isolcpus", {}).get("options", {})
+    s.check_eq("the installed handler runs /usr/local/bin/runc-isolcpus", "/usr/local/bin/runc-isolcpus",
+               handler.get("BinaryName"))
+    s.check_eq("the installed handler has the node's systemd driver", True, handler.get("SystemdCgroup"))
+    kubelet = Kubelet(Path("/var/log/pods"))
+    kubelet.start()
+    g = kubelet.run_pod("installed", "guaranteed", "isolcpus", OPT_IN, cpus=2)
+    c = kubelet.add_container(g, "rt", "2-3", 2048)
+    expect_isolated(s, "through the installed handler", [2, 3], c.id)
+    kubelet.remove_pod(g)
+    s.expect_null_domains("after the pod", [])
+    r = installer(s, "uninstall")
+    s.require("install.sh uninstall", r.returncode == 0, r.stderr)
+    wait_for_containerd()
+    s.check("uninstall restored /etc/containerd/config.toml byte for byte", CONTAINERD_CONFIG.read_bytes() == before)
+    s.check("uninstall removed the binaries it installed",
+            not Path("/usr/local/bin/runc-isolcpus").exists() and not Path("/usr/local/bin/runc-isolcpus-ctl").exists())
+    r = configure(s, "configure", "containerd", "--restart")
+    s.require("the package's handler again for the scenarios after this one", r.returncode == 0, r.stderr)
+    wait_for_containerd()
 
 
 def sd_configure(s: Scenario) -> None:
@@ -426,7 +483,8 @@ def sd_crun(s: Scenario) -> None:
 
 
 SCENARIOS = {"sd_kubelet": sd_kubelet, "sd_kubelet_restarts": sd_kubelet_restarts,
-             "sd_reconcile_timer": sd_reconcile_timer, "sd_crun": sd_crun, "sd_configure": sd_configure}
+             "sd_reconcile_timer": sd_reconcile_timer, "sd_crun": sd_crun, "sd_configure": sd_configure,
+             "sd_installer": sd_installer}
 
 
 def cmdline_scenarios() -> list[str]:
