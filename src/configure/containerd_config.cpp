@@ -1,15 +1,10 @@
 #include "isolcpus/containerd_config.hpp"
 
-#undef TOML_SHARED_LIB
-#define TOML_SHARED_LIB 0
-#undef TOML_HEADER_ONLY
-#define TOML_HEADER_ONLY 1
-#include <toml++/toml.h>
-
 #include <algorithm>
 #include <sstream>
 
 #include "isolcpus/marked_block.hpp"
+#include "toml_edit.hpp"
 
 namespace isolcpus {
 namespace {
@@ -21,57 +16,12 @@ std::string_view runtime_plugin(std::int64_t version) {
   return version == 3 ? "io.containerd.cri.v1.runtime" : "io.containerd.grpc.v1.cri";
 }
 
-std::string toml_key(std::string_view key) {
-  const bool bare = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-  });
-  if (bare) {
-    return std::string(key);
-  }
-  // Double quotes, as containerd's own configs spell the plugin names.
-  std::string out = "\"";
-  for (char c : key) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-    }
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      static constexpr std::string_view kHex = "0123456789abcdef";
-      out += "\\u00";
-      out += kHex[(static_cast<unsigned char>(c) >> 4U) & 0xfU];
-      out += kHex[static_cast<unsigned char>(c) & 0xfU];
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
-}
-
-std::string toml_text(const toml::node& node) {
-  std::ostringstream out;
-  node.visit([&](const auto& n) { out << n; });
-  return out.str();
-}
-
 std::string runtimes_header(std::int64_t version, std::string_view handler) {
   return "plugins." + toml_key(runtime_plugin(version)) + ".containerd.runtimes." + toml_key(handler);
 }
 
 const toml::table* runtimes_of(const toml::table& root, std::int64_t version) {
   return root["plugins"][runtime_plugin(version)]["containerd"]["runtimes"].as_table();
-}
-
-// Key-value pairs of a table (no sub-tables), in the file's order.
-std::vector<std::pair<std::string, const toml::node*>> plain_keys(const toml::table& table) {
-  std::vector<std::pair<std::string, const toml::node*>> out;
-  for (auto&& [key, value] : table) {
-    if (!value.is_table()) {
-      out.emplace_back(std::string(key.str()), &value);
-    }
-  }
-  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-    return a.second->source().begin < b.second->source().begin;
-  });
-  return out;
 }
 
 struct Source {
@@ -166,18 +116,6 @@ Body handler_body(const toml::table& root, std::int64_t version, const Configure
   return body;
 }
 
-// With exceptions, as config.cpp compiles toml++: its parser is inline, and
-// one program must see one flavour of it.
-Expected<toml::table> parse_toml(std::string_view text, std::string_view origin) {
-  try {
-    return toml::parse(text, std::string(origin));
-  } catch (const toml::parse_error& error) {
-    return make_error(std::string(origin) + " line " + std::to_string(error.source().begin.line) + ": " +
-                      std::string(error.description()) +
-                      "; fix the file (containerd would not start with it) and run configure again");
-  }
-}
-
 // The schema version, from the file or the caller's fallback.
 Expected<std::int64_t> schema_version(const toml::table& root, std::string_view origin, int fallback,
                                       bool* write_version) {
@@ -205,25 +143,7 @@ Expected<std::int64_t> schema_version(const toml::table& root, std::string_view 
   return fallback;
 }
 
-// The text without our block, refused when it defines the handler itself.
-Expected<std::string> without_block(std::string_view text, std::string_view origin, std::string_view handler,
-                                    std::optional<BlockSpan>* span) {
-  std::size_t broken = 0;
-  *span = find_marked_block(text, handler, &broken);
-  if (broken != 0) {
-    return make_error(
-        std::string(origin) + " line " + std::to_string(broken) +
-        ": the runc-isolcpus block has no END line; restore the file from its .runc-isolcpus.bak "
-        "backup or delete the block by hand");
-  }
-  return *span ? remove_marked_block(text, **span) : std::string(text);
-}
-
 }  // namespace
-
-std::vector<std::string> default_pod_annotations() {
-  return {"cpu-load-balancing.crio.io", "cpu-load-balancing.crio.io/*"};
-}
 
 Expected<ConfigureResult> configure_containerd(std::string_view text, std::string_view origin,
                                                const ConfigureRequest& request) {
@@ -256,36 +176,8 @@ Expected<ConfigureResult> configure_containerd(std::string_view text, std::strin
   }
   ConfigureResult result;
   result.notes = std::move(body.notes);
-  if (span && marked_block_body(text, *span) == body.text) {
-    result.text = std::string(text);
-    return result;
-  }
-  // In place when the block is there, so the rest of the file stays as it was.
-  result.text = append_marked_block(*rest, request.handler, body.text);
-  if (span) {
-    std::string updated(text.substr(0, span->begin));
-    updated += result.text.substr(rest->size());
-    updated += text.substr(span->end);
-    result.text = std::move(updated);
-  }
+  result.text = with_block(text, *rest, span, request.handler, body.text);
   result.changed = result.text != text;
-  return result;
-}
-
-Expected<ConfigureResult> unconfigure_containerd(std::string_view text, std::string_view origin,
-                                                 std::string_view handler) {
-  std::optional<BlockSpan> span;
-  auto rest = without_block(text, origin, handler, &span);
-  if (!rest) {
-    return rest.error();
-  }
-  ConfigureResult result;
-  result.text = *rest;
-  result.changed = span.has_value();
-  if (!span) {
-    result.notes.push_back(std::string(origin) + " has no runc-isolcpus block for handler \"" +
-                           std::string(handler) + "\"");
-  }
   return result;
 }
 

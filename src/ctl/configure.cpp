@@ -17,6 +17,7 @@
 
 #include "commands.hpp"
 #include "isolcpus/containerd_config.hpp"
+#include "isolcpus/crio_config.hpp"
 #include "isolcpus/line_diff.hpp"
 #include "isolcpus/unique_fd.hpp"
 #include "systemd_restart.hpp"
@@ -173,10 +174,7 @@ Expected<std::string> wrapper_path(const ConfigureArgs& args) {
   return wrapper.string();
 }
 
-Expected<ConfigureResult> edit(const ConfigureArgs& args, std::string_view text, const fs::path& target) {
-  if (args.undo) {
-    return unconfigure_containerd(text, target.string(), args.handler);
-  }
+Expected<ConfigureRequest> request_of(const ConfigureArgs& args) {
   auto wrapper = wrapper_path(args);
   if (!wrapper) {
     return wrapper.error();
@@ -185,20 +183,112 @@ Expected<ConfigureResult> edit(const ConfigureArgs& args, std::string_view text,
   request.handler = args.handler;
   request.wrapper_path = *wrapper;
   request.pod_annotations = default_pod_annotations();
-  request.fallback_version = args.config_version != 0 ? args.config_version : installed_containerd_schema();
-  return configure_containerd(text, target.string(), request);
+  return request;
 }
 
-Expected<void> save(const fs::path& target, const FileText& before, std::string_view after,
-                    std::ostream& out) {
-  if (before.exists) {
+// One file to change: where, what it held, what it will hold.
+struct Edit {
+  fs::path target;
+  FileText before;
+  ConfigureResult result;
+  std::string unit;  // the runtime's systemd service
+};
+
+Expected<Edit> edit_containerd(const ConfigureArgs& args, std::ostream& out) {
+  const fs::path file = args.file.empty() ? fs::path("/etc/containerd/config.toml") : fs::path(args.file);
+  auto current = read_text(file);
+  if (!current) {
+    return current.error();
+  }
+  Edit edit;
+  edit.target = file_holding_cri(file, current->text, out);
+  edit.unit = "containerd.service";
+  auto before = edit.target == file ? current : read_text(edit.target);
+  if (!before) {
+    return before.error();
+  }
+  edit.before = std::move(*before);
+  auto request = args.undo ? Expected<ConfigureRequest>(ConfigureRequest{}) : request_of(args);
+  if (!request) {
+    return request.error();
+  }
+  request->fallback_version = args.config_version != 0 ? args.config_version : installed_containerd_schema();
+  auto result = args.undo ? unconfigure_handler(edit.before.text, edit.target.string(), args.handler)
+                          : configure_containerd(edit.before.text, edit.target.string(), *request);
+  if (!result) {
+    return result.error();
+  }
+  edit.result = std::move(*result);
+  return edit;
+}
+
+// CRI-O reads crio.conf, then its drop-ins by name: ours comes last, and
+// copies what the others leave the default handler with.
+Expected<std::vector<CrioSource>> crio_sources(const fs::path& dropin) {
+  std::vector<fs::path> paths{dropin.parent_path().parent_path() / "crio.conf"};
+  std::vector<fs::path> dropins;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dropin.parent_path(), ec)) {
+    if (entry.path().extension() == ".conf" && entry.path() != dropin) {
+      dropins.push_back(entry.path());
+    }
+  }
+  std::sort(dropins.begin(), dropins.end());
+  paths.insert(paths.end(), dropins.begin(), dropins.end());
+  std::vector<CrioSource> sources;
+  for (const fs::path& path : paths) {
+    auto text = read_text(path);
+    if (!text) {
+      return text.error();
+    }
+    if (text->exists) {
+      sources.push_back({path.string(), std::move(text->text)});
+    }
+  }
+  return sources;
+}
+
+Expected<Edit> edit_crio(const ConfigureArgs& args) {
+  Edit edit;
+  edit.target =
+      args.file.empty() ? fs::path("/etc/crio/crio.conf.d/99-runc-isolcpus.conf") : fs::path(args.file);
+  edit.unit = "crio.service";
+  auto before = read_text(edit.target);
+  auto sources = crio_sources(edit.target);
+  auto request = args.undo ? Expected<ConfigureRequest>(ConfigureRequest{}) : request_of(args);
+  if (!before || !sources || !request) {
+    return make_error(!before    ? before.error().message
+                      : !sources ? sources.error().message
+                                 : request.error().message);
+  }
+  edit.before = std::move(*before);
+  auto result = args.undo ? unconfigure_handler(edit.before.text, edit.target.string(), args.handler)
+                          : configure_crio(edit.before.text, edit.target.string(), *sources, *request);
+  if (!result) {
+    return result.error();
+  }
+  edit.result = std::move(*result);
+  return edit;
+}
+
+Expected<void> save(const Edit& edit, std::ostream& out) {
+  const fs::path& target = edit.target;
+  if (edit.before.exists) {
     const fs::path backup = target.string() + ".runc-isolcpus.bak";
-    if (auto ok = replace_file(backup, before.text, before.mode); !ok) {
+    if (auto ok = replace_file(backup, edit.before.text, edit.before.mode); !ok) {
       return ok;
     }
     out << "saved the previous " << target.string() << " as " << backup.string() << "\n";
   }
-  if (auto ok = replace_file(target, after, before.mode); !ok) {
+  // A drop-in configure made holds nothing else: it goes with the block.
+  if (edit.result.text.empty() && edit.unit == "crio.service") {
+    if (::unlink(target.c_str()) != 0) {
+      return make_error("cannot remove " + target.string() + ": " + std::strerror(errno));
+    }
+    out << "removed " << target.string() << "\n";
+    return {};
+  }
+  if (auto ok = replace_file(target, edit.result.text, edit.before.mode); !ok) {
     return ok;
   }
   out << "wrote " << target.string() << "\n";
@@ -208,47 +298,45 @@ Expected<void> save(const fs::path& target, const FileText& before, std::string_
 }  // namespace
 
 int cmd_configure(const ConfigureArgs& args, std::ostream& out, std::ostream& err) {
-  if (args.runtime != "containerd") {
-    err << "configure: runtime \"" << args.runtime << "\" is not supported yet (containerd is)\n";
+  const std::string_view verb = args.undo ? "unconfigure: " : "configure: ";
+  if (args.runtime != "containerd" && args.runtime != "crio") {
+    err << verb << "runtime \"" << args.runtime << "\": use containerd or crio\n";
     return 2;
   }
   if (!valid_handler(args.handler)) {
-    err << "configure: --handler \"" << args.handler << "\": use letters, digits, '.', '_' and '-'\n";
+    err << verb << "--handler \"" << args.handler << "\": use letters, digits, '.', '_' and '-'\n";
     return 2;
   }
-  const fs::path file = args.file.empty() ? fs::path("/etc/containerd/config.toml") : fs::path(args.file);
-  auto current = read_text(file);
-  const fs::path target = current ? file_holding_cri(file, current->text, out) : file;
-  auto before = target == file ? current : read_text(target);
-  auto result = before ? edit(args, before->text, target) : Expected<ConfigureResult>(before.error());
-  if (!result) {
-    err << (args.undo ? "unconfigure: " : "configure: ") << result.error().message << "\n";
+  auto edit = args.runtime == "crio" ? edit_crio(args) : edit_containerd(args, out);
+  if (!edit) {
+    err << verb << edit.error().message << "\n";
     return 1;
   }
-  for (const std::string& note : result->notes) {
+  for (const std::string& note : edit->result.notes) {
     out << note << "\n";
   }
-  if (!result->changed) {
-    out << target.string() << ": nothing to change\n";
+  if (!edit->result.changed) {
+    out << edit->target.string() << ": nothing to change\n";
     return 0;
   }
   if (args.dry_run) {
-    out << unified_diff(before->text, result->text, target.string());
+    out << unified_diff(edit->before.text, edit->result.text, edit->target.string());
     return 0;
   }
-  if (auto ok = save(target, *before, result->text, out); !ok) {
-    err << (args.undo ? "unconfigure: " : "configure: ") << ok.error().message << "\n";
+  if (auto ok = save(*edit, out); !ok) {
+    err << verb << ok.error().message << "\n";
     return 1;
   }
   if (!args.restart) {
-    out << "containerd reads it when it restarts (--restart, or systemctl restart containerd)\n";
+    out << args.runtime << " reads it when it restarts (--restart, or systemctl restart " << edit->unit
+        << ")\n";
     return 0;
   }
-  if (auto ok = restart_unit("containerd.service", std::chrono::seconds(90)); !ok) {
-    err << "configure: " << ok.error().message << "\n";
+  if (auto ok = restart_unit(edit->unit, std::chrono::seconds(90)); !ok) {
+    err << verb << ok.error().message << "\n";
     return 1;
   }
-  out << "restarted containerd.service\n";
+  out << "restarted " << edit->unit << "\n";
   return 0;
 }
 

@@ -13,8 +13,10 @@ namespace {
 CLI::App* add_configure(CLI::App& app, const std::string& name, const std::string& what,
                         ConfigureArgs& args) {
   auto* sub = app.add_subcommand(name, what);
-  sub->add_option("runtime", args.runtime, "the container runtime: containerd")->required();
-  sub->add_option("--runtime-config", args.file, "its config file (default /etc/containerd/config.toml)");
+  sub->add_option("runtime", args.runtime, "the container runtime: containerd or crio")->required();
+  sub->add_option("--runtime-config", args.file,
+                  "the file to edit (default /etc/containerd/config.toml, or for crio the drop-in "
+                  "/etc/crio/crio.conf.d/99-runc-isolcpus.conf)");
   sub->add_option("--handler", args.handler, "the runtime handler's name")->capture_default_str();
   sub->add_flag("--dry-run", args.dry_run, "print the change as a diff, write nothing");
   sub->add_flag("--restart", args.restart, "restart the runtime's service through systemd afterwards");
@@ -54,8 +56,9 @@ int ctl_main(int argc, char** argv) {
   auto* hook = app.add_subcommand("hook", "run as an OCI hook (OCI state on stdin)");
   hook->add_option("stage", stage, "createRuntime or prestart (isolate), poststop (release)")->required();
   ConfigureArgs configure_args;
-  auto* configure = add_configure(
-      app, "configure", "add the runc-isolcpus runtime handler to containerd's config", configure_args);
+  auto* configure = add_configure(app, "configure",
+                                  "add the runc-isolcpus runtime handler to containerd's or CRI-O's config",
+                                  configure_args);
   ConfigureArgs unconfigure_args;
   unconfigure_args.undo = true;
   auto* unconfigure =

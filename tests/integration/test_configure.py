@@ -133,3 +133,27 @@ def test_an_empty_config_takes_the_installed_containerds_schema(ctl: Path, tmp_p
     assert runtimes(dump(config))["isolcpus"]["runtime_type"] == "io.containerd.runc.v2"
     assert configure(ctl, "unconfigure", "containerd", "--runtime-config", str(config)).returncode == 0
     assert config.read_text() == ""
+
+
+def test_crio_gets_a_dropin_that_unconfigure_takes_away(ctl: Path, wrapper: Path, tmp_path: Path):
+    """CRI-O is not packaged for Debian 12: its files only, read back with
+    Python's TOML reader as CRI-O would read the drop-in."""
+    (tmp_path / "crio.conf.d").mkdir()
+    (tmp_path / "crio.conf").write_text('[crio.runtime]\ncgroup_manager = "systemd"\n'
+                                        '[crio.runtime.runtimes.runc]\nruntime_root = "/run/runc"\n'
+                                        'monitor_path = "/usr/libexec/crio/conmon"\n')
+    dropin = tmp_path / "crio.conf.d" / "99-runc-isolcpus.conf"
+    dry = configure(ctl, "configure", "crio", "--runtime-config", str(dropin), "--dry-run")
+    assert dry.returncode == 0 and "+runtime_root = '/run/runc'" in dry.stdout, dry.stdout + dry.stderr
+    assert not dropin.exists()
+    r = configure(ctl, "configure", "crio", "--runtime-config", str(dropin))
+    assert r.returncode == 0, r.stderr
+    handler = tomllib.loads(dropin.read_text())["crio"]["runtime"]["runtimes"]["isolcpus"]
+    assert handler["runtime_path"] == str(wrapper)
+    assert handler["monitor_path"] == "/usr/libexec/crio/conmon" and handler["runtime_type"] == "oci"
+    assert "cpu-load-balancing.crio.io" in handler["allowed_annotations"]
+    again = configure(ctl, "configure", "crio", "--runtime-config", str(dropin))
+    assert "nothing to change" in again.stdout, again.stdout + again.stderr
+    undo = configure(ctl, "unconfigure", "crio", "--runtime-config", str(dropin))
+    assert undo.returncode == 0 and "removed" in undo.stdout, undo.stdout + undo.stderr
+    assert not dropin.exists()

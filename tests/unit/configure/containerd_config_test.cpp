@@ -80,11 +80,11 @@ TEST(ConfigureContainerd, TheBlockFollowsTheRuncHandler) {
 TEST(ConfigureContainerd, UnconfigureRestoresTheFileByteForByte) {
   auto configured = configure_containerd(kSystemdNode, "config.toml", request());
   ASSERT_TRUE(configured);
-  auto back = unconfigure_containerd(configured->text, "config.toml", "isolcpus");
+  auto back = unconfigure_handler(configured->text, "config.toml", "isolcpus");
   ASSERT_TRUE(back);
   EXPECT_TRUE(back->changed);
   EXPECT_EQ(back->text, kSystemdNode);
-  auto twice = unconfigure_containerd(back->text, "config.toml", "isolcpus");
+  auto twice = unconfigure_handler(back->text, "config.toml", "isolcpus");
   ASSERT_TRUE(twice);
   EXPECT_FALSE(twice->changed);
 }
@@ -144,7 +144,7 @@ TEST(ConfigureContainerd, AnEmptyFileTakesTheVersionOfTheInstalledContainerd) {
   EXPECT_NE(result->text.find("removed by `unconfigure`\nversion = 2\n\n[plugins"), std::string::npos)
       << result->text;
   EXPECT_NE(result->notes[0].find("built-in runc defaults"), std::string::npos);
-  EXPECT_EQ(unconfigure_containerd(result->text, "config.toml", "isolcpus")->text, "# empty\n");
+  EXPECT_EQ(unconfigure_handler(result->text, "config.toml", "isolcpus")->text, "# empty\n");
 }
 
 struct Refusal {
