@@ -9,6 +9,8 @@
 #   /usr/share/runc-isolcpus/hooks.d/runc-isolcpus.json   hook mode, inactive until copied
 #   /usr/lib/systemd/system/runc-isolcpus-reconcile.{service,timer}   reconcile every minute
 #   /usr/share/doc/runc-isolcpus/                    docs
+#   /usr/share/man/man{5,8}/                         runc-isolcpus(8), runc-isolcpus-ctl(8), runc-isolcpus-config(5)
+#   /usr/share/bash-completion/completions/runc-isolcpus-ctl
 #
 # The runtime drop-ins in packaging/ name /usr/local/bin/runc-isolcpus (where
 # the Kubernetes installer puts the binary); the package's copies are
@@ -49,6 +51,40 @@ install(FILES ${CMAKE_SOURCE_DIR}/packaging/hooks.d/runc-isolcpus.json DESTINATI
 install(FILES ${CMAKE_SOURCE_DIR}/packaging/systemd/runc-isolcpus-reconcile.service
               ${CMAKE_SOURCE_DIR}/packaging/systemd/runc-isolcpus-reconcile.timer DESTINATION lib/systemd/system)
 
+# Man pages from one scdoc source each (docs/man/<name>.<section>.scd),
+# gzipped reproducibly as Debian policy wants them.
+find_program(ISOLCPUS_SCDOC scdoc REQUIRED)
+find_program(ISOLCPUS_GZIP gzip REQUIRED)
+file(GLOB isolcpus_man_sources CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/docs/man/*.scd)
+set(isolcpus_man_pages)
+foreach(src ${isolcpus_man_sources})
+  get_filename_component(page ${src} NAME_WLE)  # runc-isolcpus.8
+  string(REGEX REPLACE ".*\\.([0-9])$" "\\1" section ${page})
+  set(out ${ISOLCPUS_PKG_STAGE}/man/${page}.gz)
+  add_custom_command(OUTPUT ${out}
+                     COMMAND ${CMAKE_COMMAND} -E make_directory ${ISOLCPUS_PKG_STAGE}/man
+                     COMMAND sh -c "${ISOLCPUS_SCDOC} < ${src} | ${ISOLCPUS_GZIP} -9n > ${out}"
+                     DEPENDS ${src} VERBATIM)
+  list(APPEND isolcpus_man_pages ${out})
+  install(FILES ${out} DESTINATION share/man/man${section})
+endforeach()
+add_custom_target(isolcpus_man ALL DEPENDS ${isolcpus_man_pages})
+
+install(FILES ${CMAKE_SOURCE_DIR}/packaging/bash-completion/runc-isolcpus-ctl
+        DESTINATION share/bash-completion/completions)
+
+# Debian's per-package files: copyright, the (native) changelog, and the
+# one lintian tag we keep on purpose.
+install(FILES ${CMAKE_SOURCE_DIR}/packaging/debian/copyright DESTINATION share/doc/runc-isolcpus)
+set(isolcpus_changelog ${ISOLCPUS_PKG_STAGE}/changelog.gz)
+add_custom_command(OUTPUT ${isolcpus_changelog}
+                   COMMAND sh -c "${ISOLCPUS_GZIP} -9n < ${CMAKE_SOURCE_DIR}/packaging/debian/changelog > ${isolcpus_changelog}"
+                   DEPENDS ${CMAKE_SOURCE_DIR}/packaging/debian/changelog VERBATIM)
+add_custom_target(isolcpus_changelog ALL DEPENDS ${isolcpus_changelog})
+install(FILES ${isolcpus_changelog} DESTINATION share/doc/runc-isolcpus)
+install(FILES ${CMAKE_SOURCE_DIR}/packaging/debian/lintian-overrides DESTINATION share/lintian/overrides
+        RENAME runc-isolcpus)
+
 file(GLOB isolcpus_docs CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/docs/*.md ${CMAKE_SOURCE_DIR}/README.md)
 install(FILES ${isolcpus_docs} DESTINATION share/doc/runc-isolcpus)
 
@@ -60,11 +96,15 @@ endif()
 # --- CPack ------------------------------------------------------------------
 set(CPACK_PACKAGE_NAME runc-isolcpus)
 set(CPACK_PACKAGE_VENDOR "runc-isolcpus")
-set(CPACK_PACKAGE_CONTACT "runc-isolcpus maintainers <root@localhost>")
-set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
-    "OCI runtime wrapper that turns scheduler load balancing off for pinned containers' CPUs")
-set(CPACK_PACKAGE_DESCRIPTION
-    "runc-isolcpus sits where runc is called, reads a container's pinned CPUs from its OCI spec, and while the container lives takes those CPUs out of scheduler load balancing (cgroup v2 isolated partitions, cgroup v1 sched_load_balance), like CRI-O's cpu-load-balancing.crio.io annotation, for containerd and any runc caller. Then it execs the real runc with its arguments untouched.")
+set(CPACK_PACKAGE_CONTACT "runc-isolcpus maintainers <maintainers@runc-isolcpus.org>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "OCI runtime wrapper isolating pinned containers' CPUs from load balancing")
+# Wrapped for the control file (lintian: extended-description-line-too-long).
+set(CPACK_PACKAGE_DESCRIPTION "runc-isolcpus sits where runc is called, reads a container's pinned CPUs
+from its OCI spec and, while the container lives, takes those CPUs out of
+scheduler load balancing (cgroup v2 isolated partitions, cgroup v1
+sched_load_balance), as CRI-O's cpu-load-balancing.crio.io annotation does,
+for containerd and any runc caller. Then it executes the real runc with its
+arguments untouched.")
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_STRIP_FILES ON)
