@@ -46,7 +46,7 @@ std::string log_context(const RuncInvocation& inv) {
 // is closed (flushed) on return, before a possible death by signal.
 Outcome act_on_host(const RuncInvocation& inv, const ConfigLoad& loaded, const std::string& runtime, int argc,
                     char** argv) {
-  Log log(loaded.config, log_context(inv));
+  Log log(loaded.config, log_context(inv), inv.container_id.value_or(""));
   const Config config = effective_config(loaded);
   for (const auto& problem : loaded.problems) {
     log.error(problem);
@@ -95,7 +95,7 @@ int main(int argc, char** argv) {
   const ConfigLoad loaded = load_config(config_path);
   auto runtime = locate_runtime(loaded.config.runtime);
   if (!runtime) {
-    Log(loaded.config, log_context(inv)).error(runtime.error().message);
+    Log(loaded.config, log_context(inv), inv.container_id.value_or("")).error(runtime.error().message);
     report_caller_error(inv, runtime.error().message);
     return failure_status(inv);
   }
@@ -114,7 +114,7 @@ int main(int argc, char** argv) {
   }
 
   const Error failed = exec_runtime(*runtime, argc, argv);
-  Log(loaded.config, log_context(inv)).error(failed.message);
+  Log(loaded.config, log_context(inv), inv.container_id.value_or("")).error(failed.message);
   report_caller_error(inv, failed.message);
   return failure_status(inv);
 }

@@ -28,6 +28,9 @@ struct Config {
   std::string log_level = "info";  // trace|debug|info|warn|error|off
   std::uint64_t log_max_bytes = std::uint64_t{4} * 1024 * 1024;
   unsigned log_max_files = 2;
+  // Where our log goes: the file above, or the systemd journal (native
+  // protocol, with the container id as a field of its own).
+  bool log_to_journal = false;
 
   Mode mode = Mode::kAnnotation;
   OnFailure on_failure = OnFailure::kFail;

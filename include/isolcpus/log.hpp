@@ -1,4 +1,5 @@
-// Log: our own diagnostic log (config `log_file`, size-bounded by rotation).
+// Log: our own diagnostic log (config `log_file`, size-bounded by rotation,
+// or the systemd journal with `log_target = "journal"`).
 // The file is opened on first use, so a call that logs nothing pays nothing;
 // a log that cannot be opened is dropped silently: stdout and stderr belong
 // to our caller and the container, never to us.
@@ -12,7 +13,10 @@
 
 namespace spdlog {
 class logger;
+namespace sinks {
+class sink;
 }
+}  // namespace spdlog
 
 namespace isolcpus {
 
@@ -22,7 +26,8 @@ LogLevel parse_log_level(std::string_view text);  // unknown -> kInfo
 class Log {
  public:
   Log() = default;  // a log that drops everything
-  explicit Log(const Config& config, std::string context = {});
+  // `container_id` is a field of its own in the journal (log_target).
+  explicit Log(const Config& config, std::string context = {}, std::string container_id = {});
   Log(const Log&) = delete;
   Log& operator=(const Log&) = delete;
   Log(Log&&) noexcept;
@@ -36,8 +41,12 @@ class Log {
   void write(LogLevel level, std::string_view msg);
 
  private:
+  [[nodiscard]] std::shared_ptr<spdlog::sinks::sink> make_sink() const;
+
   std::string path_;
   std::string context_;  // e.g. "create 3f2a..": prefixes every line
+  std::string container_id_;
+  std::string journal_socket_;  // "" = the file at path_
   LogLevel threshold_ = LogLevel::kOff;
   std::uint64_t max_bytes_ = 0;
   unsigned max_files_ = 0;

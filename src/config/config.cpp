@@ -197,6 +197,13 @@ void read_log_max_files(const Item& item, Config& c) {
   }
 }
 
+void read_log_target(const Item& item, Config& c) {
+  static constexpr std::array<std::string_view, 2> kTargets = {"file", "journal"};
+  if (auto i = item.choice(kTargets)) {
+    c.log_to_journal = *i == 1;
+  }
+}
+
 void read_mode(const Item& item, Config& c) {
   static constexpr std::array<std::string_view, 3> kModes = {"annotation", "always", "never"};
   static constexpr std::array<Mode, 3> kValues = {Mode::kAnnotation, Mode::kAlways, Mode::kNever};
@@ -297,12 +304,13 @@ struct KeyReader {
   void (*read)(const Item&, Config&);
 };
 
-constexpr std::array<KeyReader, 14> kKeys = {{
+constexpr std::array<KeyReader, 15> kKeys = {{
     {"runtime", read_runtime},
     {"log_file", read_log_file},
     {"log_level", read_log_level},
     {"log_max_bytes", read_log_max_bytes},
     {"log_max_files", read_log_max_files},
+    {"log_target", read_log_target},
     {"mode", read_mode},
     {"on_failure", read_on_failure},
     {"allowed_namespaces", read_allowed_namespaces},
@@ -366,6 +374,7 @@ Config salvage_locations(const Config& parsed, const std::vector<std::string_vie
   if (clean("log_level")) out.log_level = parsed.log_level;
   if (clean("log_max_bytes")) out.log_max_bytes = parsed.log_max_bytes;
   if (clean("log_max_files")) out.log_max_files = parsed.log_max_files;
+  if (clean("log_target")) out.log_to_journal = parsed.log_to_journal;
   if (clean("lock_timeout_ms")) out.lock_timeout = parsed.lock_timeout;
   if (clean("v1_manage_root_flag")) out.v1_manage_root_flag = parsed.v1_manage_root_flag;
   return out;

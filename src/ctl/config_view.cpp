@@ -34,6 +34,7 @@ std::string render_config_toml(const Config& c) {
   line("log_level", toml_quote(c.log_level));
   line("log_max_bytes", std::to_string(c.log_max_bytes));
   line("log_max_files", std::to_string(c.log_max_files));
+  line("log_target", toml_quote(c.log_to_journal ? "journal" : "file"));
   line("mode", toml_quote(mode_name(c.mode)));
   line("on_failure", toml_quote(c.on_failure == OnFailure::kWarn ? "warn" : "fail"));
   std::string namespaces = "[";

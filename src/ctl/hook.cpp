@@ -152,7 +152,7 @@ int cmd_hook(const ConfigLoad& loaded, std::string_view stage_name, std::istream
     return 1;
   }
   const Config config = effective_config(loaded);
-  Log log(config, "hook " + std::string(stage_name) + " " + state->id);
+  Log log(config, "hook " + std::string(stage_name) + " " + state->id, state->id);
   for (const auto& problem : loaded.problems) {
     log.error(problem);
     err << "runc-isolcpus config: " << problem << '\n';

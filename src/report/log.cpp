@@ -8,6 +8,11 @@
 
 #include <spdlog/logger.h>
 #include <spdlog/sinks/rotating_file_sink.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "journal_sink.hpp"
 
 namespace isolcpus {
 namespace {
@@ -41,10 +46,15 @@ LogLevel parse_log_level(std::string_view text) {
   return LogLevel::kInfo;
 }
 
-Log::Log(const Config& config, std::string context)
+Log::Log(const Config& config, std::string context, std::string container_id)
     : path_(config.log_file),
       context_(std::move(context)),
-      threshold_(config.log_file.empty() ? LogLevel::kOff : parse_log_level(config.log_level)),
+      container_id_(std::move(container_id)),
+      journal_socket_(config.log_to_journal
+                          ? (std::filesystem::path(config.host_root) / "run/systemd/journal/socket").string()
+                          : std::string()),
+      threshold_(config.log_file.empty() && !config.log_to_journal ? LogLevel::kOff
+                                                                   : parse_log_level(config.log_level)),
       max_bytes_(config.log_max_bytes),
       max_files_(config.log_max_files) {}
 
@@ -56,6 +66,25 @@ Log::~Log() {
   }
 }
 
+std::shared_ptr<spdlog::sinks::sink> Log::make_sink() const {
+  if (journal_socket_.empty()) {
+    auto sink = std::make_shared<spdlog::sinks::rotating_file_sink_st>(
+        path_, static_cast<std::size_t>(max_bytes_), static_cast<std::size_t>(max_files_));
+    sink->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %l [%P] %v");
+    return sink;
+  }
+  JournalFields fixed{{"SYSLOG_IDENTIFIER", "runc-isolcpus"}, {"SYSLOG_PID", std::to_string(::getpid())}};
+  if (!context_.empty()) {
+    fixed.emplace_back("RUNC_ISOLCPUS_CALL", context_);
+  }
+  if (!container_id_.empty()) {
+    fixed.emplace_back("CONTAINER_ID", container_id_);
+  }
+  auto sink = std::make_shared<JournalSink>(journal_socket_, std::move(fixed));
+  sink->set_pattern("%v");  // the journal keeps time, level and pid itself
+  return sink;
+}
+
 void Log::write(LogLevel level, std::string_view msg) {
   if (level < threshold_ || threshold_ == LogLevel::kOff || failed_) {
     return;
@@ -63,10 +92,7 @@ void Log::write(LogLevel level, std::string_view msg) {
   if (!logger_) {
     try {
       // Not registered with spdlog's global registry: the logger is ours alone.
-      auto sink = std::make_shared<spdlog::sinks::rotating_file_sink_st>(
-          path_, static_cast<std::size_t>(max_bytes_), static_cast<std::size_t>(max_files_));
-      logger_ = std::make_shared<spdlog::logger>("runc-isolcpus", std::move(sink));
-      logger_->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %l [%P] %v");
+      logger_ = std::make_shared<spdlog::logger>("runc-isolcpus", make_sink());
       logger_->set_level(spdlog::level::trace);
       // spdlog's default error handler prints to stderr, which is not ours.
       logger_->set_error_handler([](const std::string&) {});

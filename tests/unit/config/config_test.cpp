@@ -22,7 +22,7 @@ bool same_as_defaults(const Config& c) {
          c.on_failure == d.on_failure && c.allowed_namespaces == d.allowed_namespaces &&
          c.isolatable_cpus == d.isolatable_cpus && c.min_housekeeping_cpus == d.min_housekeeping_cpus &&
          c.state_dir == d.state_dir && c.lock_timeout == d.lock_timeout && c.host_root == d.host_root &&
-         c.v1_manage_root_flag == d.v1_manage_root_flag;
+         c.v1_manage_root_flag == d.v1_manage_root_flag && c.log_to_journal == d.log_to_journal;
 }
 
 std::string dump(const std::vector<std::string>& problems) {
@@ -144,6 +144,10 @@ INSTANTIATE_TEST_SUITE_P(
                   [](const Config& c) { return c.log_max_files == 0U; }},
         ValidCase{"LogMaxFilesMax", "log_max_files = 1000",
                   [](const Config& c) { return c.log_max_files == 1000U; }},
+        ValidCase{"LogTargetJournal", R"(log_target = "journal")",
+                  [](const Config& c) { return c.log_to_journal; }},
+        ValidCase{"LogTargetFile", R"(log_target = "file")",
+                  [](const Config& c) { return !c.log_to_journal; }},
         ValidCase{"ModeAnnotation", R"(mode = "annotation")",
                   [](const Config& c) { return c.mode == Mode::kAnnotation; }},
         ValidCase{"ModeAlways", R"(mode = "always")",
@@ -235,6 +239,8 @@ INSTANTIATE_TEST_SUITE_P(
             "LogLevelCase", R"(log_level = "INFO")",
             "key 'log_level': \"INFO\" is not valid; use one of trace, debug, info, warn, error, off"},
         InvalidCase{"LogLevelNumber", "log_level = 3", "key 'log_level': expected a string, got an integer"},
+        InvalidCase{"LogTargetSyslog", R"(log_target = "syslog")",
+                    "key 'log_target': \"syslog\" is not valid; use one of file, journal"},
         InvalidCase{"LogMaxBytesZero", "log_max_bytes = 0",
                     "key 'log_max_bytes': 0 is out of range; use a value from 1 to 1073741824"},
         InvalidCase{"LogMaxBytesNegative", "log_max_bytes = -5",
@@ -308,7 +314,7 @@ TEST(ParseConfig, UnknownKeyNamesLineAndKnownKeys) {
   EXPECT_EQ(
       load.problems[0],
       "/etc/runc-isolcpus/config.toml:3: unknown key 'modee'; known keys: runtime, log_file, log_level, "
-      "log_max_bytes, log_max_files, mode, on_failure, allowed_namespaces, isolatable_cpus, "
+      "log_max_bytes, log_max_files, log_target, mode, on_failure, allowed_namespaces, isolatable_cpus, "
       "min_housekeeping_cpus, state_dir, lock_timeout_ms, host_root, v1_manage_root_flag; did you mean "
       "'mode'?");
   EXPECT_TRUE(same_as_defaults(load.config));

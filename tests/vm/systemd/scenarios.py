@@ -376,11 +376,13 @@ def sd_reconcile_timer(s: Scenario) -> None:
 CRUN_CONFIG = Path("/etc/runc-isolcpus/crun.toml")
 
 
-def crun_wrapper(*args: str) -> subprocess.CompletedProcess:
+def crun_wrapper(*args: str, journal: bool = False) -> subprocess.CompletedProcess:
     """runc-isolcpus with runtime = crun (no --root: crun's own /run/crun),
-    stdio on /dev/null as a detached container needs."""
+    stdio on /dev/null as a detached container needs; logging to the
+    journal when asked."""
     text = Path("/etc/runc-isolcpus/config.toml").read_text()
     text = re.sub(r'(?m)^log_level = .*$', 'log_level = "debug"', text)
+    text = re.sub(r'(?m)^log_target = .*$', f'log_target = "{"journal" if journal else "file"}"', text)
     CRUN_CONFIG.write_text(re.sub(r'(?m)^runtime = .*$', 'runtime = "/usr/bin/crun"', text))
     env = dict(os.environ, RUNC_ISOLCPUS_CONFIG=str(CRUN_CONFIG))
     err = Path("/run/isolvm-crun.err")
@@ -469,10 +471,18 @@ def sd_crun(s: Scenario) -> None:
     spec = json.loads((bundle / "config.json").read_text())
     spec["annotations"]["run.oci.systemd.subgroup"] = "payload"
     (bundle / "config.json").write_text(json.dumps(spec))
-    r = crun_wrapper("--cgroup-manager=systemd", "create", "--bundle", str(bundle), "crun-cs")
+    r = crun_wrapper("--cgroup-manager=systemd", "create", "--bundle", str(bundle), "crun-cs", journal=True)
     s.require("runc-isolcpus --cgroup-manager=systemd create (runtime crun)", r.returncode == 0, r.stderr)
-    r = crun_wrapper("--cgroup-manager=systemd", "start", "crun-cs")
+    r = crun_wrapper("--cgroup-manager=systemd", "start", "crun-cs", journal=True)
     s.require("runc-isolcpus --cgroup-manager=systemd start (runtime crun)", r.returncode == 0, r.stderr)
+    # log_target = "journal": the lines are journald's, the container a field.
+    run(["journalctl", "--sync"], check=False)
+    entries = [json.loads(line) for line in run(["journalctl", "-o", "json", "SYSLOG_IDENTIFIER=runc-isolcpus",
+                                                 "CONTAINER_ID=crun-cs"]).stdout.splitlines() if line.strip()]
+    s.info("journal: " + " | ".join(f"{e.get('RUNC_ISOLCPUS_CALL')}: {e.get('MESSAGE')}" for e in entries))
+    s.check("the journal has the isolation, with CONTAINER_ID=crun-cs",
+            any("isolated CPUs 2-3 of container crun-cs" in str(e.get("MESSAGE")) and
+                e.get("RUNC_ISOLCPUS_CALL") == "start crun-cs" for e in entries), json.dumps(entries)[:2000])
     expect_crun_isolated(s, "create-start", "crun-cs",
                          "/kubepods.slice/kubepods-podcrun1.slice/crio-crun-cs.scope/payload")
     # systemd rewrites its units' cgroup files on a reload: the isolation stays.
