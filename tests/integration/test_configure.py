@@ -77,6 +77,46 @@ def test_configure_adds_a_handler_that_matches_runc_and_unconfigure_restores_eve
     assert "isolcpus" not in runtimes(dump(config))
 
 
+@pytest.fixture(scope="module")
+def containerds(source_dir: Path) -> dict[str, Path]:
+    """This machine's containerd (Debian 12: 1.6) and, fetched from the same
+    mirror, trixie's (1.7) and sid's (2.x, config version 3)."""
+    r = subprocess.run([str(source_dir / "tests/fetch-containerd")], capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, f"tests/fetch-containerd failed:\n{r.stderr}"
+    found = {"bookworm": Path(shutil.which("containerd") or "containerd")}
+    for line in r.stdout.splitlines():
+        suite, path, version = line.split()
+        print(f"containerd of {suite}: {version}")
+        found[suite] = Path(path)
+    return found
+
+
+@pytest.mark.parametrize("suite,plugin", [("bookworm", CRI), ("trixie", CRI), ("sid", "io.containerd.cri.v1.runtime")])
+def test_each_containerds_default_config_with_the_systemd_driver(ctl: Path, wrapper: Path, containerds, suite, plugin,
+                                                                  tmp_path: Path):
+    """The default config each containerd writes, switched to the systemd
+    driver as a kubelet node has it: configure adds a handler with that
+    driver which the same containerd reads back, and unconfigure restores
+    every byte."""
+    binary = containerds[suite]
+    text = subprocess.run([str(binary), "config", "default"], capture_output=True, text=True, check=True).stdout
+    assert text.count("SystemdCgroup = false") == 1, text
+    text = text.replace("SystemdCgroup = false", "SystemdCgroup = true")
+    config = tmp_path / "config.toml"
+    config.write_text(text)
+    r = configure(ctl, "configure", "containerd", "--runtime-config", str(config))
+    assert r.returncode == 0, r.stderr
+    dumped = subprocess.run([str(binary), "--config", str(config), "config", "dump"], capture_output=True, text=True,
+                            timeout=60)
+    assert dumped.returncode == 0, dumped.stderr
+    merged = tomllib.loads(dumped.stdout)["plugins"][plugin]["containerd"]["runtimes"]
+    assert merged["isolcpus"]["options"]["SystemdCgroup"] is True
+    assert merged["isolcpus"]["options"]["BinaryName"] == str(wrapper)
+    assert merged["runc"]["options"]["SystemdCgroup"] is True
+    undo = configure(ctl, "unconfigure", "containerd", "--runtime-config", str(config))
+    assert undo.returncode == 0 and config.read_text() == text
+
+
 def test_the_handler_goes_where_containerd_reads_the_cri_section(ctl: Path, node_config: str, tmp_path: Path):
     """containerd 1.x takes the CRI section whole from the last import that
     has one (containerd issue 5837): a handler in config.toml would be lost."""
