@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "isolcpus/config.hpp"
 
@@ -21,6 +23,9 @@ class sink;
 namespace isolcpus {
 
 enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError, kOff };
+
+// Journal fields beside MESSAGE (KEY, value); the file log has no use for them.
+using LogFields = std::vector<std::pair<std::string, std::string>>;
 LogLevel parse_log_level(std::string_view text);  // unknown -> kInfo
 
 class Log {
@@ -39,6 +44,9 @@ class Log {
   void warn(std::string_view msg) { write(LogLevel::kWarn, msg); }
   void error(std::string_view msg) { write(LogLevel::kError, msg); }
   void write(LogLevel level, std::string_view msg);
+  // A field for every later line in the journal, e.g. POD once the spec
+  // has named it (KEY: upper case letters, digits and '_').
+  void set_field(const std::string& key, std::string value);
 
  private:
   [[nodiscard]] std::shared_ptr<spdlog::sinks::sink> make_sink() const;
@@ -47,6 +55,7 @@ class Log {
   std::string context_;  // e.g. "create 3f2a..": prefixes every line
   std::string container_id_;
   std::string journal_socket_;  // "" = the file at path_
+  std::shared_ptr<LogFields> fields_ = std::make_shared<LogFields>();
   LogLevel threshold_ = LogLevel::kOff;
   std::uint64_t max_bytes_ = 0;
   unsigned max_files_ = 0;

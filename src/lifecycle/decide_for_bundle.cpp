@@ -1,6 +1,7 @@
 #include "decide_for_bundle.hpp"
 
 #include "isolcpus/caller_log.hpp"
+#include "isolcpus/pod_identity.hpp"
 #include "runc_state.hpp"
 
 namespace isolcpus {
@@ -58,6 +59,11 @@ BundleDecision decide_for_bundle(Call& call, NodeSession& node, Ledger* ledger, 
     return result;
   }
   const auto& id = *call.inv.container_id;
+  // The journal files every later line of this call under its pod too.
+  if (const PodIdentity pod = pod_identity(*spec); !pod.pod_name.empty()) {
+    call.log.set_field("POD",
+                       pod.pod_namespace.empty() ? pod.pod_name : pod.pod_namespace + "/" + pod.pod_name);
+  }
   auto decided = node.decide(*spec, call.inv.root, id);
   if (!decided) {
     result.outcome =

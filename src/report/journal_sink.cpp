@@ -45,9 +45,11 @@ int journal_priority(spdlog::level::level_enum level) {
   }
 }
 
-JournalSink::JournalSink(std::string socket_path, JournalFields fixed)
+JournalSink::JournalSink(std::string socket_path, JournalFields fixed,
+                         std::shared_ptr<const JournalFields> later)
     : socket_path_(std::move(socket_path)),
       fixed_(std::move(fixed)),
+      later_(std::move(later)),
       fd_(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) {}
 
 void JournalSink::sink_it_(const spdlog::details::log_msg& msg) {
@@ -60,6 +62,9 @@ void JournalSink::sink_it_(const spdlog::details::log_msg& msg) {
   JournalFields fields{{"MESSAGE", std::string(msg.payload.data(), msg.payload.size())},
                        {"PRIORITY", std::to_string(journal_priority(msg.level))}};
   fields.insert(fields.end(), fixed_.begin(), fixed_.end());
+  if (later_) {
+    fields.insert(fields.end(), later_->begin(), later_->end());
+  }
   const std::string datagram = journal_datagram(fields);
   // MSG_DONTWAIT: a journal that cannot keep up must not hold up runc.
   (void)::sendto(fd_.get(), datagram.data(), datagram.size(), MSG_DONTWAIT | MSG_NOSIGNAL,

@@ -8,16 +8,18 @@
 #include <spdlog/details/null_mutex.h>
 #include <spdlog/sinks/base_sink.h>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "isolcpus/log.hpp"
 #include "isolcpus/unique_fd.hpp"
 
 namespace isolcpus {
 
-using JournalFields = std::vector<std::pair<std::string, std::string>>;
+using JournalFields = LogFields;
 
 // One datagram: "KEY=value\n" per field, or for a value with a newline
 // "KEY\n" + its length as 64-bit little endian + the value + "\n".
@@ -28,8 +30,9 @@ int journal_priority(spdlog::level::level_enum level);
 
 class JournalSink final : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
  public:
-  // `fixed` fields go with every line (identifier, call, container id).
-  JournalSink(std::string socket_path, JournalFields fixed);
+  // `fixed` fields go with every line (identifier, call, container id), and
+  // `later` ones as the Log learns them (the pod).
+  JournalSink(std::string socket_path, JournalFields fixed, std::shared_ptr<const JournalFields> later);
 
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override;
@@ -38,6 +41,7 @@ class JournalSink final : public spdlog::sinks::base_sink<spdlog::details::null_
  private:
   std::string socket_path_;
   JournalFields fixed_;
+  std::shared_ptr<const JournalFields> later_;
   UniqueFd fd_;
 };
 

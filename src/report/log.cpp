@@ -80,9 +80,19 @@ std::shared_ptr<spdlog::sinks::sink> Log::make_sink() const {
   if (!container_id_.empty()) {
     fixed.emplace_back("CONTAINER_ID", container_id_);
   }
-  auto sink = std::make_shared<JournalSink>(journal_socket_, std::move(fixed));
+  auto sink = std::make_shared<JournalSink>(journal_socket_, std::move(fixed), fields_);
   sink->set_pattern("%v");  // the journal keeps time, level and pid itself
   return sink;
+}
+
+void Log::set_field(const std::string& key, std::string value) {
+  for (auto& [k, v] : *fields_) {
+    if (k == key) {
+      v = std::move(value);
+      return;
+    }
+  }
+  fields_->emplace_back(key, std::move(value));
 }
 
 void Log::write(LogLevel level, std::string_view msg) {

@@ -92,6 +92,25 @@ TEST(JournalLog, EachLineIsADatagramWithTheContainerAsAField) {
   EXPECT_FALSE(fs::exists(root / "never.log")) << "the journal replaces the file";
 }
 
+// The pod is known once the spec is read: a field from then on.
+TEST(JournalLog, AFieldSetLaterGoesWithTheLinesAfterIt) {
+  TempDir root;
+  const UniqueFd journal = listen_at(root / "run/systemd/journal/socket");
+  {
+    Log log(journal_config(root), "create c1", "c1");
+    log.info("before");
+    log.set_field("POD", "telco/rt-0");
+    log.info("after");
+    log.set_field("POD", "telco/rt-1");
+    log.info("again");
+  }
+  EXPECT_EQ(fields_of(receive(journal.get())).count("POD"), 0U);
+  EXPECT_EQ(fields_of(receive(journal.get())).find("POD")->second, "telco/rt-0");
+  const auto third = fields_of(receive(journal.get()));
+  EXPECT_EQ(third.count("POD"), 1U);
+  EXPECT_EQ(third.find("POD")->second, "telco/rt-1");
+}
+
 TEST(JournalLog, NoJournalLosesTheLineAndNothingElse) {
   TempDir root;
   testing::internal::CaptureStdout();
