@@ -86,7 +86,7 @@ std::string with_block(std::string_view text, const std::string& rest, const std
   if (span && marked_block_body(text, *span) == body) {
     return std::string(text);
   }
-  const std::string appended = append_marked_block(rest, handler, body);
+  std::string appended = append_marked_block(rest, handler, body);
   if (!span) {
     return appended;
   }

@@ -31,7 +31,7 @@ std::string why(int r, const sd_bus_error& error) {
 // The property of a systemd object; nullopt when the object is gone.
 Expected<std::optional<std::string>> property(sd_bus* bus, const std::string& path, const char* interface,
                                               const char* name) {
-  sd_bus_error error = SD_BUS_ERROR_NULL;
+  sd_bus_error error{};  // SD_BUS_ERROR_NULL, without its C compound literal
   const std::unique_ptr<sd_bus_error, ErrorFree> free_error(&error);
   char* value = nullptr;
   const int r = sd_bus_get_property_string(bus, kSystemd, path.c_str(), interface, name, &error, &value);
@@ -47,7 +47,7 @@ Expected<std::optional<std::string>> property(sd_bus* bus, const std::string& pa
 }
 
 Expected<std::string> call_with_path(sd_bus* bus, const char* method, const std::string& unit, bool replace) {
-  sd_bus_error error = SD_BUS_ERROR_NULL;
+  sd_bus_error error{};  // SD_BUS_ERROR_NULL, without its C compound literal
   const std::unique_ptr<sd_bus_error, ErrorFree> free_error(&error);
   sd_bus_message* raw = nullptr;
   const int r =
