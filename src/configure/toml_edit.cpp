@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "isolcpus/marked_block.hpp"
+#include "isolcpus/toml_guard.hpp"
 
 namespace isolcpus {
 
@@ -57,6 +58,10 @@ std::vector<std::pair<std::string, const toml::node*>> plain_keys(const toml::ta
 // With exceptions, as config.cpp compiles toml++: its parser is inline, and
 // one program must see one flavour of it.
 Expected<toml::table> parse_toml(std::string_view text, std::string_view origin) {
+  if (const auto trap = toml_plus_plus_trap(text)) {
+    return make_error(std::string(origin) + " line " + std::to_string(trap->line) + ": " +
+                      toml_trap_advice(*trap) + "; configure cannot edit this file");
+  }
   try {
     return toml::parse(text, std::string(origin));
   } catch (const toml::parse_error& error) {
