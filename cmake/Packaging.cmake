@@ -114,9 +114,9 @@ set(CPACK_GENERATOR DEB)
 # The binary is static: no shared-library dependencies to compute.
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS runc)
-# runc-isolcpus-ctl links libstdc++ and libsystemd (configure --restart):
-# dpkg-shlibdeps names them.
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "runc, libsystemd0")
+# dpkg-shlibdeps names what the ctl links (libc); libsystemd is dlopen()ed
+# by `configure --restart` only, hence a recommendation.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 # CMake marks files under /etc as conffiles itself only from 3.28 on (and

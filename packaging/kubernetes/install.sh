@@ -85,12 +85,16 @@ LEGACY_BEGIN="# BEGIN runc-isolcpus (managed by the runc-isolcpus installer; do 
 LEGACY_END="# END runc-isolcpus"
 
 strip_legacy() {
-  if [ -f "$HOST$CONTAINERD_CONFIG" ] && grep -qxF "$LEGACY_BEGIN" "$HOST$CONTAINERD_CONFIG"; then
-    tmp=$(mktemp)
-    awk -v b="$LEGACY_BEGIN" -v e="$LEGACY_END" '$0==b{skip=1;next} $0==e{skip=0;next} !skip' \
-      "$HOST$CONTAINERD_CONFIG" > "$tmp"
-    cat "$tmp" > "$HOST$CONTAINERD_CONFIG"
-    rm -f "$tmp"
+  cfg=$HOST$CONTAINERD_CONFIG
+  if [ -f "$cfg" ] && grep -qxF "$LEGACY_BEGIN" "$cfg"; then
+    grep -qxF "$LEGACY_END" "$cfg" ||
+      die "$CONTAINERD_CONFIG has an older installer's BEGIN line without its END line: fix it by hand (its backup is $CONTAINERD_CONFIG.runc-isolcpus.bak)"
+    # Beside nothing containerd reads, then renamed over: a failing disk or
+    # a killed pod leaves the old file or the new one, never half of it.
+    tmp=$(mktemp "$HOST/etc/.runc-isolcpus-installer.XXXXXX")
+    awk -v b="$LEGACY_BEGIN" -v e="$LEGACY_END" '$0==b{skip=1;next} $0==e{skip=0;next} !skip' "$cfg" > "$tmp" &&
+      chmod --reference="$cfg" "$tmp" && sync "$tmp" && mv -f "$tmp" "$cfg" ||
+      { rm -f "$tmp"; die "cannot take the older installer's tables out of $CONTAINERD_CONFIG"; }
     log "removed an older installer's handler tables from $CONTAINERD_CONFIG"
     changed=1
   fi
@@ -102,27 +106,31 @@ strip_legacy() {
 
 # The node's own ctl edits the node's own config, on the host (imports,
 # containerd's version): the handler copies runc's options, SystemdCgroup
-# above all.  "nothing to change" means no restart.
+# above all.  It restarts containerd itself, also when an earlier run wrote
+# the file and died before the restart.
 containerd_configure() { # configure | unconfigure
   if [ "$1" = configure ]; then
-    set -- configure containerd --runtime-config "$CONTAINERD_CONFIG" --wrapper "$BIN"
+    set -- configure containerd --restart --runtime-config "$CONTAINERD_CONFIG" --wrapper "$BIN"
   else
-    set -- unconfigure containerd --runtime-config "$CONTAINERD_CONFIG"
+    set -- unconfigure containerd --restart --runtime-config "$CONTAINERD_CONFIG"
   fi
-  out=$(host "$CTL" "$@") || die "runc-isolcpus-ctl $1 containerd failed: $out"
+  out=$(host "$CTL" "$@" 2>&1) || die "runc-isolcpus-ctl $1 containerd failed: $out"
   printf '%s\n' "$out" | sed 's/^/runc-isolcpus-ctl: /' >&2
-  case "$out" in *"nothing to change"*) ;; *) changed=1 ;; esac
 }
 
 containerd_install() {
   [ -f "$HOST$CONTAINERD_CONFIG" ] || die "$CONTAINERD_CONFIG missing: create one (containerd config default) first"
   strip_legacy
   containerd_configure configure
+  changed=0  # configure --restart restarted containerd when it had to
 }
 
 containerd_uninstall() {
   strip_legacy
-  [ -f "$HOST$CONTAINERD_CONFIG" ] && containerd_configure unconfigure
+  if [ -f "$HOST$CONTAINERD_CONFIG" ]; then
+    containerd_configure unconfigure
+    changed=0
+  fi
 }
 
 restart_runtime() { # runtime
@@ -152,9 +160,14 @@ set_label() { # "true" | null
 wait_until_unused() {
   [ -x "$HOST$BIN" ] || return 0
   while :; do
-    held=$(host "$CTL" status --json 2>/dev/null | grep -c '"id":' || true)
-    [ "${held:-0}" -eq 0 ] && return 0
-    log "$held container(s) still hold isolated CPUs; waiting for them to go (drain the node to hurry)"
+    # Fail closed: a status that cannot be read counts as CPUs still held.
+    if json=$(host "$CTL" status --json 2>/dev/null); then
+      held=$(printf '%s\n' "$json" | grep -c '"id":' || true)
+      [ "${held:-0}" -eq 0 ] && return 0
+      log "$held container(s) still hold isolated CPUs; waiting for them to go (drain the node to hurry)"
+    else
+      log "runc-isolcpus-ctl status fails on this node; not removing the wrapper until it answers"
+    fi
     sleep 30
   done
 }

@@ -176,7 +176,11 @@ Expected<ConfigureResult> configure_containerd(std::string_view text, std::strin
   }
   ConfigureResult result;
   result.notes = std::move(body.notes);
-  result.text = with_block(text, *rest, span, request.handler, body.text);
+  auto edited = checked_edit(with_block(text, *rest, span, request.handler, body.text), origin);
+  if (!edited) {
+    return edited.error();
+  }
+  result.text = std::move(*edited);
   result.changed = result.text != text;
   return result;
 }

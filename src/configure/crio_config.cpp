@@ -95,6 +95,14 @@ Expected<ConfigureResult> configure_crio(std::string_view dropin, std::string_vi
     settings = view.runtimes[name];
   }
   result.notes.push_back("copied the settings of CRI-O's \"" + name + "\" handler");
+  if (name != "runc") {
+    result.notes.push_back(
+        "the wrapper execs the runtime named in /etc/runc-isolcpus/config.toml (runc unless "
+        "`runtime` says otherwise): set runtime to " +
+        name +
+        "'s binary, as its runtime_root "
+        "is copied");
+  }
   if (auto path = settings.find("runtime_path"); path != settings.end() && path->second != "''") {
     result.notes.push_back(
         "handler \"" + name + "\" runs " + path->second +
@@ -113,7 +121,11 @@ Expected<ConfigureResult> configure_crio(std::string_view dropin, std::string_vi
       "CRI-O runs its own high-performance hooks for pods of a handler that allows "
       "cpu-load-balancing.crio.io: "
       "see docs/OPERATIONS.md before using both");
-  result.text = with_block(dropin, *rest, span, request.handler, body);
+  auto edited = checked_edit(with_block(dropin, *rest, span, request.handler, body), dropin_path);
+  if (!edited) {
+    return edited.error();
+  }
+  result.text = std::move(*edited);
   result.changed = result.text != dropin;
   return result;
 }

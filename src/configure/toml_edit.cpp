@@ -78,10 +78,10 @@ Expected<std::string> without_block(std::string_view text, std::string_view orig
   std::size_t broken = 0;
   *span = find_marked_block(text, handler, &broken);
   if (broken != 0) {
-    return make_error(
-        std::string(origin) + " line " + std::to_string(broken) +
-        ": the runc-isolcpus block has no END line; restore the file from its .runc-isolcpus.bak "
-        "backup or delete the block by hand");
+    return make_error(std::string(origin) + " line " + std::to_string(broken) +
+                      ": the runc-isolcpus block has no END line; restore the file from its backup under "
+                      "/var/backups/runc-isolcpus "
+                      "backup or delete the block by hand");
   }
   return *span ? remove_marked_block(text, **span) : std::string(text);
 }
@@ -99,6 +99,16 @@ std::string with_block(std::string_view text, const std::string& rest, const std
   updated += std::string_view(appended).substr(rest.size());
   updated += text.substr(span->end);
   return updated;
+}
+
+Expected<std::string> checked_edit(std::string text, std::string_view origin) {
+  if (auto parsed = parse_toml(text, origin); !parsed) {
+    return make_error(
+        "adding the handler to " + std::string(origin) + " would leave a file the runtime cannot read (" +
+        parsed.error().message +
+        "); an inline table (runtimes = { ... }) cannot take another table: write it as [ ] tables");
+  }
+  return text;
 }
 
 }  // namespace isolcpus

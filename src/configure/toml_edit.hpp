@@ -43,4 +43,8 @@ Expected<std::string> without_block(std::string_view text, std::string_view orig
 std::string with_block(std::string_view text, const std::string& rest, const std::optional<BlockSpan>& span,
                        std::string_view handler, std::string_view body);
 
+// The edited text, if it still parses; else why not, naming the file and
+// the way out (an inline table our table would redefine, most likely).
+Expected<std::string> checked_edit(std::string text, std::string_view origin);
+
 }  // namespace isolcpus

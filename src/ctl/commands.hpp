@@ -25,7 +25,8 @@ struct ConfigureArgs {
   std::string wrapper;  // the handler's binary ("" = beside this tool)
   bool dry_run = false;
   bool restart = false;
-  int config_version = 0;  // 0 = from the file, else `containerd --version`
+  int config_version = 0;                                 // 0 = from the file, else `containerd --version`
+  std::string backup_dir = "/var/backups/runc-isolcpus";  // no runtime reads there
 };
 int cmd_configure(const ConfigureArgs& args, std::ostream& out, std::ostream& err);
 

@@ -11,11 +11,10 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <ostream>
-#include <sstream>
 
 #include "commands.hpp"
+#include "config_file.hpp"
 #include "isolcpus/containerd_config.hpp"
 #include "isolcpus/crio_config.hpp"
 #include "isolcpus/line_diff.hpp"
@@ -25,71 +24,6 @@
 namespace isolcpus {
 namespace fs = std::filesystem;
 namespace {
-
-struct FileText {
-  std::string text;
-  bool exists = false;
-  mode_t mode = 0644;
-};
-
-Expected<FileText> read_text(const fs::path& path) {
-  FileText file;
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT) {
-      return file;
-    }
-    return make_error("cannot read " + path.string() + ": " + std::strerror(errno));
-  }
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (!in.good() && !in.eof()) {
-    return make_error("cannot read " + path.string());
-  }
-  file.text = text.str();
-  file.exists = true;
-  file.mode = st.st_mode & 07777;
-  return file;
-}
-
-Expected<void> write_all(int fd, std::string_view text, const fs::path& path) {
-  while (!text.empty()) {
-    const ssize_t n = ::write(fd, text.data(), text.size());
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      return make_error("cannot write " + path.string() + ": " + std::strerror(errno));
-    }
-    text.remove_prefix(static_cast<std::size_t>(n));
-  }
-  if (::fsync(fd) != 0) {
-    return make_error("cannot sync " + path.string() + ": " + std::strerror(errno));
-  }
-  return {};
-}
-
-// Write to a temporary beside the file, sync, rename over it: a crash leaves
-// the old file or the new one, never half of either.
-Expected<void> replace_file(const fs::path& path, std::string_view text, mode_t mode) {
-  const fs::path tmp = path.string() + ".runc-isolcpus.tmp";
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode));
-  if (!fd) {
-    return make_error("cannot create " + tmp.string() + ": " + std::strerror(errno));
-  }
-  auto ok = write_all(fd.get(), text, tmp);
-  if (ok && ::fchmod(fd.get(), mode) != 0) {
-    ok = make_error("cannot chmod " + tmp.string() + ": " + std::strerror(errno));
-  }
-  if (ok && ::rename(tmp.c_str(), path.c_str()) != 0) {
-    ok = make_error("cannot rename " + tmp.string() + " to " + path.string() + ": " + std::strerror(errno));
-  }
-  if (!ok) {
-    ::unlink(tmp.c_str());
-  }
-  return ok;
-}
 
 // containerd 1.x takes the CRI section whole from the last import that has
 // one: the handler goes there.
@@ -101,7 +35,11 @@ fs::path file_holding_cri(const fs::path& config, std::string_view text, std::os
     glob_t found{};
     if (::glob(full.c_str(), 0, nullptr, &found) == 0) {
       for (std::size_t i = 0; i < found.gl_pathc; ++i) {
-        auto imported = read_text(found.gl_pathv[i]);
+        const std::string_view name = found.gl_pathv[i];
+        if (name.ends_with(".runc-isolcpus.bak") || name.ends_with(".runc-isolcpus.tmp")) {
+          continue;  // an older configure's leftovers, never the runtime's
+        }
+        auto imported = read_config_file(found.gl_pathv[i]);
         if (imported && defines_cri_runtime_plugin(imported->text)) {
           target = found.gl_pathv[i];
         }
@@ -132,7 +70,7 @@ int installed_containerd_schema() {
   const pid_t pid = ::fork();
   if (pid == 0) {
     ::dup2(write_end.get(), STDOUT_FILENO);
-    const int null = ::open("/dev/null", O_WRONLY);
+    const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);  // dup2 clears it on the copy
     ::dup2(null, STDERR_FILENO);
     ::execlp("containerd", "containerd", "--version", nullptr);
     ::_exit(127);
@@ -186,24 +124,49 @@ Expected<ConfigureRequest> request_of(const ConfigureArgs& args) {
   return request;
 }
 
-// One file to change: where, what it held, what it will hold.
+// One file to change: where, what it held, what it will hold, and the
+// locks that keep it ours from the read to the write.
 struct Edit {
   fs::path target;
-  FileText before;
+  ConfigFile before;
   ConfigureResult result;
   std::string unit;  // the runtime's systemd service
+  std::vector<DirLock> locks;
+  std::vector<fs::path> locked;
 };
+
+// The directory of `path`, locked once, in the order asked (config.toml's
+// directory before an import's: two runs take them in the same order).
+Expected<void> lock_dir_of(const fs::path& path, Edit& edit) {
+  const fs::path dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+  if (std::find(edit.locked.begin(), edit.locked.end(), dir) != edit.locked.end()) {
+    return {};
+  }
+  auto lock = DirLock::take(dir);
+  if (!lock) {
+    return lock.error();
+  }
+  edit.locks.push_back(std::move(*lock));
+  edit.locked.push_back(dir);
+  return {};
+}
 
 Expected<Edit> edit_containerd(const ConfigureArgs& args, std::ostream& out) {
   const fs::path file = args.file.empty() ? fs::path("/etc/containerd/config.toml") : fs::path(args.file);
-  auto current = read_text(file);
+  Edit edit;
+  edit.unit = "containerd.service";
+  if (auto locked = lock_dir_of(file, edit); !locked) {
+    return locked.error();
+  }
+  auto current = read_config_file(file);
   if (!current) {
     return current.error();
   }
-  Edit edit;
   edit.target = file_holding_cri(file, current->text, out);
-  edit.unit = "containerd.service";
-  auto before = edit.target == file ? current : read_text(edit.target);
+  if (auto locked = lock_dir_of(edit.target, edit); !locked) {
+    return locked.error();
+  }
+  auto before = edit.target == file ? current : read_config_file(edit.target);
   if (!before) {
     return before.error();
   }
@@ -237,7 +200,7 @@ Expected<std::vector<CrioSource>> crio_sources(const fs::path& dropin) {
   paths.insert(paths.end(), dropins.begin(), dropins.end());
   std::vector<CrioSource> sources;
   for (const fs::path& path : paths) {
-    auto text = read_text(path);
+    auto text = read_config_file(path);
     if (!text) {
       return text.error();
     }
@@ -253,7 +216,14 @@ Expected<Edit> edit_crio(const ConfigureArgs& args) {
   edit.target =
       args.file.empty() ? fs::path("/etc/crio/crio.conf.d/99-runc-isolcpus.conf") : fs::path(args.file);
   edit.unit = "crio.service";
-  auto before = read_text(edit.target);
+  if (!args.undo && !args.dry_run) {
+    std::error_code ec;
+    fs::create_directories(edit.target.parent_path(), ec);  // CRI-O reads it once it is there
+  }
+  if (auto locked = lock_dir_of(edit.target, edit); !locked) {
+    return locked.error();
+  }
+  auto before = read_config_file(edit.target);
   auto sources = crio_sources(edit.target);
   auto request = args.undo ? Expected<ConfigureRequest>(ConfigureRequest{}) : request_of(args);
   if (!before || !sources || !request) {
@@ -271,27 +241,43 @@ Expected<Edit> edit_crio(const ConfigureArgs& args) {
   return edit;
 }
 
-Expected<void> save(const Edit& edit, std::ostream& out) {
-  const fs::path& target = edit.target;
-  if (edit.before.exists) {
-    const fs::path backup = target.string() + ".runc-isolcpus.bak";
-    if (auto ok = replace_file(backup, edit.before.text, edit.before.mode); !ok) {
-      return ok;
-    }
-    out << "saved the previous " << target.string() << " as " << backup.string() << "\n";
+}  // namespace
+
+namespace {
+
+// The runtime has to read the file again: after a change, or when it was
+// started before the file's last change (a restart that failed or never
+// came, after an earlier run).
+Expected<bool> needs_restart(const Edit& edit, std::ostream& out) {
+  if (edit.result.changed) {
+    return true;
   }
-  // A drop-in configure made holds nothing else: it goes with the block.
-  if (edit.result.text.empty() && edit.unit == "crio.service") {
-    if (::unlink(target.c_str()) != 0) {
-      return make_error("cannot remove " + target.string() + ": " + std::strerror(errno));
+  auto stale = unit_started_before(edit.unit, edit.before.mtime_usec);
+  if (stale && *stale) {
+    out << edit.unit << " started before " << edit.target.string() << " last changed: restarting it\n";
+  }
+  return stale;
+}
+
+Expected<void> restart_if_needed(const ConfigureArgs& args, const Edit& edit, std::ostream& out) {
+  if (!args.restart) {
+    if (edit.result.changed) {
+      out << args.runtime << " reads it when it restarts (--restart, or systemctl restart " << edit.unit
+          << ")\n";
     }
-    out << "removed " << target.string() << "\n";
     return {};
   }
-  if (auto ok = replace_file(target, edit.result.text, edit.before.mode); !ok) {
+  auto restart = needs_restart(edit, out);
+  if (!restart) {
+    return restart.error();
+  }
+  if (!*restart) {
+    return {};
+  }
+  if (auto ok = restart_unit(edit.unit, std::chrono::seconds(90)); !ok) {
     return ok;
   }
-  out << "wrote " << target.string() << "\n";
+  out << "restarted " << edit.unit << "\n";
   return {};
 }
 
@@ -315,28 +301,26 @@ int cmd_configure(const ConfigureArgs& args, std::ostream& out, std::ostream& er
   for (const std::string& note : edit->result.notes) {
     out << note << "\n";
   }
+  if (args.dry_run) {
+    out << (edit->result.changed ? unified_diff(edit->before.text, edit->result.text, edit->target.string())
+                                 : edit->target.string() + ": nothing to change\n");
+    return 0;
+  }
+  Expected<void> done{};
   if (!edit->result.changed) {
     out << edit->target.string() << ": nothing to change\n";
-    return 0;
+  } else {
+    done = replace_config_file(edit->target, edit->before, edit->result.text, edit->unit == "crio.service",
+                               args.backup_dir, out);
   }
-  if (args.dry_run) {
-    out << unified_diff(edit->before.text, edit->result.text, edit->target.string());
-    return 0;
+  edit->locks.clear();
+  if (done) {
+    done = restart_if_needed(args, *edit, out);
   }
-  if (auto ok = save(*edit, out); !ok) {
-    err << verb << ok.error().message << "\n";
+  if (!done) {
+    err << verb << done.error().message << "\n";
     return 1;
   }
-  if (!args.restart) {
-    out << args.runtime << " reads it when it restarts (--restart, or systemctl restart " << edit->unit
-        << ")\n";
-    return 0;
-  }
-  if (auto ok = restart_unit(edit->unit, std::chrono::seconds(90)); !ok) {
-    err << verb << ok.error().message << "\n";
-    return 1;
-  }
-  out << "restarted " << edit->unit << "\n";
   return 0;
 }
 

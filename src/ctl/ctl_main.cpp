@@ -19,7 +19,11 @@ CLI::App* add_configure(CLI::App& app, const std::string& name, const std::strin
                   "/etc/crio/crio.conf.d/99-runc-isolcpus.conf)");
   sub->add_option("--handler", args.handler, "the runtime handler's name")->capture_default_str();
   sub->add_flag("--dry-run", args.dry_run, "print the change as a diff, write nothing");
-  sub->add_flag("--restart", args.restart, "restart the runtime's service through systemd afterwards");
+  sub->add_flag("--restart", args.restart,
+                "restart the runtime's service through systemd afterwards (also when it still runs an older "
+                "config than the file's)");
+  sub->add_option("--backup-dir", args.backup_dir, "where the previous version of the file is kept")
+      ->capture_default_str();
   if (!args.undo) {
     sub->add_option("--wrapper", args.wrapper,
                     "the handler's binary (default: runc-isolcpus beside this tool)");

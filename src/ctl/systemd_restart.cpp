@@ -1,5 +1,6 @@
 #include "systemd_restart.hpp"
 
+#include <dlfcn.h>
 #include <systemd/sd-bus.h>
 
 #include <cstdlib>
@@ -12,82 +13,153 @@ namespace isolcpus {
 namespace {
 
 constexpr const char* kSystemd = "org.freedesktop.systemd1";
+constexpr const char* kManager = "org.freedesktop.systemd1.Manager";
 
-struct BusClose {
-  void operator()(sd_bus* bus) const { sd_bus_flush_close_unref(bus); }
-};
-struct MessageUnref {
-  void operator()(sd_bus_message* m) const { sd_bus_message_unref(m); }
-};
-struct ErrorFree {
-  void operator()(sd_bus_error* e) const { sd_bus_error_free(e); }
-};
-using Bus = std::unique_ptr<sd_bus, BusClose>;
+// libsystemd is loaded only when a restart is asked for: every other ctl
+// command (the OCI hook on every container among them) starts without it,
+// and a node without it can still run them.
+struct SdBus {
+  void* lib = nullptr;
+  decltype(&sd_bus_open_system) open_system = nullptr;
+  decltype(&sd_bus_flush_close_unref) close = nullptr;
+  decltype(&sd_bus_call_method) call_method = nullptr;
+  decltype(&sd_bus_get_property_string) get_string = nullptr;
+  decltype(&sd_bus_get_property_trivial) get_trivial = nullptr;
+  decltype(&sd_bus_message_read) message_read = nullptr;
+  decltype(&sd_bus_message_unref) message_unref = nullptr;
+  decltype(&sd_bus_error_free) error_free = nullptr;
+  decltype(&sd_bus_error_has_name) error_has_name = nullptr;
 
-std::string why(int r, const sd_bus_error& error) {
-  return error.message != nullptr ? std::string(error.message) : std::string(std::strerror(-r));
+  SdBus() = default;
+  SdBus(const SdBus&) = delete;
+  SdBus& operator=(const SdBus&) = delete;
+  ~SdBus() {
+    if (lib != nullptr) {
+      ::dlclose(lib);
+    }
+  }
+};
+
+template <typename F>
+bool bind(void* lib, const char* name, F& out) {
+  out = reinterpret_cast<F>(::dlsym(lib, name));  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
+  return out != nullptr;
 }
 
-// The property of a systemd object; nullopt when the object is gone.
-Expected<std::optional<std::string>> property(sd_bus* bus, const std::string& path, const char* interface,
-                                              const char* name) {
-  sd_bus_error error{};  // SD_BUS_ERROR_NULL, without its C compound literal
-  const std::unique_ptr<sd_bus_error, ErrorFree> free_error(&error);
-  char* value = nullptr;
-  const int r = sd_bus_get_property_string(bus, kSystemd, path.c_str(), interface, name, &error, &value);
+Expected<std::unique_ptr<SdBus>> load_sd_bus() {
+  auto sd = std::make_unique<SdBus>();
+  sd->lib = ::dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
+  if (sd->lib == nullptr) {
+    return make_error(std::string("cannot load libsystemd.so.0 (") + ::dlerror() + ")");
+  }
+  void* l = sd->lib;
+  if (!bind(l, "sd_bus_open_system", sd->open_system) || !bind(l, "sd_bus_flush_close_unref", sd->close) ||
+      !bind(l, "sd_bus_call_method", sd->call_method) ||
+      !bind(l, "sd_bus_get_property_string", sd->get_string) ||
+      !bind(l, "sd_bus_get_property_trivial", sd->get_trivial) ||
+      !bind(l, "sd_bus_message_read", sd->message_read) ||
+      !bind(l, "sd_bus_message_unref", sd->message_unref) || !bind(l, "sd_bus_error_free", sd->error_free) ||
+      !bind(l, "sd_bus_error_has_name", sd->error_has_name)) {
+    return make_error("libsystemd.so.0 lacks an sd-bus call this needs");
+  }
+  return sd;
+}
+
+// The bus and the library it came from, closed in that order.
+struct Bus {
+  std::unique_ptr<SdBus> sd;
+  sd_bus* bus = nullptr;
+  Bus() = default;
+  Bus(const Bus&) = delete;
+  Bus& operator=(const Bus&) = delete;
+  Bus(Bus&& other) noexcept : sd(std::move(other.sd)), bus(std::exchange(other.bus, nullptr)) {}
+  ~Bus() {
+    if (bus != nullptr) {
+      sd->close(bus);
+    }
+  }
+};
+
+Expected<Bus> open_bus(const std::string& unit) {
+  auto sd = load_sd_bus();
+  if (!sd) {
+    return make_error(sd.error().message + "; restart " + unit + " yourself");
+  }
+  Bus b;
+  b.sd = std::move(*sd);
+  if (const int r = b.sd->open_system(&b.bus); r < 0) {
+    return make_error("cannot reach systemd on the system bus: " + std::string(std::strerror(-r)) +
+                      "; restart " + unit + " yourself");
+  }
+  return b;
+}
+
+struct BusError {
+  sd_bus_error e{};  // SD_BUS_ERROR_NULL, without its C compound literal
+  const SdBus* sd;
+  explicit BusError(const SdBus* s) : sd(s) {}
+  BusError(const BusError&) = delete;
+  BusError& operator=(const BusError&) = delete;
+  ~BusError() { sd->error_free(&e); }
+  [[nodiscard]] std::string why(int r) const {
+    return e.message != nullptr ? std::string(e.message) : std::string(std::strerror(-r));
+  }
+  [[nodiscard]] bool gone() const {
+    return sd->error_has_name(&e, SD_BUS_ERROR_UNKNOWN_OBJECT) != 0 ||
+           sd->error_has_name(&e, SD_BUS_ERROR_UNKNOWN_METHOD) != 0 ||
+           sd->error_has_name(&e, "org.freedesktop.systemd1.NoSuchUnit") != 0;
+  }
+};
+
+// The object path a Manager method returns; nullopt when there is no such unit.
+Expected<std::optional<std::string>> object_of(const Bus& b, const char* method, const std::string& unit) {
+  BusError error(b.sd.get());
+  sd_bus_message* raw = nullptr;
+  const int r = std::strcmp(method, "RestartUnit") == 0
+                    ? b.sd->call_method(b.bus, kSystemd, "/org/freedesktop/systemd1", kManager, method,
+                                        &error.e, &raw, "ss", unit.c_str(), "replace")
+                    : b.sd->call_method(b.bus, kSystemd, "/org/freedesktop/systemd1", kManager, method,
+                                        &error.e, &raw, "s", unit.c_str());
+  const std::unique_ptr<sd_bus_message, decltype(b.sd->message_unref)> reply(raw, b.sd->message_unref);
   if (r < 0) {
-    if (sd_bus_error_has_name(&error, SD_BUS_ERROR_UNKNOWN_OBJECT) ||
-        sd_bus_error_has_name(&error, SD_BUS_ERROR_UNKNOWN_METHOD)) {
+    if (error.gone()) {
       return std::optional<std::string>();
     }
-    return make_error("reading " + std::string(name) + " of " + path + ": " + why(r, error));
+    return make_error(std::string(method) + " " + unit + ": " + error.why(r));
+  }
+  const char* path = nullptr;
+  if (const int rr = b.sd->message_read(reply.get(), "o", &path); rr < 0) {
+    return make_error(std::string(method) + " " + unit + ": unexpected reply: " + std::strerror(-rr));
+  }
+  return std::optional<std::string>(path);
+}
+
+// A string property; nullopt when the object is gone.
+Expected<std::optional<std::string>> string_property(const Bus& b, const std::string& path,
+                                                     const char* interface, const char* name) {
+  BusError error(b.sd.get());
+  char* value = nullptr;
+  if (const int r = b.sd->get_string(b.bus, kSystemd, path.c_str(), interface, name, &error.e, &value);
+      r < 0) {
+    if (error.gone()) {
+      return std::optional<std::string>();
+    }
+    return make_error("reading " + std::string(name) + " of " + path + ": " + error.why(r));
   }
   const std::unique_ptr<char, decltype(&std::free)> owned(value, &std::free);
   return std::optional<std::string>(value);
 }
 
-Expected<std::string> call_with_path(sd_bus* bus, const char* method, const std::string& unit, bool replace) {
-  sd_bus_error error{};  // SD_BUS_ERROR_NULL, without its C compound literal
-  const std::unique_ptr<sd_bus_error, ErrorFree> free_error(&error);
-  sd_bus_message* raw = nullptr;
-  const int r =
-      replace
-          ? sd_bus_call_method(bus, kSystemd, "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
-                               method, &error, &raw, "ss", unit.c_str(), "replace")
-          : sd_bus_call_method(bus, kSystemd, "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
-                               method, &error, &raw, "s", unit.c_str());
-  const std::unique_ptr<sd_bus_message, MessageUnref> reply(raw);
-  if (r < 0) {
-    return make_error(std::string(method) + " " + unit + ": " + why(r, error));
-  }
-  const char* path = nullptr;
-  if (const int rr = sd_bus_message_read(reply.get(), "o", &path); rr < 0) {
-    return make_error(std::string(method) + " " + unit + ": unexpected reply: " + std::strerror(-rr));
-  }
-  return std::string(path);
-}
-
-}  // namespace
-
-Expected<void> restart_unit(const std::string& unit, std::chrono::seconds timeout) {
-  sd_bus* raw = nullptr;
-  if (const int r = sd_bus_open_system(&raw); r < 0) {
-    return make_error("cannot reach systemd on the system bus: " + std::string(std::strerror(-r)) +
-                      "; restart " + unit + " yourself");
-  }
-  const Bus bus(raw);
-  auto job = call_with_path(bus.get(), "RestartUnit", unit, true);
-  if (!job) {
-    return job.error();
-  }
+Expected<void> wait_for_job(const Bus& b, const std::string& job, const std::string& unit,
+                            std::chrono::seconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
-    auto state = property(bus.get(), *job, "org.freedesktop.systemd1.Job", "State");
+    auto state = string_property(b, job, "org.freedesktop.systemd1.Job", "State");
     if (!state) {
       return state.error();
     }
     if (!*state) {
-      break;  // the job is done
+      return {};  // the job is done
     }
     if (std::chrono::steady_clock::now() > deadline) {
       return make_error("restarting " + unit + " did not finish within " + std::to_string(timeout.count()) +
@@ -95,17 +167,61 @@ Expected<void> restart_unit(const std::string& unit, std::chrono::seconds timeou
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  auto unit_path = call_with_path(bus.get(), "GetUnit", unit, false);
-  auto active = unit_path ? property(bus.get(), *unit_path, "org.freedesktop.systemd1.Unit", "ActiveState")
-                          : Expected<std::optional<std::string>>(unit_path.error());
-  if (!active) {
-    return active.error();
+}
+
+}  // namespace
+
+Expected<void> restart_unit(const std::string& unit, std::chrono::seconds timeout) {
+  auto b = open_bus(unit);
+  if (!b) {
+    return b.error();
+  }
+  auto job = object_of(*b, "RestartUnit", unit);
+  if (!job || !*job) {
+    return job ? make_error("RestartUnit " + unit + ": no such unit") : Expected<void>(job.error());
+  }
+  if (auto done = wait_for_job(*b, **job, unit, timeout); !done) {
+    return done;
+  }
+  auto unit_path = object_of(*b, "GetUnit", unit);
+  auto active = unit_path && *unit_path
+                    ? string_property(*b, **unit_path, "org.freedesktop.systemd1.Unit", "ActiveState")
+                    : Expected<std::optional<std::string>>(std::optional<std::string>());
+  if (!unit_path || !active) {
+    return make_error(!unit_path ? unit_path.error().message : active.error().message);
   }
   if (active->value_or("") != "active") {
     return make_error(unit + " is " + active->value_or("gone") + " after its restart: see journalctl -u " +
                       unit);
   }
   return {};
+}
+
+Expected<bool> unit_started_before(const std::string& unit, std::int64_t realtime_usec) {
+  auto b = open_bus(unit);
+  if (!b) {
+    return b.error();
+  }
+  auto path = object_of(*b, "GetUnit", unit);
+  if (!path) {
+    return path.error();
+  }
+  if (!*path) {
+    return false;  // not loaded: nothing runs an old config
+  }
+  auto active = string_property(*b, **path, "org.freedesktop.systemd1.Unit", "ActiveState");
+  if (!active || active->value_or("") != "active") {
+    return active ? Expected<bool>(false) : Expected<bool>(active.error());
+  }
+  BusError error(b->sd.get());
+  std::uint64_t since = 0;
+  if (const int r =
+          b->sd->get_trivial(b->bus, kSystemd, path->value().c_str(), "org.freedesktop.systemd1.Unit",
+                             "ActiveEnterTimestamp", &error.e, 't', &since);
+      r < 0) {
+    return make_error("reading ActiveEnterTimestamp of " + unit + ": " + error.why(r));
+  }
+  return static_cast<std::int64_t>(since) < realtime_usec;
 }
 
 }  // namespace isolcpus

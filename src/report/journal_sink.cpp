@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace isolcpus {
@@ -59,7 +60,14 @@ void JournalSink::sink_it_(const spdlog::details::log_msg& msg) {
   }
   addr.sun_family = AF_UNIX;
   std::memcpy(addr.sun_path, socket_path_.data(), socket_path_.size());
-  JournalFields fields{{"MESSAGE", std::string(msg.payload.data(), msg.payload.size())},
+  // A datagram larger than the socket takes is lost whole (libsystemd
+  // would pass a memfd instead): keep the line, cut, and say so.
+  constexpr std::size_t kMaxMessage = 64 * 1024;
+  std::string message(msg.payload.data(), std::min(msg.payload.size(), kMaxMessage));
+  if (msg.payload.size() > kMaxMessage) {
+    message += " [cut at 64 KiB of " + std::to_string(msg.payload.size()) + " bytes]";
+  }
+  JournalFields fields{{"MESSAGE", std::move(message)},
                        {"PRIORITY", std::to_string(journal_priority(msg.level))}};
   fields.insert(fields.end(), fixed_.begin(), fixed_.end());
   if (later_) {

@@ -2,9 +2,10 @@
 // behaviour, and where configure succeeds its promises hold: the text it
 // started from is a prefix of what it writes (nothing of the operator's
 // moves), a second run changes nothing, and unconfigure gives back every
-// byte.  Input: [schema byte] config text.
+// byte; and what it writes is TOML.  Input: [schema byte] config text.
 #include <string>
 
+#include "configure/toml_edit.hpp"
 #include "fuzz_support.hpp"
 #include "isolcpus/containerd_config.hpp"
 
@@ -24,6 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!configured) {
     return 0;
   }
+  check(isolcpus::parse_toml(configured->text, "config.toml").has_value(), "what configure writes parses");
   if (text.find("# BEGIN runc-isolcpus") == std::string::npos) {
     check(configured->text.starts_with(text), "the operator's text stays a prefix");
     const auto back = isolcpus::unconfigure_handler(configured->text, "config.toml", request.handler);

@@ -29,8 +29,19 @@ def node_config() -> str:
     return text.replace("SystemdCgroup = false", "SystemdCgroup = true") + "# the operator's last line\n"
 
 
+BACKUPS: list[Path] = []
+
+
+@pytest.fixture(autouse=True)
+def backups(tmp_path: Path):
+    """Backups go to a directory no runtime reads; here, the test's own."""
+    BACKUPS[:] = [tmp_path / "backups"]
+    yield BACKUPS[0]
+
+
 def configure(ctl: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(ctl), *args], capture_output=True, text=True, timeout=60)
+    return subprocess.run([str(ctl), *args, "--backup-dir", str(BACKUPS[0])], capture_output=True, text=True,
+                          timeout=60)
 
 
 def dump(config: Path) -> dict:
@@ -56,7 +67,8 @@ def test_configure_adds_a_handler_that_matches_runc_and_unconfigure_restores_eve
     r = configure(ctl, "configure", "containerd", "--runtime-config", str(config))
     assert r.returncode == 0, r.stderr
     assert "SystemdCgroup = true as the node's runc handler has it" in r.stdout, r.stdout
-    assert Path(f"{config}.runc-isolcpus.bak").read_text() == node_config
+    assert (BACKUPS[0] / config.relative_to("/")).read_text() == node_config
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["backups", "config.toml"], "nothing beside the file"
     merged = runtimes(dump(config))
     handler = merged["isolcpus"]
     assert handler["runtime_type"] == "io.containerd.runc.v2"
@@ -147,7 +159,7 @@ def test_a_config_it_cannot_read_is_refused_and_left_alone(ctl: Path, tmp_path: 
     assert r.returncode == 1, r.stdout
     assert message in r.stderr and str(config) in r.stderr, r.stderr
     assert config.read_text() == text
-    assert not Path(f"{config}.runc-isolcpus.bak").exists()
+    assert not BACKUPS[0].exists()
 
 
 def test_the_packaged_tables_pasted_by_hand_are_named(ctl: Path, source_dir: Path, tmp_path: Path):
@@ -197,3 +209,39 @@ def test_crio_gets_a_dropin_that_unconfigure_takes_away(ctl: Path, wrapper: Path
     undo = configure(ctl, "unconfigure", "crio", "--runtime-config", str(dropin))
     assert undo.returncode == 0 and "removed" in undo.stdout, undo.stdout + undo.stderr
     assert not dropin.exists()
+
+
+def test_the_drop_in_directory_holds_only_what_the_runtime_should_read(ctl: Path, wrapper: Path, tmp_path: Path):
+    """CRI-O reads every file of crio.conf.d, whatever its name (review): no
+    backup or temporary file may land there, or an old handler comes back."""
+    (tmp_path / "crio.conf").write_text('[crio.runtime]\ndefault_runtime = "runc"\n')
+    d = tmp_path / "crio.conf.d"
+    d.mkdir()
+    dropin = d / "99-runc-isolcpus.conf"
+    for w in (str(wrapper), "/opt/b/runc-isolcpus"):
+        r = configure(ctl, "configure", "crio", "--runtime-config", str(dropin), "--wrapper", w)
+        assert r.returncode == 0, r.stderr
+    assert [p.name for p in d.iterdir()] == [dropin.name]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".runc-isolcpus")], "a temporary file is left"
+    merged = {}
+    for f in sorted(d.iterdir()):
+        merged.update(tomllib.loads(f.read_text())["crio"]["runtime"]["runtimes"])
+    assert merged["isolcpus"]["runtime_path"] == "/opt/b/runc-isolcpus"
+    assert configure(ctl, "unconfigure", "crio", "--runtime-config", str(dropin)).returncode == 0
+    assert list(d.iterdir()) == []
+
+
+def test_an_import_glob_never_picks_up_what_configure_leaves(ctl: Path, wrapper: Path, node_config: str,
+                                                            tmp_path: Path):
+    """containerd imports conf.d/*: a backup there would be the last import
+    with a CRI section, and containerd would take the old one (review)."""
+    confd = tmp_path / "conf.d"
+    confd.mkdir()
+    (confd / "cri.toml").write_text(node_config)
+    config = tmp_path / "config.toml"
+    config.write_text(f'version = 2\nimports = ["{confd}/*"]\n')
+    for _ in range(2):
+        r = configure(ctl, "configure", "containerd", "--runtime-config", str(config), "--wrapper", str(wrapper))
+        assert r.returncode == 0, r.stderr
+    assert [p.name for p in confd.iterdir()] == ["cri.toml"]
+    assert runtimes(dump(config))["isolcpus"]["options"]["BinaryName"] == str(wrapper)

@@ -221,8 +221,10 @@ case "$1" in
   systemctl) exit 0 ;;
   containerd) echo "containerd containerd.io ${{FAKE_CONTAINERD_VERSION:-1.6.20}} abc"; exit 0 ;;
   /usr/local/bin/runc-isolcpus-ctl) shift
-    # The host's /etc is the scratch root's.
-    for a in "$@"; do shift; case "$a" in /etc/*) set -- "$@" "{host}$a" ;; *) set -- "$@" "$a" ;; esac; done
+    # The host's /etc is the scratch root's; backups go beside it; the
+    # restart (sd-bus, this machine's systemd) is recorded, not done.
+    for a in "$@"; do shift; case "$a" in /etc/*) set -- "$@" "{host}$a" ;; --restart) ;; *) set -- "$@" "$a" ;; esac; done
+    case "$1" in configure|unconfigure) set -- "$@" --backup-dir {tmp_path}/backups ;; esac
     exec {host}/usr/local/bin/runc-isolcpus-ctl --config {tmp_path}/cfg.toml "$@" ;;
 esac
 exit 1
@@ -276,7 +278,9 @@ def test_installer_containerd1_roundtrip(fake_node):
     assert runtimes["isolcpus"]["options"]["BinaryName"] == "/usr/local/bin/runc-isolcpus"
     # The node's runc uses the systemd driver, so the handler does too.
     assert runtimes["isolcpus"]["options"]["SystemdCgroup"] is True
-    assert "host systemctl restart containerd" in fake_node.log()
+    # configure restarts containerd itself (sd-bus), when the file changed or
+    # containerd still runs an older config.
+    assert "host /usr/local/bin/runc-isolcpus-ctl configure containerd --restart" in fake_node.log()
     assert "host /usr/local/bin/runc-isolcpus-ctl check" in fake_node.log()
     # This host's check passes with the test config: the node gets labelled.
     assert '{"metadata":{"labels":{"runc-isolcpus.io/ready":"true"}}}' in fake_node.log(), res.stderr
@@ -294,7 +298,7 @@ def test_installer_containerd1_roundtrip(fake_node):
     assert res.returncode == 0, res.stderr
     assert cfg.read_text() == original
     assert not binary.exists() and not (fake_node.host / "usr/local/bin/runc-isolcpus-ctl").exists()
-    assert "host systemctl restart containerd" in fake_node.log()
+    assert "host /usr/local/bin/runc-isolcpus-ctl unconfigure containerd --restart" in fake_node.log()
     assert '{"metadata":{"labels":{"runc-isolcpus.io/ready":null}}}' in fake_node.log()
 
 
@@ -318,6 +322,28 @@ def test_installer_replaces_an_older_installers_tables(fake_node):
     assert handler["options"]["SystemdCgroup"] is True
     assert fake_node.run("uninstall", "containerd").returncode == 0
     assert cfg.read_text() == node
+
+
+def test_installer_uninstall_without_a_containerd_config_still_removes_the_binaries(fake_node):
+    """Review: `[ -f config.toml ] && ...` ended uninstall under set -e."""
+    cfg = fake_node.host / "etc/containerd/config.toml"
+    cfg.parent.mkdir(parents=True)
+    cfg.write_text('version = 2\n')
+    assert fake_node.run("install", "containerd").returncode == 0
+    cfg.unlink()
+    res = fake_node.run("uninstall", "containerd")
+    assert res.returncode == 0, res.stderr
+    assert not (fake_node.host / "usr/local/bin/runc-isolcpus").exists()
+
+
+def test_installer_refuses_an_older_block_without_its_end(fake_node):
+    cfg = fake_node.host / "etc/containerd/config.toml"
+    cfg.parent.mkdir(parents=True)
+    text = 'version = 2\n# BEGIN runc-isolcpus (managed by the runc-isolcpus installer; do not edit)\n[x]\n'
+    cfg.write_text(text)
+    res = fake_node.run("install", "containerd")
+    assert res.returncode != 0 and "without its END line" in res.stderr, res.stderr
+    assert cfg.read_text() == text
 
 
 def test_installer_crio_roundtrip(fake_node, source_dir):

@@ -147,6 +147,18 @@ TEST(ConfigureContainerd, AnEmptyFileTakesTheVersionOfTheInstalledContainerd) {
   EXPECT_EQ(unconfigure_handler(result->text, "config.toml", "isolcpus")->text, "# empty\n");
 }
 
+// Review: our [..runtimes.isolcpus] table cannot be added below an inline
+// `runtimes = { ... }`; writing it anyway left a file containerd refuses.
+TEST(ConfigureContainerd, AnEditThatWouldNotParseIsRefused) {
+  const std::string text =
+      "version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".containerd]\n"
+      "  runtimes = { runc = { runtime_type = \"io.containerd.runc.v2\" } }\n";
+  auto out = configure_containerd(text, "c.toml", request());
+  ASSERT_FALSE(out) << out->text;
+  EXPECT_NE(out.error().message.find("would leave a file the runtime cannot read"), std::string::npos)
+      << out.error().message;
+}
+
 struct Refusal {
   std::string name;
   std::string text;

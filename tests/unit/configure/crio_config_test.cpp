@@ -67,7 +67,8 @@ TEST(ConfigureCrio, ADefaultCrunIsCopiedAndNamed) {
   ASSERT_TRUE(result) << result.error().message;
   EXPECT_NE(result->text.find("runtime_root = '/run/crun'"), std::string::npos);
   EXPECT_EQ(result->text.find("/usr/bin/crun"), std::string::npos) << "the wrapper is the runtime_path";
-  EXPECT_NE(result->notes[1].find("runs '/usr/bin/crun': set runtime to that path"), std::string::npos);
+  EXPECT_NE(result->notes[1].find("set runtime to crun's binary"), std::string::npos);
+  EXPECT_NE(result->notes[2].find("runs '/usr/bin/crun': set runtime to that path"), std::string::npos);
 }
 
 TEST(ConfigureCrio, AVmDefaultFallsBackToRunc) {

@@ -111,6 +111,22 @@ TEST(JournalLog, AFieldSetLaterGoesWithTheLinesAfterIt) {
   EXPECT_EQ(third.find("POD")->second, "telco/rt-1");
 }
 
+// Review: a pod's 300 KiB annotation quoted in a warning must not cost the
+// line (a datagram over the socket's limit is dropped whole).
+TEST(JournalLog, AHugeLineIsCutNotLost) {
+  TempDir root;
+  const UniqueFd journal = listen_at(root / "run/systemd/journal/socket");
+  {
+    Log log(journal_config(root), "create c1", "c1");
+    log.warn(std::string(300 * 1024, 'x'));
+  }
+  char buf[128 * 1024];
+  const ssize_t n = ::recv(journal.get(), buf, sizeof buf, MSG_DONTWAIT);
+  ASSERT_GT(n, 0) << "the line was lost";
+  const auto fields = fields_of(std::string(buf, static_cast<std::size_t>(n)));
+  EXPECT_NE(fields.find("MESSAGE")->second.find("[cut at 64 KiB of 307211 bytes]"), std::string::npos);
+}
+
 TEST(JournalLog, NoJournalLosesTheLineAndNothingElse) {
   TempDir root;
   testing::internal::CaptureStdout();

@@ -57,7 +57,13 @@ def wait_for_containerd() -> None:
         time.sleep(0.5)
 
 
+def containerd_started() -> str:
+    return run(["systemctl", "show", "-p", "ExecMainStartTimestampMonotonic", "--value", "containerd"]).stdout.strip()
+
+
 def handlers() -> dict:
+    """The handlers of containerd's config files (config dump reads the
+    files, not the running daemon)."""
     import tomllib
     dump = run(["containerd", "config", "dump"]).stdout
     return tomllib.loads(dump)["plugins"]["io.containerd.grpc.v1.cri"]["containerd"]["runtimes"]
@@ -122,6 +128,7 @@ def sd_installer(s: Scenario) -> None:
     isolated; uninstall gives back the config byte for byte."""
     from kubelet import Kubelet
 
+    s.expect_null_domains("before", [])
     r = configure(s, "unconfigure", "containerd", "--restart")
     s.require("start from the node without the handler", r.returncode == 0, r.stderr)
     wait_for_containerd()
@@ -149,13 +156,24 @@ def sd_installer(s: Scenario) -> None:
     r = configure(s, "configure", "containerd", "--restart")
     s.require("the package's handler again for the scenarios after this one", r.returncode == 0, r.stderr)
     wait_for_containerd()
+    s.expect_null_domains("after", [])
 
 
 def sd_configure(s: Scenario) -> None:
     """unconfigure gives back the node's config byte for byte; --dry-run
     shows the change and writes nothing; configure puts it back."""
+    s.expect_null_domains("before", [])
+    # Written but not restarted (a restart that failed, or a run killed
+    # before it): containerd keeps the old config until a run restarts it.
+    started = containerd_started()
+    r = configure(s, "unconfigure", "containerd")
+    s.require("runc-isolcpus-ctl unconfigure containerd (no restart)", r.returncode == 0, r.stderr)
+    s.check_eq("without --restart containerd keeps running", started, containerd_started())
     r = configure(s, "unconfigure", "containerd", "--restart")
     s.require("runc-isolcpus-ctl unconfigure containerd --restart", r.returncode == 0, r.stderr)
+    s.check("with nothing to change, --restart still restarts a containerd older than the file",
+            "nothing to change" in r.stdout and "restarting it" in r.stdout and "restarted containerd.service"
+            in r.stdout and containerd_started() != started, r.stdout)
     wait_for_containerd()
     s.check("unconfigure restored /etc/containerd/config.toml byte for byte",
             CONTAINERD_CONFIG.read_bytes() == NODE_CONFIG.encode(), CONTAINERD_CONFIG.read_text())
@@ -168,6 +186,15 @@ def sd_configure(s: Scenario) -> None:
     s.require("configure --restart again", r.returncode == 0, r.stderr)
     wait_for_containerd()
     s.check("the handler is back", handlers().get("isolcpus", {}).get("options", {}).get("SystemdCgroup") is True)
+    started = containerd_started()
+    r = configure(s, "configure", "containerd", "--restart")
+    s.check("a second configure --restart neither writes nor restarts",
+            "nothing to change" in r.stdout and "restarted" not in r.stdout and containerd_started() == started,
+            r.stdout)
+    s.check("nothing configure leaves beside the config",
+            sorted(p.name for p in CONTAINERD_CONFIG.parent.iterdir()) == ["config.toml"],
+            str(sorted(p.name for p in CONTAINERD_CONFIG.parent.iterdir())))
+    s.expect_null_domains("after", [])
 
 
 def ledger_entries() -> list[dict]:
