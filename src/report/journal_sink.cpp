@@ -62,7 +62,7 @@ void JournalSink::sink_it_(const spdlog::details::log_msg& msg) {
   std::memcpy(addr.sun_path, socket_path_.data(), socket_path_.size());
   // A datagram larger than the socket takes is lost whole (libsystemd
   // would pass a memfd instead): keep the line, cut, and say so.
-  constexpr std::size_t kMaxMessage = 64 * 1024;
+  constexpr std::size_t kMaxMessage = std::size_t{64} * 1024;
   std::string message(msg.payload.data(), std::min(msg.payload.size(), kMaxMessage));
   if (msg.payload.size() > kMaxMessage) {
     message += " [cut at 64 KiB of " + std::to_string(msg.payload.size()) + " bytes]";
