@@ -33,20 +33,21 @@ std::string_view basename_of(const char* path) {
 // "the process could not be started".
 int failure_status(const RuncInvocation& inv) { return inv.subcommand == Subcommand::kExec ? 255 : 1; }
 
-std::string log_context(const RuncInvocation& inv) {
+// Our log for this call: every line names the subcommand and container.
+Log call_log(const ConfigLoad& loaded, const RuncInvocation& inv) {
   std::string context(inv.subcommand_name);
   if (inv.container_id) {
     context += ' ';
     context += *inv.container_id;
   }
-  return context;
+  return Log(loaded.config, std::move(context), inv.container_id.value_or(""));
 }
 
 // Everything before the exec for subcommands that act on the host.  Our log
 // is closed (flushed) on return, before a possible death by signal.
 Outcome act_on_host(const RuncInvocation& inv, const ConfigLoad& loaded, const std::string& runtime, int argc,
                     char** argv) {
-  Log log(loaded.config, log_context(inv), inv.container_id.value_or(""));
+  Log log = call_log(loaded, inv);
   const Config config = effective_config(loaded);
   for (const auto& problem : loaded.problems) {
     log.error(problem);
@@ -95,7 +96,7 @@ int main(int argc, char** argv) {
   const ConfigLoad loaded = load_config(config_path);
   auto runtime = locate_runtime(loaded.config.runtime);
   if (!runtime) {
-    Log(loaded.config, log_context(inv), inv.container_id.value_or("")).error(runtime.error().message);
+    call_log(loaded, inv).error(runtime.error().message);
     report_caller_error(inv, runtime.error().message);
     return failure_status(inv);
   }
@@ -114,7 +115,7 @@ int main(int argc, char** argv) {
   }
 
   const Error failed = exec_runtime(*runtime, argc, argv);
-  Log(loaded.config, log_context(inv), inv.container_id.value_or("")).error(failed.message);
+  call_log(loaded, inv).error(failed.message);
   report_caller_error(inv, failed.message);
   return failure_status(inv);
 }

@@ -52,8 +52,7 @@ class Log {
   [[nodiscard]] std::shared_ptr<spdlog::sinks::sink> make_sink() const;
 
   std::string path_;
-  std::string context_;  // e.g. "create 3f2a..": prefixes every line
-  std::string container_id_;
+  std::string context_;         // e.g. "create 3f2a..": prefixes every line
   std::string journal_socket_;  // "" = the file at path_
   std::shared_ptr<LogFields> fields_ = std::make_shared<LogFields>();
   LogLevel threshold_ = LogLevel::kOff;

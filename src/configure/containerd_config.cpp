@@ -50,23 +50,6 @@ struct Body {
   std::vector<std::string> notes;
 };
 
-std::string annotations_line(const toml::table* source, const std::vector<std::string>& ours) {
-  std::vector<std::string> all;
-  if (const auto* theirs = source != nullptr ? (*source)["pod_annotations"].as_array() : nullptr) {
-    theirs->for_each([&](const toml::value<std::string>& glob) { all.push_back(glob.get()); });
-  }
-  for (const std::string& glob : ours) {
-    if (std::find(all.begin(), all.end(), glob) == all.end()) {
-      all.push_back(glob);
-    }
-  }
-  toml::array array;
-  for (const std::string& glob : all) {
-    array.push_back(glob);
-  }
-  return "  pod_annotations = " + toml_text(array) + "\n";
-}
-
 Body handler_body(const toml::table& root, std::int64_t version, const ConfigureRequest& request,
                   std::string_view origin) {
   const Source source = source_handler(root, version);
@@ -91,7 +74,9 @@ Body handler_body(const toml::table& root, std::int64_t version, const Configure
   if (!has_type) {
     body.text += "  runtime_type = \"" + std::string(kRuncShim) + "\"\n";
   }
-  body.text += annotations_line(source.table, request.pod_annotations);
+  const toml::node* theirs = source.table != nullptr ? source.table->get("pod_annotations") : nullptr;
+  body.text +=
+      "  pod_annotations = " + merged_string_array(string_array(theirs), request.pod_annotations) + "\n";
   body.text += "  [" + header + ".options]\n";
   const auto* options = source.table != nullptr ? (*source.table)["options"].as_table() : nullptr;
   if (options != nullptr) {

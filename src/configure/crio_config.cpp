@@ -42,28 +42,13 @@ Expected<void> merge(const CrioSource& source, std::string_view handler, CrioVie
     const auto* table = node.as_table();
     for (const auto& [key, value] : table != nullptr ? plain_keys(*table) : decltype(plain_keys(*table)){}) {
       if (key == "allowed_annotations" && value->is_array()) {
-        auto& list = view.annotations[std::string(name.str())];
-        list.clear();
-        value->as_array()->for_each([&](const toml::value<std::string>& a) { list.push_back(a.get()); });
+        view.annotations[std::string(name.str())] = string_array(value);
       } else {
         view.runtimes[std::string(name.str())][key] = toml_text(*value);
       }
     }
   }
   return {};
-}
-
-std::string annotations_line(const std::vector<std::string>& theirs, const std::vector<std::string>& ours) {
-  toml::array array;
-  for (const auto* list : {&theirs, &ours}) {
-    for (const std::string& a : *list) {
-      if (std::none_of(array.begin(), array.end(),
-                       [&](const toml::node& n) { return n.value<std::string>() == a; })) {
-        array.push_back(a);
-      }
-    }
-  }
-  return "allowed_annotations = " + toml_text(array) + "\n";
 }
 
 }  // namespace
@@ -116,7 +101,8 @@ Expected<ConfigureResult> configure_crio(std::string_view dropin, std::string_vi
   for (const auto& [key, value] : settings) {
     body += toml_key(key) + " = " + value + "\n";
   }
-  body += annotations_line(view.annotations[name], request.pod_annotations);
+  body +=
+      "allowed_annotations = " + merged_string_array(view.annotations[name], request.pod_annotations) + "\n";
   result.notes.push_back(
       "CRI-O runs its own high-performance hooks for pods of a handler that allows "
       "cpu-load-balancing.crio.io: "

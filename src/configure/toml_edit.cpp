@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "isolcpus/marked_block.hpp"
+#include "isolcpus/text.hpp"
 #include "isolcpus/toml_guard.hpp"
 
 namespace isolcpus {
@@ -18,21 +19,7 @@ std::string toml_key(std::string_view key) {
     return std::string(key);
   }
   // Double quotes, as containerd's own configs spell the plugin names.
-  std::string out = "\"";
-  for (char c : key) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-    }
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      static constexpr std::string_view kHex = "0123456789abcdef";
-      out += "\\u00";
-      out += kHex[(static_cast<unsigned char>(c) >> 4U) & 0xfU];
-      out += kHex[static_cast<unsigned char>(c) & 0xfU];
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
+  return quote_string(key);
 }
 
 std::string toml_text(const toml::node& node) {
@@ -53,6 +40,29 @@ std::vector<std::pair<std::string, const toml::node*>> plain_keys(const toml::ta
     return a.second->source().begin < b.second->source().begin;
   });
   return out;
+}
+
+std::vector<std::string> string_array(const toml::node* node) {
+  std::vector<std::string> out;
+  if (const auto* array = node != nullptr ? node->as_array() : nullptr) {
+    array->for_each([&](const toml::value<std::string>& s) { out.push_back(s.get()); });
+  }
+  return out;
+}
+
+std::string merged_string_array(const std::vector<std::string>& theirs,
+                                const std::vector<std::string>& ours) {
+  std::vector<std::string> all = theirs;
+  for (const std::string& s : ours) {
+    if (std::find(all.begin(), all.end(), s) == all.end()) {
+      all.push_back(s);
+    }
+  }
+  toml::array array;
+  for (const std::string& s : all) {
+    array.push_back(s);
+  }
+  return toml_text(array);
 }
 
 // With exceptions, as config.cpp compiles toml++: its parser is inline, and

@@ -29,6 +29,12 @@ std::string toml_text(const toml::node& node);
 // Key-value pairs of a table (no sub-tables), in the file's order.
 std::vector<std::pair<std::string, const toml::node*>> plain_keys(const toml::table& table);
 
+// Strings of a TOML array (its non-strings skipped); empty when `node` is not one.
+std::vector<std::string> string_array(const toml::node* node);
+
+// `theirs` then each of `ours` not among them, as a TOML array.
+std::string merged_string_array(const std::vector<std::string>& theirs, const std::vector<std::string>& ours);
+
 // The document, or an error naming `origin`'s line and what to do.
 Expected<toml::table> parse_toml(std::string_view text, std::string_view origin);
 

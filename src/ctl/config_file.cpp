@@ -9,6 +9,7 @@
 #include <cstring>
 #include <vector>
 
+#include "isolcpus/atomic_replace.hpp"
 #include "isolcpus/text.hpp"
 
 namespace isolcpus {
@@ -16,31 +17,6 @@ namespace fs = std::filesystem;
 namespace {
 
 Expected<void> errno_error(const std::string& what) { return make_error(what + ": " + std::strerror(errno)); }
-
-Expected<void> write_all(int fd, std::string_view text, const fs::path& path) {
-  while (!text.empty()) {
-    const ssize_t n = ::write(fd, text.data(), text.size());
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      return errno_error("cannot write " + path.string());
-    }
-    text.remove_prefix(static_cast<std::size_t>(n));
-  }
-  if (::fsync(fd) != 0) {
-    return errno_error("cannot sync " + path.string());
-  }
-  return {};
-}
-
-Expected<void> sync_dir(const fs::path& dir) {
-  const UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd || ::fsync(fd.get()) != 0) {
-    return errno_error("cannot sync directory " + dir.string());
-  }
-  return {};
-}
 
 // A new file with `text`, renamed over `target`: a crash leaves the old file
 // or the new one, and at worst a stray temporary where no runtime reads.
@@ -55,18 +31,23 @@ Expected<void> put_in_place(const fs::path& target, std::string_view text, mode_
     return errno_error("cannot create a temporary file in " + above.string());
   }
   const fs::path tmp(buf.data());
-  auto ok = write_all(fd.get(), text, tmp);
-  if (ok && ::fchmod(fd.get(), mode) != 0) {
-    ok = errno_error("cannot chmod " + tmp.string());
-  }
-  if (ok && ::rename(tmp.c_str(), target.c_str()) != 0) {
-    ok = errno_error("cannot rename " + tmp.string() + " to " + target.string());
-  }
-  if (!ok) {
+  if (::fchmod(fd.get(), mode) != 0) {
     ::unlink(tmp.c_str());
-    return ok;
+    return errno_error("cannot chmod " + tmp.string());
   }
-  return sync_dir(target.parent_path());
+  auto ok = replace_with_temp(fd.get(), tmp, target, text, /*dir_sync_required=*/true);
+  if (!ok) {
+    ::unlink(tmp.c_str());  // gone already if only the directory's fsync failed
+  }
+  return ok;
+}
+
+Expected<void> sync_dir(const fs::path& dir) {
+  const UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd || ::fsync(fd.get()) != 0) {
+    return errno_error("cannot sync directory " + dir.string());
+  }
+  return {};
 }
 
 }  // namespace
@@ -101,7 +82,7 @@ Expected<DirLock> DirLock::take(const fs::path& dir) {
       return make_error("cannot lock " + dir.string() + ": " + std::strerror(errno));
     }
   }
-  return DirLock(std::move(fd));
+  return DirLock(std::move(fd), dir);
 }
 
 fs::path backup_path(const fs::path& backup_dir, const fs::path& target) {

@@ -32,10 +32,12 @@ Expected<ConfigFile> read_config_file(const std::filesystem::path& path);
 class DirLock {
  public:
   static Expected<DirLock> take(const std::filesystem::path& dir);
+  [[nodiscard]] const std::filesystem::path& dir() const { return dir_; }
 
  private:
-  explicit DirLock(UniqueFd fd) : fd_(std::move(fd)) {}
+  DirLock(UniqueFd fd, std::filesystem::path dir) : fd_(std::move(fd)), dir_(std::move(dir)) {}
   UniqueFd fd_;
+  std::filesystem::path dir_;
 };
 
 // Where the previous version of `target` is kept: its path under `backup_dir`.

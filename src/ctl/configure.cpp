@@ -132,14 +132,14 @@ struct Edit {
   ConfigureResult result;
   std::string unit;  // the runtime's systemd service
   std::vector<DirLock> locks;
-  std::vector<fs::path> locked;
 };
 
 // The directory of `path`, locked once, in the order asked (config.toml's
 // directory before an import's: two runs take them in the same order).
 Expected<void> lock_dir_of(const fs::path& path, Edit& edit) {
   const fs::path dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
-  if (std::find(edit.locked.begin(), edit.locked.end(), dir) != edit.locked.end()) {
+  if (std::any_of(edit.locks.begin(), edit.locks.end(),
+                  [&](const DirLock& held) { return held.dir() == dir; })) {
     return {};
   }
   auto lock = DirLock::take(dir);
@@ -147,7 +147,6 @@ Expected<void> lock_dir_of(const fs::path& path, Edit& edit) {
     return lock.error();
   }
   edit.locks.push_back(std::move(*lock));
-  edit.locked.push_back(dir);
   return {};
 }
 

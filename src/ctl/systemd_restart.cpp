@@ -111,13 +111,15 @@ struct BusError {
   }
 };
 
-// The object path a Manager method returns; nullopt when there is no such unit.
-Expected<std::optional<std::string>> object_of(const Bus& b, const char* method, const std::string& unit) {
+// The object path a Manager method returns; nullopt when there is no such
+// unit.  `job_mode` ("replace") for the methods that start a job, else null.
+Expected<std::optional<std::string>> object_of(const Bus& b, const char* method, const std::string& unit,
+                                               const char* job_mode = nullptr) {
   BusError error(b.sd.get());
   sd_bus_message* raw = nullptr;
-  const int r = std::strcmp(method, "RestartUnit") == 0
+  const int r = job_mode != nullptr
                     ? b.sd->call_method(b.bus, kSystemd, "/org/freedesktop/systemd1", kManager, method,
-                                        &error.e, &raw, "ss", unit.c_str(), "replace")
+                                        &error.e, &raw, "ss", unit.c_str(), job_mode)
                     : b.sd->call_method(b.bus, kSystemd, "/org/freedesktop/systemd1", kManager, method,
                                         &error.e, &raw, "s", unit.c_str());
   const std::unique_ptr<sd_bus_message, decltype(b.sd->message_unref)> reply(raw, b.sd->message_unref);
@@ -176,7 +178,7 @@ Expected<void> restart_unit(const std::string& unit, std::chrono::seconds timeou
   if (!b) {
     return b.error();
   }
-  auto job = object_of(*b, "RestartUnit", unit);
+  auto job = object_of(*b, "RestartUnit", unit, "replace");
   if (!job || !*job) {
     return job ? make_error("RestartUnit " + unit + ": no such unit") : Expected<void>(job.error());
   }

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <thread>
 
+#include "isolcpus/atomic_replace.hpp"
 #include "isolcpus/text.hpp"
 
 namespace isolcpus {
@@ -159,34 +160,12 @@ Expected<void> Ledger::commit() {
   const auto final_path = dir_ / kLedgerFile;
   const auto temp_path = dir_ / (std::string(kLedgerFile) + ".tmp");
   const std::string text = serialize_ledger(data_);
-  {
-    UniqueFd fd(::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
-    if (!fd) {
-      return make_error("cannot write " + temp_path.string() + ": " + errno_text());
-    }
-    std::string_view rest = text;
-    while (!rest.empty()) {
-      const ssize_t n = ::write(fd.get(), rest.data(), rest.size());
-      if (n < 0) {
-        if (errno == EINTR) {
-          continue;
-        }
-        return make_error("cannot write " + temp_path.string() + ": " + errno_text());
-      }
-      rest.remove_prefix(static_cast<std::size_t>(n));
-    }
-    if (::fsync(fd.get()) != 0) {
-      return make_error("cannot fsync " + temp_path.string() + ": " + errno_text());
-    }
+  UniqueFd fd(::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd) {
+    return make_error("cannot write " + temp_path.string() + ": " + errno_text());
   }
-  if (::rename(temp_path.c_str(), final_path.c_str()) != 0) {
-    return make_error("cannot replace " + final_path.string() + ": " + errno_text());
-  }
-  UniqueFd dir_fd(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir_fd) {
-    ::fsync(dir_fd.get());
-  }
-  return {};
+  // The directory's fsync is best effort: the rename is done either way.
+  return replace_with_temp(fd.get(), temp_path, final_path, text, /*dir_sync_required=*/false);
 }
 
 LedgerEntry* Ledger::find(std::string_view root, std::string_view id) {

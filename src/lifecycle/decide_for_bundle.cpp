@@ -60,7 +60,8 @@ BundleDecision decide_for_bundle(Call& call, NodeSession& node, Ledger* ledger, 
   }
   const auto& id = *call.inv.container_id;
   // The journal files every later line of this call under its pod too.
-  if (const PodIdentity pod = pod_identity(*spec); !pod.pod_name.empty()) {
+  if (const PodIdentity pod = call.config.log_to_journal ? pod_identity(*spec) : PodIdentity{};
+      !pod.pod_name.empty()) {
     call.log.set_field("POD",
                        pod.pod_namespace.empty() ? pod.pod_name : pod.pod_namespace + "/" + pod.pod_name);
   }

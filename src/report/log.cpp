@@ -49,14 +49,17 @@ LogLevel parse_log_level(std::string_view text) {
 Log::Log(const Config& config, std::string context, std::string container_id)
     : path_(config.log_file),
       context_(std::move(context)),
-      container_id_(std::move(container_id)),
       journal_socket_(config.log_to_journal
                           ? (std::filesystem::path(config.host_root) / "run/systemd/journal/socket").string()
                           : std::string()),
       threshold_(config.log_file.empty() && !config.log_to_journal ? LogLevel::kOff
                                                                    : parse_log_level(config.log_level)),
       max_bytes_(config.log_max_bytes),
-      max_files_(config.log_max_files) {}
+      max_files_(config.log_max_files) {
+  if (!container_id.empty()) {
+    fields_->emplace_back("CONTAINER_ID", std::move(container_id));
+  }
+}
 
 Log::Log(Log&&) noexcept = default;
 Log& Log::operator=(Log&&) noexcept = default;
@@ -76,9 +79,6 @@ std::shared_ptr<spdlog::sinks::sink> Log::make_sink() const {
   JournalFields fixed{{"SYSLOG_IDENTIFIER", "runc-isolcpus"}, {"SYSLOG_PID", std::to_string(::getpid())}};
   if (!context_.empty()) {
     fixed.emplace_back("RUNC_ISOLCPUS_CALL", context_);
-  }
-  if (!container_id_.empty()) {
-    fixed.emplace_back("CONTAINER_ID", container_id_);
   }
   auto sink = std::make_shared<JournalSink>(journal_socket_, std::move(fixed), fields_);
   sink->set_pattern("%v");  // the journal keeps time, level and pid itself

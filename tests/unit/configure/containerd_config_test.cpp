@@ -2,15 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include "test_request.hpp"
+
 namespace isolcpus {
 namespace {
-
-ConfigureRequest request() {
-  ConfigureRequest r;
-  r.wrapper_path = "/usr/bin/runc-isolcpus";
-  r.pod_annotations = default_pod_annotations();
-  return r;
-}
 
 // The shape of a node's config: the kubelet's systemd driver on runc.
 constexpr std::string_view kSystemdNode = R"(version = 2

@@ -2,15 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include "test_request.hpp"
+
 namespace isolcpus {
 namespace {
-
-ConfigureRequest request() {
-  ConfigureRequest r;
-  r.wrapper_path = "/usr/bin/runc-isolcpus";
-  r.pod_annotations = default_pod_annotations();
-  return r;
-}
 
 constexpr std::string_view kDropin = "/etc/crio/crio.conf.d/99-runc-isolcpus.conf";
 
