@@ -80,6 +80,13 @@ class Cri:
     def remove_pod(self, pod_id: str) -> None:
         self.rt.RemovePodSandbox(self.pb.RemovePodSandboxRequest(pod_sandbox_id=pod_id), timeout=self.timeout)
 
+    def list_pods(self):
+        return self.rt.ListPodSandbox(self.pb.ListPodSandboxRequest(), timeout=self.timeout).items
+
+    def list_containers(self, pod_id: str):
+        request = self.pb.ListContainersRequest(filter=self.pb.ContainerFilter(pod_sandbox_id=pod_id))
+        return self.rt.ListContainers(request, timeout=self.timeout).containers
+
     def create_container(self, pod_id: str, sandbox_config, name: str, image: str, command: list[str],
                          cpuset: str, shares: int, log_path: str, annotations: dict | None = None,
                          attempt: int = 0) -> str:

@@ -62,8 +62,9 @@ CASES = [(k, cg, scens, s, s in expect_fail) for k, cg, scens, expect_fail in BO
 # containerd's CRI with SystemdCgroup = true, the project's .deb installed by
 # dpkg in the guest, and a kubelet-like driver (tests/vm/systemd/kubelet.py).
 SYSTEMD_BOOTS = [
+    # sd_reboot reboots the guest (containerd's state on a virtio disk): last.
     ("6.12", "v2", ("sd_kubelet", "sd_kubelet_restarts", "sd_reconcile_timer", "sd_crun",
-                      "sd_configure", "sd_installer")),
+                      "sd_configure", "sd_installer", "sd_reboot")),
     # The legacy shape: cgroup v1 under systemd (systemd.unified_cgroup_hierarchy=0).
     ("6.1", "v1", ("sd_kubelet", "sd_kubelet_restarts", "sd_reconcile_timer", "sd_crun")),
 ]
@@ -127,9 +128,10 @@ def _boot_cache(initrd, init="busybox"):
             log = initrd.parent / f"console-{init}-{kernel}-{cgroup}-{'+'.join(scens)}.log"
             timeout = SOAK_TIMEOUT if "soak_v2" in scens else SYSTEMD_TIMEOUT if init == "systemd" else BOOT_TIMEOUT
             t = time.monotonic()
+            disk = ["--disk", str(log.with_suffix(".img"))] if "sd_reboot" in scens else []
             r = _run([str(VM / "run-guest"), "--kernel", kernel, "--initrd", str(initrd), "--cgroup", cgroup,
                       "--init", init, "--scenarios", ",".join(scens), "--log", str(log), "--timeout",
-                      str(timeout), "--json"])
+                      str(timeout), "--json", *disk])
             _spent["boots"] += time.monotonic() - t
             try:
                 res = json.loads(r.stdout)
@@ -171,6 +173,8 @@ def test_systemd_scenario(systemd_boots, capsys, kernel, cgroup, scens, scen):
     setup = [m for m in res["markers"] if m.startswith("CHECK setup")]
     assert setup and not [m for m in setup if " FAIL " in m], "guest setup failed:\n" + "\n".join(setup)
     _judge(res, capsys, kernel, cgroup, scen, False)
+    if scen == "sd_reboot":
+        assert res["boots"] == 2, f"sd_reboot: the guest booted {res['boots']} time(s), expected a reboot"
 
 
 def _judge(res, capsys, kernel, cgroup, scen, expect_fail):

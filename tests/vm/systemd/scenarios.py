@@ -524,9 +524,77 @@ def sd_crun(s: Scenario) -> None:
     crun_gone(s, "create-start-after", "crun-cs")
 
 
+def boot_number() -> int:
+    for word in Path("/proc/cmdline").read_text().split():
+        if word.startswith("isolvm.boot="):
+            return int(word.split("=", 1)[1])
+    return 1
+
+
+REBOOT_FLAG = Path("/run/isolvm-reboot")  # isolvm.service reboots instead of powering off
+
+
+def sd_reboot(s: Scenario) -> bool:
+    """A node rebooted with a pod isolated.  The ledger lives on /run (a
+    tmpfs) and the kernel forgets its partitions, so after the boot nothing
+    may be isolated and the ledger must be empty; containerd's state lives
+    on a disk (/var/lib/containerd on /dev/vda, as on a node), so the
+    kubelet finds the old pod and cleans it up through the wrapper, and a
+    new pod on the same CPUs is isolated again.  Returns True when it asked
+    for the reboot (run-guest boots the guest again, isolvm.boot=2)."""
+    from kubelet import Kubelet
+
+    disk = run(["findmnt", "-n", "-o", "SOURCE", "/var/lib/containerd"], check=False).stdout.strip()
+    s.require("containerd's state is on the disk (/dev/vda at /var/lib/containerd)", disk == "/dev/vda", disk)
+    kubelet = Kubelet(Path("/var/log/pods"))
+    kubelet.start()
+    if boot_number() == 1:
+        s.expect_null_domains("before", [])
+        g = kubelet.run_pod("reboot-latency", "guaranteed", "isolcpus", OPT_IN, cpus=2)
+        c = kubelet.add_container(g, "rt", "2-3", 2048)
+        expect_isolated(s, "before the reboot", [2, 3], c.id)
+        if s.failures:
+            return False
+        s.info(f"rebooting with pod {g.id[:12]} and container {c.id[:12]} isolated on CPUs 2-3")
+        REBOOT_FLAG.touch()
+        mark("REBOOT", s.name)
+        return True
+    after_reboot(s, kubelet)
+    return False
+
+
+def after_reboot(s: Scenario, kubelet) -> None:
+    s.info(f"boot {boot_number()}: up {Path('/proc/uptime').read_text().split()[0]}s")
+    s.expect_null_domains("after the reboot", [])
+    s.check("after the reboot the ledger is empty", ledger_entries() == [], json.dumps(ledger_entries()))
+    left = exclusive_leftovers()
+    s.check("after the reboot no CPU is exclusive and no partition exists", not left, "; ".join(left))
+    old = [p for p in kubelet.cri.list_pods() if p.metadata.name == "reboot-latency"]
+    s.require("containerd kept the old pod on its disk", len(old) == 1, str(kubelet.cri.list_pods()))
+    pb = kubelet.cri.pb
+    s.check_eq("the old pod is not ready after the reboot", "SANDBOX_NOTREADY", pb.PodSandboxState.Name(old[0].state))
+    for c in kubelet.cri.list_containers(old[0].id):
+        s.info(f"old container {c.id[:12]} {c.metadata.name}: {pb.ContainerState.Name(c.state)}")
+        kubelet.cri.stop(c.id)
+        kubelet.cri.remove(c.id)
+    kubelet.cri.stop_pod(old[0].id)
+    kubelet.cri.remove_pod(old[0].id)
+    s.check("the kubelet removed the old pod through the wrapper", not [
+        p for p in kubelet.cri.list_pods() if p.id == old[0].id])
+    s.check("removing the old pod left the ledger empty", ledger_entries() == [], json.dumps(ledger_entries()))
+    g = kubelet.run_pod("reboot-latency", "guaranteed", "isolcpus", OPT_IN, cpus=2)
+    c = kubelet.add_container(g, "rt", "2-3", 2048)
+    expect_isolated(s, "a new pod after the reboot", [2, 3], c.id)
+    kubelet.remove_pod(g)
+    s.check("the ledger is empty once the new pod is gone", ledger_entries() == [], json.dumps(ledger_entries()))
+    left = exclusive_leftovers()
+    s.check("nothing is left after the new pod", not left, "; ".join(left))
+    s.expect_null_domains("after", [])
+
+
 SCENARIOS = {"sd_kubelet": sd_kubelet, "sd_kubelet_restarts": sd_kubelet_restarts,
              "sd_reconcile_timer": sd_reconcile_timer, "sd_crun": sd_crun, "sd_configure": sd_configure,
-             "sd_installer": sd_installer}
+             "sd_installer": sd_installer, "sd_reboot": sd_reboot}
 
 
 def cmdline_scenarios() -> list[str]:
@@ -536,16 +604,20 @@ def cmdline_scenarios() -> list[str]:
     return []
 
 
-def run_one(name: str, fn) -> None:
+def run_one(name: str, fn) -> bool:
+    """Runs one scenario; True when it asked for a reboot (its RESULT comes
+    from the next boot)."""
     s = Scenario(name)
     mark("BEGIN", name)
     try:
-        fn(s)
+        if fn(s) is True:
+            return True
     except Fatal as e:
         s.check(f"FATAL: {e}", False)
     except Exception:
         s.check("FATAL: the scenario raised", False, traceback.format_exc().replace("\n", " | "))
     mark("RESULT", name, "PASS" if s.failures == 0 else "FAIL")
+    return False
 
 
 def main() -> None:
@@ -558,15 +630,20 @@ def main() -> None:
     except Exception as e:
         boot.check(f"FATAL: setup: {e}", False, traceback.format_exc().replace("\n", " | "))
         ok = False
+    rebooting = False
     for name in names:
-        if name not in SCENARIOS:
+        if rebooting:
+            mark("RESULT", name, "FAIL")
+            mark("INFO", name, "named after a scenario that reboots the guest: put it before")
+        elif name not in SCENARIOS:
             mark("RESULT", name, "FAIL")
             mark("INFO", name, f"unknown scenario; known: {sorted(SCENARIOS)}")
         elif not ok:
             mark("RESULT", name, "FAIL")
         else:
-            run_one(name, SCENARIOS[name])
-    mark("DONE")
+            rebooting = run_one(name, SCENARIOS[name])
+    if not rebooting:
+        mark("DONE")
 
 
 if __name__ == "__main__":
