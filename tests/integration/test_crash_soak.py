@@ -30,14 +30,14 @@ ledger, status and kernel files; the host is then cleaned up by force so the
 next round starts clean, and the test fails at the end.
 
     SOAK_SEED=<n>        replay a run (the seed is printed)
-    SOAK_ROUNDS=<n>      rounds (default 200)
+    SOAK_ROUNDS=<n>      rounds (default 150)
     SOAK_ONLY_ROUND=<n>  run one round of the seed's plan alone
     SOAK_STOP_ON_FIRST=1 stop at the first round with a violation
     SOAK_VERBOSE=1       print every round's actions and outcomes
     SOAK_REPORT=<file>   write every violating round in full there (the
                          failure message details the first three)
 
-200 rounds take about 85-115 s on the 2-CPU development host.  Run by hand:
+150 rounds take about 65-85 s on the 2-CPU development host.  Run by hand:
 
     ISOLCPUS_WRAPPER=build/runc-isolcpus /usr/bin/python3 -m pytest -v -s \
         tests/integration/test_crash_soak.py
@@ -92,7 +92,7 @@ def test_crash_soak(soak_host, capsys):
     if seed is None:
         seed = random.SystemRandom().randrange(2**32)
     only = _env_int("SOAK_ONLY_ROUND", None)
-    rounds = [only] if only is not None else list(range(_env_int("SOAK_ROUNDS", 200)))
+    rounds = [only] if only is not None else list(range(_env_int("SOAK_ROUNDS", 150)))
     stop_on_first = os.environ.get("SOAK_STOP_ON_FIRST", "") not in ("", "0")
     faults = fault_injection_built(host.wrapper) is not False
 

@@ -52,7 +52,7 @@ BOOTS = [
     # on.  Alone: removing a zombie leaves freed memory on the kernel's list
     # of remote partitions, and later partition work in that boot oopses.
     ("6.12", "v2", ("base_v2_zombie",), ()),
-    # The crash soak: 60 random rounds (ISOLVM_SOAK_ROUNDS for more), the wrapper SIGKILLed at random
+    # The crash soak: 50 random rounds (ISOLVM_SOAK_ROUNDS for more), the wrapper SIGKILLed at random
     # (docs/INVARIANTS.md); its own, longer timeout.
     ("6.12", "v2", ("soak_v2",), ()),
 ]

@@ -16,7 +16,7 @@
 . /isolvm/scenarios/_wrap_common.sh
 require_ctl
 POD=kubepods.slice/kubepods-podsoak.slice
-ROUNDS=${SOAK_ROUNDS:-60}
+ROUNDS=${SOAK_ROUNDS:-50}
 SEED=${SOAK_SEED:-$(($(date +%s) % 100000 + 1))}
 SEED0=$SEED
 info "soak: seed=$SEED rounds=$ROUNDS (replay: ISOLVM_SOAK_SEED=$SEED on the host)"
