@@ -113,7 +113,10 @@ def installer(s: Scenario, action: str) -> subprocess.CompletedProcess:
     host = Path("/host")
     if not (host / "etc").is_dir():
         host.mkdir(exist_ok=True)
+        # As a pod's hostPath mount: rslave, so nothing done under /host
+        # (an unmount at shutdown) reaches the host's own mounts.
         run(["mount", "--rbind", "/", str(host)])
+        run(["mount", "--make-rslave", str(host)])
     env = dict(os.environ, ISOLCPUS_HOST=str(host), ISOLCPUS_SRC=str(src), ISOLCPUS_ACTION=action,
                ISOLCPUS_RUNTIME="auto", ISOLCPUS_ONESHOT="1", ISOLCPUS_SET_LABEL="0", NODE_NAME="isolvm")
     r = subprocess.run(["sh", str(OPT / "install.sh")], env=env, capture_output=True, text=True, timeout=300)
@@ -153,6 +156,8 @@ def sd_installer(s: Scenario) -> None:
     s.check("uninstall restored /etc/containerd/config.toml byte for byte", CONTAINERD_CONFIG.read_bytes() == before)
     s.check("uninstall removed the binaries it installed",
             not Path("/usr/local/bin/runc-isolcpus").exists() and not Path("/usr/local/bin/runc-isolcpus-ctl").exists())
+    # The DaemonSet's pod is gone, and its view of the host with it.
+    run(["umount", "-R", "/host"])
     r = configure(s, "configure", "containerd", "--restart")
     s.require("the package's handler again for the scenarios after this one", r.returncode == 0, r.stderr)
     wait_for_containerd()
