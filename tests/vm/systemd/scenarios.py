@@ -529,11 +529,16 @@ def sd_crun(s: Scenario) -> None:
     crun_gone(s, "create-start-after", "crun-cs")
 
 
-def boot_number() -> int:
+def cmdline_param(name: str, default: str) -> str:
+    """isolvm.<name>=VALUE from the kernel command line (run-guest sets them)."""
     for word in Path("/proc/cmdline").read_text().split():
-        if word.startswith("isolvm.boot="):
-            return int(word.split("=", 1)[1])
-    return 1
+        if word.startswith(f"isolvm.{name}="):
+            return word.split("=", 1)[1]
+    return default
+
+
+def boot_number() -> int:
+    return int(cmdline_param("boot", "1"))
 
 
 REBOOT_FLAG = Path("/run/isolvm-reboot")  # isolvm.service reboots instead of powering off
@@ -622,10 +627,7 @@ SCENARIOS = {"sd_kubelet": sd_kubelet, "sd_kubelet_restarts": sd_kubelet_restart
 
 
 def cmdline_scenarios() -> list[str]:
-    for word in Path("/proc/cmdline").read_text().split():
-        if word.startswith("isolvm.scenarios="):
-            return [x for x in word.split("=", 1)[1].split(",") if x]
-    return []
+    return [x for x in cmdline_param("scenarios", "").split(",") if x]
 
 
 def run_one(name: str, fn) -> bool:
