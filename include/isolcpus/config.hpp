@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "isolcpus/cpuset.hpp"
+#include "isolcpus/tuning.hpp"
 
 namespace isolcpus {
 
@@ -39,6 +40,9 @@ struct Config {
   std::vector<std::string> allowed_namespaces;
   std::optional<CpuSet> isolatable_cpus;  // unset = any online CPU
   unsigned min_housekeeping_cpus = 2;     // a one-CPU domain is dropped by the kernel
+  // The knobs besides load balancing this node honours (CRI-O's annotations);
+  // an annotation of another knob is ignored with a warning.
+  std::vector<Knob> knobs = {Knob::kCpuQuota, Knob::kCStates, Knob::kGovernor};
 
   std::string state_dir = "/run/runc-isolcpus";
   std::chrono::milliseconds lock_timeout{10000};

@@ -28,6 +28,9 @@ Expected<KernelVersion> parse_kernel_release(std::string_view release);
 struct HostFacts {
   CgroupMode mode = CgroupMode::kNone;
   std::filesystem::path cpuset_mount;  // absolute, host_root applied
+  // The hierarchy with the cpu controller (CFS quota): the cpuset mount on
+  // v2, the "cpu" hierarchy on v1; empty when there is none.
+  std::filesystem::path cpu_mount;
   KernelVersion kernel;
   CpuSet online;         // /sys/devices/system/cpu/online
   CpuSet boot_isolated;  // /sys/devices/system/cpu/isolated (isolcpus=)

@@ -15,6 +15,7 @@
 #include "isolcpus/cpuset.hpp"
 #include "isolcpus/expected.hpp"
 #include "isolcpus/isolation.hpp"
+#include "isolcpus/tuning.hpp"
 #include "isolcpus/unique_fd.hpp"
 
 namespace isolcpus {
@@ -81,6 +82,10 @@ struct LedgerEntry {
   ProcessRef creator;                    // the wrapper that decided, which becomes `runc create`
   std::optional<UpdateInFlight> update;  // a `runc update` under way
   std::vector<std::string> problems;     // what the last release could not undo, naming files
+  // Added in 0.3 (absent in older ledgers: load balancing only):
+  bool cpuset_isolation = true;              // load balancing off (false: tunings only)
+  std::vector<Tuning> tunings;               // what the pod asked of the other knobs
+  std::vector<TuningChange> tuning_changes;  // set from kIsolating on, like `isolation`
 
   [[nodiscard]] bool same_container(std::string_view root, std::string_view id) const {
     return runc_root == root && container_id == id;

@@ -27,6 +27,7 @@
 #include "isolcpus/log.hpp"
 #include "isolcpus/policy.hpp"
 #include "isolcpus/seams.hpp"
+#include "isolcpus/tuner.hpp"
 
 namespace isolcpus {
 
@@ -81,6 +82,7 @@ class NodeSession {
   Expected<Isolator*> isolator();
   Expected<const HostFacts*> host();
   Expected<CgroupTree*> tree();
+  Expected<Tuner*> tuner();
   [[nodiscard]] std::filesystem::path proc() const;
   [[nodiscard]] const Seams& seams() const { return seams_; }
   [[nodiscard]] const Config& config() const { return config_; }
@@ -183,6 +185,12 @@ class NodeSession {
   // Undoes what `entry->isolation` holds in the kernel; updates the entry
   // (kDecided when all is undone, kReleasing with what is left) in memory.
   bool undo_kernel(LedgerEntry& entry);
+  bool undo_cpuset(LedgerEntry& entry);
+  bool undo_tunings(LedgerEntry& entry);
+  // What every entry but `self` holds of the tunings now (in the kernel or about to be).
+  std::vector<TuningChange> tunings_held_by_others(const LedgerEntry* self) const;
+  Expected<std::vector<TuningChange>> plan_tunings(const LedgerEntry& entry, const CgroupPath& cgroup);
+  Expected<void> apply_tunings(LedgerEntry& entry);
   void settle_update(const std::string& root, const std::string& id, ReconcileReport& report);
   void reconcile_entry(const std::string& root, const std::string& id, ReconcileReport& report);
   // Completes or undoes an interrupted isolation or release; false when the
@@ -194,6 +202,7 @@ class NodeSession {
   bool kernel_kept(const LedgerEntry& entry);
   CpuSet isolated_by_others();
   void enforce_node(ReconcileReport& report);
+  void enforce_tunings(ReconcileReport& report);  // what live containers' tunings hold
 
   const Config& config_;
   Log& log_;
@@ -205,6 +214,8 @@ class NodeSession {
   std::unique_ptr<CgroupTree> tree_;
   CgroupTree* tree_in_use_ = nullptr;
   std::unique_ptr<Isolator> isolator_;
+  std::unique_ptr<KernelFiles> files_;
+  std::unique_ptr<Tuner> tuner_;
 };
 
 }  // namespace isolcpus

@@ -9,6 +9,7 @@
 #include "isolcpus/container_spec.hpp"
 #include "isolcpus/cpuset.hpp"
 #include "isolcpus/pod_identity.hpp"
+#include "isolcpus/tuning.hpp"
 
 namespace isolcpus {
 
@@ -16,7 +17,7 @@ inline constexpr std::string_view kLoadBalancingAnnotation = "cpu-load-balancing
 
 enum class Verdict {
   kSkip,     // not opted in, or not eligible: leave the container alone
-  kIsolate,  // isolate `cpus`
+  kIsolate,  // isolate `cpus` (load balancing off and/or tunings)
   kRefuse,   // opted in and eligible, but a guardrail forbids it: on_failure applies
 };
 
@@ -25,6 +26,8 @@ struct Decision {
   CpuSet cpus;
   std::string reason;                 // always set: why this verdict
   std::vector<std::string> warnings;  // e.g. deprecated annotation value
+  bool cpuset_isolation = true;       // kIsolate: load balancing off (false: tunings only)
+  std::vector<Tuning> tunings;        // kIsolate: the other knobs, in CRI-O's order
 };
 
 // What the node looks like right now, as far as policy cares.
@@ -42,6 +45,7 @@ struct PolicyConfig {
   std::vector<std::string> allowed_namespaces;
   std::optional<CpuSet> isolatable_cpus;
   unsigned min_housekeeping_cpus = 2;
+  std::vector<Knob> knobs = {Knob::kCpuQuota, Knob::kCStates, Knob::kGovernor};
 };
 
 PolicyConfig policy_config(const Config& config);

@@ -13,6 +13,7 @@
 #include "isolcpus/cgroup_tree.hpp"
 #include "isolcpus/expected.hpp"
 #include "isolcpus/host_probe.hpp"
+#include "isolcpus/kernel_files.hpp"
 #include "isolcpus/ledger.hpp"
 
 namespace isolcpus {
@@ -39,6 +40,7 @@ using ChildLauncher =
 struct Seams {
   const HostFacts* host = nullptr;  // instead of probing host_root
   CgroupTree* tree = nullptr;       // instead of the cpuset mount
+  KernelFiles* files = nullptr;     // instead of the tunings' sysfs, procfs and cpu-cgroup files
   // Called at every kernel write and ledger save with a step name; a test
   // may throw from it to model SIGKILL (the fault-injection build kills).
   std::function<void(std::string_view step)> checkpoint;

@@ -264,6 +264,32 @@ void read_isolatable_cpus(const Item& item, Config& c) {
   }
 }
 
+void read_knobs(const Item& item, Config& c) {
+  const auto* array = item.node.as_array();
+  if (array == nullptr) {
+    item.wrong_type("an array of knob names, e.g. [\"cpu-quota\", \"cpu-c-states\"]");
+    return;
+  }
+  std::vector<Knob> knobs;
+  bool ok = true;
+  for (std::size_t i = 0; i < array->size(); ++i) {
+    const auto* s = (*array)[i].as_string();
+    const auto knob = s == nullptr ? std::nullopt : knob_from_name(s->get());
+    if (!knob || *knob == Knob::kIrqLoadBalancing) {
+      item.problem("element " + std::to_string(i) + " must be one of \"cpu-quota\", \"cpu-c-states\", " +
+                   "\"cpu-freq-governor\" (irq-load-balancing is not handled by this version)");
+      ok = false;
+      continue;
+    }
+    if (std::find(knobs.begin(), knobs.end(), *knob) == knobs.end()) {
+      knobs.push_back(*knob);
+    }
+  }
+  if (ok) {
+    c.knobs = std::move(knobs);
+  }
+}
+
 void read_min_housekeeping_cpus(const Item& item, Config& c) {
   // 0 would let a container take every CPU from the kernel and from kubelet.
   if (auto v = item.integer(1, CpuSet::kMaxCpus)) {
@@ -305,7 +331,7 @@ struct KeyReader {
   void (*read)(const Item&, Config&);
 };
 
-constexpr std::array<KeyReader, 15> kKeys = {{
+constexpr std::array<KeyReader, 16> kKeys = {{
     {"runtime", read_runtime},
     {"log_file", read_log_file},
     {"log_level", read_log_level},
@@ -316,6 +342,7 @@ constexpr std::array<KeyReader, 15> kKeys = {{
     {"on_failure", read_on_failure},
     {"allowed_namespaces", read_allowed_namespaces},
     {"isolatable_cpus", read_isolatable_cpus},
+    {"knobs", read_knobs},
     {"min_housekeeping_cpus", read_min_housekeeping_cpus},
     {"state_dir", read_state_dir},
     {"lock_timeout_ms", read_lock_timeout_ms},

@@ -103,15 +103,21 @@ std::optional<MountEntry> parse_mountinfo_line(std::string_view line) {
 struct CpusetMount {
   CgroupMode mode = CgroupMode::kNone;
   fs::path path;
+  fs::path cpu;  // the cpu controller's hierarchy
 };
 
-bool v2_has_cpuset(const fs::path& mount) {
+bool v2_has(const fs::path& mount, std::string_view controller) {
   const auto controllers = read_file_if_any(mount / "cgroup.controllers");
-  return controllers && has_word(trim(*controllers), "cpuset", ' ');
+  return controllers && has_word(trim(*controllers), controller, ' ');
 }
+
+bool v2_has_cpuset(const fs::path& mount) { return v2_has(mount, "cpuset"); }
+
+fs::path v2_cpu(const fs::path& mount) { return v2_has(mount, "cpu") ? mount : fs::path(); }
 
 CpusetMount find_in_mountinfo(const fs::path& host_root, std::string_view mountinfo) {
   std::optional<fs::path> v1;
+  fs::path v1_cpu;
   for (const auto line : split(mountinfo, '\n')) {
     const auto entry = parse_mountinfo_line(line);
     if (!entry) {
@@ -119,14 +125,17 @@ CpusetMount find_in_mountinfo(const fs::path& host_root, std::string_view mounti
     }
     const auto path = under_root(host_root, entry->mount_point);
     if (entry->fstype == "cgroup2" && v2_has_cpuset(path)) {
-      return {CgroupMode::kV2, path};
+      return {CgroupMode::kV2, path, v2_cpu(path)};
     }
     if (entry->fstype == "cgroup" && !v1 && has_word(entry->super_options, "cpuset", ',')) {
       v1 = path;
     }
+    if (entry->fstype == "cgroup" && v1_cpu.empty() && has_word(entry->super_options, "cpu", ',')) {
+      v1_cpu = path;
+    }
   }
   if (v1) {
-    return {CgroupMode::kV1, *v1};
+    return {CgroupMode::kV1, *v1, v1_cpu};
   }
   return {};
 }
@@ -135,11 +144,13 @@ CpusetMount find_in_mountinfo(const fs::path& host_root, std::string_view mounti
 CpusetMount find_in_default_layout(const fs::path& host_root) {
   const auto v2 = host_root / "sys/fs/cgroup";
   if (v2_has_cpuset(v2)) {
-    return {CgroupMode::kV2, v2.lexically_normal()};
+    return {CgroupMode::kV2, v2.lexically_normal(), v2_cpu(v2.lexically_normal())};
   }
   const auto v1 = host_root / "sys/fs/cgroup/cpuset";
   if (fs::exists(v1 / "cpuset.cpus")) {
-    return {CgroupMode::kV1, v1.lexically_normal()};
+    const auto cpu = host_root / "sys/fs/cgroup/cpu";
+    return {CgroupMode::kV1, v1.lexically_normal(),
+            fs::exists(cpu / "cpu.cfs_quota_us") ? cpu.lexically_normal() : fs::path()};
   }
   return {};
 }
@@ -192,6 +203,7 @@ Expected<HostFacts> probe_host(const std::filesystem::path& host_root) {
   const auto mount = mountinfo ? find_in_mountinfo(host_root, *mountinfo) : find_in_default_layout(host_root);
   facts.mode = mount.mode;
   facts.cpuset_mount = mount.path;
+  facts.cpu_mount = mount.cpu;
 
   const auto osrelease_path = host_root / "proc/sys/kernel/osrelease";
   const auto osrelease = read_file_if_any(osrelease_path);

@@ -215,6 +215,71 @@ void read_v02_fields(const json& j, const std::string& where, LedgerEntry& e) {
   }
 }
 
+json tuning_changes_json(const std::vector<TuningChange>& changes) {
+  json out = json::array();
+  for (const auto& c : changes) {
+    json j = {{"knob", knob_name(c.knob)}, {"cpus", cpus_json(c.cpus)}};
+    put_text(j, "file", c.file);
+    put_text(j, "original", c.original);
+    put_text(j, "written", c.written);
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+Knob knob_from(const json& j, const std::string& where) {
+  const std::string name = text(j, "knob", where);
+  const auto knob = knob_from_name(name);
+  if (!knob) {
+    corrupt(at(where, "knob"), "\"" + name + "\" is not a knob this version knows");
+  }
+  return *knob;
+}
+
+void add_v03_fields(const LedgerEntry& e, json& j) {
+  if (!e.cpuset_isolation) {
+    j["cpuset_isolation"] = false;
+  }
+  if (!e.tunings.empty()) {
+    json tunings = json::array();
+    for (const auto& t : e.tunings) {
+      json one = {{"knob", knob_name(t.knob)}};
+      put_text(one, "value", t.value);
+      tunings.push_back(std::move(one));
+    }
+    j["tunings"] = std::move(tunings);
+  }
+  if (!e.tuning_changes.empty()) {
+    j["tuning_changes"] = tuning_changes_json(e.tuning_changes);
+  }
+}
+
+void read_v03_fields(const json& j, const std::string& where, LedgerEntry& e) {
+  if (j.contains("cpuset_isolation")) {
+    e.cpuset_isolation = flag(j, "cpuset_isolation", where);
+  }
+  if (j.contains("tunings")) {
+    const json& tunings = array(j, "tunings", where);
+    for (std::size_t i = 0; i < tunings.size(); ++i) {
+      const std::string one = at(where, "tunings") + "[" + std::to_string(i) + "]";
+      object(tunings[i], one);
+      e.tunings.push_back(Tuning{knob_from(tunings[i], one), bytes(tunings[i], "value", one)});
+    }
+  }
+  if (j.contains("tuning_changes")) {
+    const json& changes = array(j, "tuning_changes", where);
+    for (std::size_t i = 0; i < changes.size(); ++i) {
+      const std::string one = at(where, "tuning_changes") + "[" + std::to_string(i) + "]";
+      object(changes[i], one);
+      e.tuning_changes.push_back(TuningChange{.knob = knob_from(changes[i], one),
+                                              .file = bytes(changes[i], "file", one),
+                                              .original = bytes(changes[i], "original", one),
+                                              .written = bytes(changes[i], "written", one),
+                                              .cpus = cpus_from(changes[i], "cpus", one)});
+    }
+  }
+}
+
 EntryState state_from(const json& j, const std::string& where) {
   const std::string state = text(j, "state", where);
   std::string known;
@@ -252,6 +317,7 @@ LedgerEntry entry_from(const json& j, const std::string& where) {
     e.isolation = isolation_from(j.at("isolation"), at(where, "isolation"));
   }
   read_v02_fields(j, where, e);
+  read_v03_fields(j, where, e);
   return e;
 }
 
@@ -308,6 +374,7 @@ std::string serialize_ledger(const LedgerData& data) {
       j["isolation"] = isolation_json(*e.isolation);
     }
     add_v02_fields(e, j);
+    add_v03_fields(e, j);
     entries.push_back(std::move(j));
   }
   json flags = json::array();

@@ -25,7 +25,7 @@ std::string describe(const LedgerEntry& e) {
   return s;
 }
 
-bool holds_kernel_state(const LedgerEntry& e) { return e.isolation.has_value(); }
+bool holds_kernel_state(const LedgerEntry& e) { return e.isolation.has_value() || !e.tuning_changes.empty(); }
 
 LedgerEntry decision_entry(std::string_view root, std::string_view id, const NewDecision& decided) {
   LedgerEntry entry;
@@ -42,6 +42,8 @@ LedgerEntry decision_entry(std::string_view root, std::string_view id, const New
   entry.decided_at = unix_seconds_now();
   entry.init_pid = decided.init.pid;
   entry.init_start_ticks = decided.init.start_ticks;
+  entry.cpuset_isolation = decided.decision.cpuset_isolation;
+  entry.tunings = decided.decision.tunings;
   return entry;
 }
 
@@ -112,6 +114,41 @@ Expected<Isolator*> NodeSession::isolator() {
     isolator_ = std::move(*made);
   }
   return isolator_.get();
+}
+
+Expected<Tuner*> NodeSession::tuner() {
+  if (!tuner_) {
+    auto facts = host();
+    if (!facts) {
+      return facts.error();
+    }
+    const std::filesystem::path root(config_.host_root);
+    TuningHost th{.mode = (*facts)->mode, .cpu_mount = {}, .online = (*facts)->online};
+    if (!(*facts)->cpu_mount.empty()) {
+      th.cpu_mount = "/" + (*facts)->cpu_mount.lexically_relative(root).string();
+    }
+    KernelFiles* files = seams_.files;
+    if (files == nullptr) {
+      std::vector<std::string> writable = {"/sys/devices/system/cpu/", "/proc/irq/"};
+      if (!th.cpu_mount.empty()) {
+        writable.push_back(th.cpu_mount + "/");
+      }
+      files_ = open_kernel_files(root, std::move(writable));
+      files = files_.get();
+    }
+    tuner_ = std::make_unique<Tuner>(*files, th);
+  }
+  return tuner_.get();
+}
+
+std::vector<TuningChange> NodeSession::tunings_held_by_others(const LedgerEntry* self) const {
+  std::vector<TuningChange> held;
+  for (const auto& e : ledger_->data().entries) {
+    if (&e != self) {
+      held.insert(held.end(), e.tuning_changes.begin(), e.tuning_changes.end());
+    }
+  }
+  return held;
 }
 
 Expected<CgroupTree*> NodeSession::tree() {
@@ -219,11 +256,13 @@ CpuSet NodeSession::isolated_by_others() {
   return (*iso)->kernel_isolated(ctx) - ours;
 }
 
-bool NodeSession::undo_kernel(LedgerEntry& entry) {
+bool NodeSession::undo_cpuset(LedgerEntry& entry) {
+  if (!entry.isolation) {
+    return true;
+  }
   auto iso = isolator();
   if (!iso) {
-    entry.state = EntryState::kReleasing;
-    entry.problems = {"cannot release: " + iso.error().message};
+    entry.problems.push_back("cannot release: " + iso.error().message);
     return false;
   }
   IsolationContext ctx = context_for(&entry);
@@ -234,17 +273,74 @@ bool NodeSession::undo_kernel(LedgerEntry& entry) {
   for (const auto& p : result.problems) {
     log_.warn(describe(entry) + ": " + p);
   }
-  if (!result.complete()) {
-    entry.state = EntryState::kReleasing;
-    entry.isolation = std::move(result.left);
-    entry.problems = std::move(result.problems);
+  entry.isolation = std::move(result.left);
+  entry.problems.insert(entry.problems.end(), result.problems.begin(), result.problems.end());
+  return !entry.isolation.has_value();
+}
+
+bool NodeSession::undo_tunings(LedgerEntry& entry) {
+  if (entry.tuning_changes.empty()) {
+    return true;
+  }
+  auto t = tuner();
+  if (!t) {
+    entry.problems.push_back("cannot restore the tunings: " + t.error().message);
     return false;
   }
-  entry.isolation.reset();
+  step("tunings:release");
+  TuningRelease result = (*t)->release(entry.tuning_changes, tunings_held_by_others(&entry));
+  for (const auto& p : result.problems) {
+    log_.warn(describe(entry) + ": " + p);
+  }
+  entry.tuning_changes = std::move(result.left);
+  entry.problems.insert(entry.problems.end(), result.problems.begin(), result.problems.end());
+  return entry.tuning_changes.empty();
+}
+
+bool NodeSession::undo_kernel(LedgerEntry& entry) {
+  entry.problems.clear();
+  // Tunings first: the reverse of isolate(), which applies them last.
+  const bool tunings_undone = undo_tunings(entry);
+  const bool cpuset_undone = undo_cpuset(entry);
+  if (!tunings_undone || !cpuset_undone) {
+    entry.state = EntryState::kReleasing;
+    return false;
+  }
   entry.state = EntryState::kDecided;
   entry.isolated_at = 0;
-  entry.problems.clear();
   return true;
+}
+
+Expected<std::vector<TuningChange>> NodeSession::plan_tunings(const LedgerEntry& entry,
+                                                              const CgroupPath& cgroup) {
+  if (entry.tunings.empty()) {
+    return std::vector<TuningChange>{};
+  }
+  auto t = tuner();
+  if (!t) {
+    return t.error();
+  }
+  return (*t)->plan(entry.tunings, entry.cpus, cgroup, tunings_held_by_others(&entry));
+}
+
+Expected<void> NodeSession::apply_tunings(LedgerEntry& entry) {
+  if (entry.tuning_changes.empty()) {
+    return {};
+  }
+  auto t = tuner();
+  if (!t) {
+    return t.error();
+  }
+  step("tunings:apply");
+  auto applied = (*t)->apply(entry.tuning_changes, tunings_held_by_others(&entry));
+  if (!applied) {
+    return applied.error();
+  }
+  for (const auto& note : applied->notes) {
+    log_.warn(describe(entry) + ": " + note);
+  }
+  entry.tuning_changes = std::move(applied->made);
+  return {};
 }
 
 Expected<void> NodeSession::isolate(std::string_view root, std::string_view id, const CgroupPath& cgroup) {
@@ -262,25 +358,39 @@ Expected<void> NodeSession::isolate(std::string_view root, std::string_view id, 
   }
   const V1NodeRecord node_before = (*l)->data().v1;
   IsolationContext ctx = context_for(entry);
-  auto plan = (*iso)->plan(cgroup, entry->cpus, ctx);
-  if (!plan) {
-    (*l)->data().v1 = node_before;
-    return plan.error();
+  std::optional<Isolation> plan;
+  if (entry->cpuset_isolation) {
+    auto planned = (*iso)->plan(cgroup, entry->cpus, ctx);
+    if (!planned) {
+      (*l)->data().v1 = node_before;
+      return planned.error();
+    }
+    plan = std::move(*planned);
   }
-  entry->isolation = *plan;
+  auto tunings = plan_tunings(*entry, cgroup);
+  if (!tunings) {
+    (*l)->data().v1 = node_before;
+    return tunings.error();
+  }
+  entry->isolation = plan;
+  entry->tuning_changes = std::move(*tunings);
   entry->state = EntryState::kIsolating;
   if (auto ok = save("an isolation plan"); !ok) {
     // Nothing is in the kernel yet: forget the plan.
     entry->isolation.reset();
+    entry->tuning_changes.clear();
     entry->state = EntryState::kDecided;
     (*l)->data().v1 = node_before;
     return ok.error();
   }
-  auto applied = (*iso)->apply(*plan, ctx);
+  auto applied = plan ? (*iso)->apply(*plan, ctx) : Expected<void>();
   for (const auto& w : ctx.warnings) {
     log_.warn(w);
   }
   entry = (*l)->find(root, id);
+  if (applied) {
+    applied = apply_tunings(*entry);
+  }
   if (!applied) {
     // apply() rolled back what it could; undo_kernel proves it (or keeps
     // what is left for later).  The node record stays release()'s: it may
@@ -300,8 +410,12 @@ Expected<void> NodeSession::isolate(std::string_view root, std::string_view id, 
     return make_error(ok.error().message + (undone ? "; the isolation was undone"
                                                    : "; undoing the isolation was incomplete, see the log"));
   }
-  log_.info("isolated CPUs " + entry->cpus.to_string() + " of " + describe(*entry) + " in " + plan->cgroup +
-            " (" + std::string((*iso)->name()) + ")");
+  log_.info("isolated CPUs " + entry->cpus.to_string() + " of " + describe(*entry) + " in " + cgroup.str() +
+            " (" + (plan ? std::string((*iso)->name()) : "load balancing left on") +
+            (entry->tunings.empty()
+                 ? ""
+                 : "; " + std::to_string(entry->tuning_changes.size()) + " tuning changes") +
+            ")");
   return {};
 }
 
@@ -358,7 +472,8 @@ bool NodeSession::v1_isolation_active() {
     return false;
   }
   const auto& entries = (*l)->data().entries;
-  return std::any_of(entries.begin(), entries.end(), holds_kernel_state);
+  return std::any_of(entries.begin(), entries.end(),
+                     [](const LedgerEntry& e) { return e.isolation.has_value(); });
 }
 
 bool NodeSession::kernel_kept(const LedgerEntry& entry) {
@@ -548,7 +663,25 @@ void NodeSession::reconcile_entry(const std::string& root, const std::string& id
       ", which is gone");
 }
 
+void NodeSession::enforce_tunings(ReconcileReport& report) {
+  std::vector<TuningChange> held;
+  for (const auto& e : ledger_->data().entries) {
+    if (e.state == EntryState::kIsolated) {
+      held.insert(held.end(), e.tuning_changes.begin(), e.tuning_changes.end());
+    }
+  }
+  auto t = held.empty() ? Expected<Tuner*>(make_error("none held")) : tuner();
+  if (!t) {
+    return;
+  }
+  for (const auto& note : (*t)->enforce(held)) {
+    log_.warn(note);
+    report.notes.push_back(note);
+  }
+}
+
 void NodeSession::enforce_node(ReconcileReport& report) {
+  enforce_tunings(report);
   const LedgerData& data = ledger_->data();
   const bool idle =
       std::none_of(data.entries.begin(), data.entries.end(), holds_kernel_state) && data.v1 == V1NodeRecord{};

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "isolcpus/cpu_guardrails.hpp"
+#include "isolcpus/tuning_policy.hpp"
 
 namespace isolcpus {
 namespace {
@@ -233,6 +234,7 @@ PolicyConfig policy_config(const Config& config) {
       .allowed_namespaces = config.allowed_namespaces,
       .isolatable_cpus = config.isolatable_cpus,
       .min_housekeeping_cpus = config.min_housekeeping_cpus,
+      .knobs = config.knobs,
   };
 }
 
@@ -249,8 +251,10 @@ Decision decide(const ContainerSpec& spec, const PolicyConfig& policy, const Hos
     return d;
   }
   auto in = opt_in(spec, policy.mode, host.opt_in_recorded);
+  auto asked = tunings_asked(spec, policy.knobs, container_name(spec));
   d.warnings = std::move(in.warnings);
-  if (!in.opted_in) {
+  d.warnings.insert(d.warnings.end(), asked.warnings.begin(), asked.warnings.end());
+  if (!in.opted_in && asked.tunings.empty() && asked.refusals.empty()) {
     d.reason = std::move(in.reason);
     return d;
   }
@@ -259,6 +263,12 @@ Decision decide(const ContainerSpec& spec, const PolicyConfig& policy, const Hos
     return d;
   }
   const CpuSet& cpus = *spec.cpus;
+  if (!asked.refusals.empty()) {
+    d.verdict = Verdict::kRefuse;
+    d.cpus = cpus;
+    d.reason = "refused: " + join(asked.refusals);
+    return d;
+  }
   if (auto why = refused(spec, cpus, policy, host)) {
     d.verdict = Verdict::kRefuse;
     d.cpus = cpus;  // what was asked for, for the operator's log
@@ -267,7 +277,12 @@ Decision decide(const ContainerSpec& spec, const PolicyConfig& policy, const Hos
   }
   d.verdict = Verdict::kIsolate;
   d.cpus = cpus;
-  d.reason = std::move(in.reason);
+  d.cpuset_isolation = in.opted_in;
+  d.tunings = std::move(asked.tunings);
+  d.reason = in.opted_in ? std::move(in.reason) : "load balancing left on (" + in.reason + ")";
+  if (!asked.reasons.empty()) {
+    d.reason += "; tunings asked by " + join(asked.reasons);
+  }
   return d;
 }
 

@@ -22,7 +22,7 @@ bool same_as_defaults(const Config& c) {
          c.on_failure == d.on_failure && c.allowed_namespaces == d.allowed_namespaces &&
          c.isolatable_cpus == d.isolatable_cpus && c.min_housekeeping_cpus == d.min_housekeeping_cpus &&
          c.state_dir == d.state_dir && c.lock_timeout == d.lock_timeout && c.host_root == d.host_root &&
-         c.v1_manage_root_flag == d.v1_manage_root_flag && c.log_to_journal == d.log_to_journal;
+         c.v1_manage_root_flag == d.v1_manage_root_flag && c.log_to_journal == d.log_to_journal && c.knobs == d.knobs;
 }
 
 std::string dump(const std::vector<std::string>& problems) {
@@ -314,7 +314,7 @@ TEST(ParseConfig, UnknownKeyNamesLineAndKnownKeys) {
   EXPECT_EQ(
       load.problems[0],
       "/etc/runc-isolcpus/config.toml:3: unknown key 'modee'; known keys: runtime, log_file, log_level, "
-      "log_max_bytes, log_max_files, log_target, mode, on_failure, allowed_namespaces, isolatable_cpus, "
+      "log_max_bytes, log_max_files, log_target, mode, on_failure, allowed_namespaces, isolatable_cpus, knobs, "
       "min_housekeeping_cpus, state_dir, lock_timeout_ms, host_root, v1_manage_root_flag; did you mean "
       "'mode'?");
   EXPECT_TRUE(same_as_defaults(load.config));

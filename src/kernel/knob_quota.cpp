@@ -1,0 +1,94 @@
+// cpu-quota: no CFS bandwidth limit on the container and its pod, so a
+// busy-polling thread is never throttled.  v2 "cpu.max" keeps its period
+// ("max <period>"), v1 "cpu.cfs_quota_us" takes -1.  The pod's cgroup is
+// changed first (v1 refuses a child quota above its parent's) and comes
+// back last, when the pod's last such container goes.
+#include <string>
+
+#include "isolcpus/text.hpp"
+#include "isolcpus/tuner.hpp"
+
+namespace isolcpus {
+namespace {
+
+// A kubelet pod cgroup: "pod<uid>" (cgroupfs) or "kubepods[-<qos>]-pod<uid>.slice"
+// (systemd).  Any other parent (podman's machine.slice, a system slice) is
+// not the pod's to lose its limit.
+bool is_pod_cgroup(std::string_view name) {
+  if (name.starts_with("pod")) {
+    return true;
+  }
+  return name.starts_with("kubepods") && name.ends_with(".slice") &&
+         name.find("-pod") != std::string_view::npos;
+}
+
+class QuotaDriver final : public KnobDriver {
+ public:
+  QuotaDriver(KernelFiles& files, TuningHost host) : files_(files), host_(std::move(host)) {}
+
+  [[nodiscard]] Knob knob() const override { return Knob::kCpuQuota; }
+
+  Expected<std::vector<TuningChange>> plan(const KnobTarget& target) override {
+    if (auto why = unavailable(target.cpus); !why.empty()) {
+      return make_error(why);
+    }
+    std::vector<TuningChange> changes;
+    const CgroupPath parent = target.cgroup.parent();
+    if (!parent.is_root() && is_pod_cgroup(parent.parts().back())) {
+      auto pod = change_for(parent, target.cpus);
+      if (!pod) {
+        return pod.error();
+      }
+      changes.push_back(std::move(*pod));
+    }
+    auto own = change_for(target.cgroup, target.cpus);
+    if (!own) {
+      return own.error();
+    }
+    changes.push_back(std::move(*own));
+    return changes;
+  }
+
+  [[nodiscard]] std::string unavailable(const CpuSet& /*cpus*/) const override {
+    if (host_.cpu_mount.empty()) {
+      return "no cgroup hierarchy has the cpu controller, so there is no CFS quota to lift";
+    }
+    return "";
+  }
+
+ private:
+  [[nodiscard]] std::string file_of(const CgroupPath& cgroup) const {
+    const std::string leaf = host_.mode == CgroupMode::kV2 ? "cpu.max" : "cpu.cfs_quota_us";
+    return host_.cpu_mount + (cgroup.is_root() ? "" : "/" + cgroup.str()) + "/" + leaf;
+  }
+
+  Expected<TuningChange> change_for(const CgroupPath& cgroup, const CpuSet& cpus) const {
+    const std::string file = file_of(cgroup);
+    auto now = files_.read(file);
+    if (!now) {
+      return make_error(now.error().message + " (is the cpu controller enabled for this cgroup?)");
+    }
+    std::string written = "-1";
+    if (host_.mode == CgroupMode::kV2) {
+      // "<quota|max> <period>": keep the period the pod was given.
+      const auto space = now->find(' ');
+      if (space == std::string::npos) {
+        return make_error(file + " reads \"" + *now + "\", not \"<quota> <period>\"");
+      }
+      written = "max" + now->substr(space);
+    }
+    return TuningChange{
+        .knob = Knob::kCpuQuota, .file = file, .original = *now, .written = written, .cpus = cpus};
+  }
+
+  KernelFiles& files_;
+  TuningHost host_;
+};
+
+}  // namespace
+
+std::unique_ptr<KnobDriver> make_quota_driver(KernelFiles& files, const TuningHost& host) {
+  return std::make_unique<QuotaDriver>(files, host);
+}
+
+}  // namespace isolcpus

@@ -1,0 +1,149 @@
+// The generic half of every tuning: record, write, reference-count and
+// restore files.  What to write where is each knob's (src/kernel/knob_*.cpp).
+#include "isolcpus/tuner.hpp"
+
+#include <algorithm>
+
+namespace isolcpus {
+namespace {
+
+std::vector<TuningChange> holders_of(const std::string& file, const std::vector<TuningChange>& changes) {
+  std::vector<TuningChange> out;
+  std::copy_if(changes.begin(), changes.end(), std::back_inserter(out),
+               [&](const TuningChange& c) { return c.file == file; });
+  return out;
+}
+
+std::vector<TuningChange> with(std::vector<TuningChange> changes, const TuningChange& more) {
+  changes.push_back(more);
+  return changes;
+}
+
+}  // namespace
+
+std::string KnobDriver::combined(const std::vector<TuningChange>& holders) const {
+  return holders.front().written;
+}
+
+Tuner::Tuner(KernelFiles& files, const TuningHost& host) : files_(files) {
+  drivers_.push_back(make_quota_driver(files, host));
+  drivers_.push_back(make_cstates_driver(files, host));
+  drivers_.push_back(make_governor_driver(files, host));
+}
+
+const KnobDriver& Tuner::driver(Knob knob) const {
+  return **std::find_if(drivers_.begin(), drivers_.end(), [&](const auto& d) { return d->knob() == knob; });
+}
+
+KnobDriver& Tuner::driver(Knob knob) {
+  return **std::find_if(drivers_.begin(), drivers_.end(), [&](const auto& d) { return d->knob() == knob; });
+}
+
+std::string Tuner::want(const std::vector<TuningChange>& holders) const {
+  return driver(holders.front().knob).combined(holders);
+}
+
+std::string Tuner::unavailable(Knob knob, const CpuSet& cpus) const { return driver(knob).unavailable(cpus); }
+
+Expected<std::vector<TuningChange>> Tuner::plan(const std::vector<Tuning>& tunings, const CpuSet& cpus,
+                                                const CgroupPath& cgroup,
+                                                const std::vector<TuningChange>& others) {
+  std::vector<TuningChange> all;
+  for (const auto& tuning : tunings) {
+    const KnobDriver& d = driver(tuning.knob);
+    auto planned = driver(tuning.knob).plan(KnobTarget{tuning, cpus, cgroup});
+    if (!planned) {
+      return make_error(std::string(knob_name(tuning.knob)) + "=" + tuning.value + ": " +
+                        planned.error().message);
+    }
+    for (auto& change : *planned) {
+      const auto held = holders_of(change.file, others);
+      if (!held.empty()) {
+        // Held already: the file's original is the first holder's, not
+        // what it reads now (the holders' value).
+        change.original = held.front().original;
+        if (!d.combines() && held.front().written != change.written) {
+          return make_error(std::string(knob_name(tuning.knob)) + "=" + tuning.value + ": " + change.file +
+                            " is held at \"" + held.front().written +
+                            "\" by another container (they share it); both must ask for the same value");
+        }
+      }
+      all.push_back(std::move(change));
+    }
+  }
+  return all;
+}
+
+Expected<TuningApplied> Tuner::apply(const std::vector<TuningChange>& mine,
+                                     const std::vector<TuningChange>& others) {
+  TuningApplied applied;
+  for (const auto& change : mine) {
+    const std::string value = want(with(holders_of(change.file, others), change));
+    auto wrote = files_.write(change.file, value);
+    if (wrote) {
+      applied.made.push_back(change);
+      continue;
+    }
+    if (driver(change.knob).optional(change)) {
+      applied.notes.push_back(std::string(knob_name(change.knob)) + ": left alone: " + wrote.error().message);
+      continue;
+    }
+    auto undone = release(applied.made, others);
+    std::string message = wrote.error().message;
+    for (const auto& p : undone.problems) {
+      message += "; and while undoing: " + p;
+    }
+    return make_error(std::string(knob_name(change.knob)) + ": " + message);
+  }
+  return applied;
+}
+
+TuningRelease Tuner::release(const std::vector<TuningChange>& mine, const std::vector<TuningChange>& others) {
+  TuningRelease result;
+  // Reverse order: a pod's quota comes back after its container's.
+  for (auto it = mine.rbegin(); it != mine.rend(); ++it) {
+    const TuningChange& change = *it;
+    if (!files_.exists(change.file)) {
+      continue;  // gone with its cgroup: nothing left to restore
+    }
+    const auto held = holders_of(change.file, others);
+    const std::string target = held.empty() ? change.original : want(held);
+    auto now = files_.read(change.file);
+    if (now && *now == target) {
+      continue;
+    }
+    if (now && held.empty() && *now != want(with(held, change))) {
+      // Someone else changed it since (an operator, a tool): theirs now.
+      continue;
+    }
+    if (auto wrote = files_.write(change.file, target); !wrote) {
+      result.left.insert(result.left.begin(), change);
+      result.problems.push_back("cannot restore " + change.file + " to \"" + target +
+                                "\": " + wrote.error().message);
+    }
+  }
+  return result;
+}
+
+std::vector<std::string> Tuner::enforce(const std::vector<TuningChange>& held) {
+  std::vector<std::string> notes;
+  std::vector<std::string> done;
+  for (const auto& change : held) {
+    if (std::find(done.begin(), done.end(), change.file) != done.end() || !files_.exists(change.file)) {
+      continue;
+    }
+    done.push_back(change.file);
+    const std::string value = want(holders_of(change.file, held));
+    auto now = files_.read(change.file);
+    if (now && *now == value) {
+      continue;
+    }
+    auto wrote = files_.write(change.file, value);
+    notes.push_back(
+        std::string(knob_name(change.knob)) + ": " + change.file + " read \"" + (now ? *now : "?") + "\", " +
+        (wrote ? "set back to \"" + value + "\"" : "cannot set it back: " + wrote.error().message));
+  }
+  return notes;
+}
+
+}  // namespace isolcpus
