@@ -102,6 +102,8 @@ class Tuner {
   std::vector<std::string> enforce(const std::vector<TuningChange>& held);
   // Why this node cannot honour `knob` on `cpus` ("" = it can), for check.
   [[nodiscard]] std::string unavailable(Knob knob, const CpuSet& cpus) const;
+  // What a tuning's file reads now (for status): nullopt when it is gone.
+  [[nodiscard]] std::optional<std::string> read(const std::string& file) const;
   // What `file` should read while `holders` hold it.
   [[nodiscard]] std::string want(const std::vector<TuningChange>& holders) const;
 

@@ -1,5 +1,6 @@
 // status: gathers the ledger and the kernel's view (data only; the picture
 // is drawn by status_view.cpp).
+#include <map>
 #include <ostream>
 
 #include "commands.hpp"
@@ -18,6 +19,29 @@ void undone_problems(const LedgerView& view, StatusInput& in) {
     if (undone.recorded_isolated) {
       in.problems.push_back(describe_undone(undone));
     }
+  }
+}
+
+// Ledger against kernel for every file a tuning changed.
+void read_tunings(NodeSession& node, StatusInput& in) {
+  std::map<std::string, std::vector<TuningChange>> holders;
+  for (const auto& e : in.entries) {
+    for (const auto& c : e.tuning_changes) {
+      holders[c.file].push_back(c);
+    }
+  }
+  if (holders.empty()) {
+    return;
+  }
+  auto tuner = node.tuner();
+  if (!tuner) {
+    in.notes.push_back("the tunings' files cannot be read: " + tuner.error().message);
+    return;
+  }
+  for (const auto& [file, held] : holders) {
+    auto now = (*tuner)->read(file);
+    in.tuning_reads[file] = now ? *now : "(gone)";
+    in.tuning_wants[file] = (*tuner)->want(held);
   }
 }
 
@@ -68,6 +92,7 @@ int cmd_status(const ConfigLoad& loaded, bool json, std::ostream& out, std::ostr
   } else {
     in.notes.push_back("the kernel's view is unknown: " + (iso ? tree.error().message : iso.error().message));
   }
+  read_tunings(node, in);
   for (const auto& problem : loaded.problems) {
     in.notes.push_back("config: " + problem);
   }

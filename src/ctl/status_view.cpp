@@ -16,7 +16,8 @@ const LedgerEntry* owner_of(const std::vector<LedgerEntry>& entries, unsigned cp
     if (e.cpus.contains(cpu)) {
       ++holders;
       // Prefer the entry that holds the kernel side, if several claim it.
-      if (owner == nullptr || (e.isolation && !owner->isolation)) {
+      if (owner == nullptr || ((e.isolation || !e.tuning_changes.empty()) && !owner->isolation &&
+                               owner->tuning_changes.empty())) {
         owner = &e;
       }
     }
@@ -43,6 +44,30 @@ std::string who(const LedgerEntry& e) {
     s += ")";
   }
   return s;
+}
+
+// The owner's tunings on `cpu`: what each knob asked and what its files
+// read; a file of a settled container that reads otherwise is a problem.
+void tuning_rows(const StatusInput& in, CpuRow& row) {
+  const LedgerEntry& e = *row.owner;
+  for (const auto& t : e.tunings) {
+    std::string cell = std::string(knob_name(t.knob)) + "=" + t.value;
+    for (const auto& c : e.tuning_changes) {
+      if (c.knob != t.knob || !(c.cpus.contains(row.cpu))) {
+        continue;
+      }
+      const auto reads = in.tuning_reads.find(c.file);
+      const auto wants = in.tuning_wants.find(c.file);
+      const std::string now = reads == in.tuning_reads.end() ? "?" : reads->second;
+      const std::string want = wants == in.tuning_wants.end() ? c.written : wants->second;
+      cell += " (" + c.file + ": " + now + ")";
+      if (e.state == EntryState::kIsolated && now != want && now != "(gone)") {
+        row.problems.push_back(std::string(knob_name(t.knob)) + ": " + c.file + " reads \"" + now +
+                               "\", not \"" + want + "\"; `runc-isolcpus-ctl reconcile` sets it back");
+      }
+    }
+    row.tunings.push_back(std::move(cell));
+  }
 }
 
 }  // namespace
@@ -91,7 +116,8 @@ StatusView build_status(const StatusInput& in) {
       row.state = "boot-isolated";
       ++view.boot_isolated;
     } else if (row.owner != nullptr) {
-      row.state = std::string(to_string(row.owner->state));
+      const bool tuned_only = !row.owner->cpuset_isolation && row.owner->state == EntryState::kIsolated;
+      row.state = tuned_only ? "tuned" : std::string(to_string(row.owner->state));
     } else {
       row.state = "balanced";
     }
@@ -100,11 +126,16 @@ StatusView build_status(const StatusInput& in) {
     } else {
       row.kernel = in.kernel_isolated->contains(cpu) || boot ? "isolated" : "balanced";
     }
-    const bool ledger_isolated = row.owner != nullptr && row.owner->state == EntryState::kIsolated;
+    const bool ledger_isolated =
+        row.owner != nullptr && row.owner->state == EntryState::kIsolated && row.owner->cpuset_isolation;
     if (ledger_isolated) {
       ++view.isolated;
     } else if (!boot) {
       ++view.balanced;
+    }
+    if (row.owner != nullptr && !row.owner->tunings.empty()) {
+      ++view.tuned;
+      tuning_rows(in, row);
     }
     if (holders > 1) {
       row.problems.push_back("claimed by " + std::to_string(holders) +
@@ -219,6 +250,9 @@ std::string render_status_text(const StatusInput& in, const StatusView& view, st
       out << "-";
     }
     out << "\n";
+    for (const auto& t : row.tunings) {
+      out << "        " << t << "\n";
+    }
     for (const auto& p : row.problems) {
       out << "      ! CPU " << row.cpu << ": " << p << "\n";
     }
@@ -229,8 +263,8 @@ std::string render_status_text(const StatusInput& in, const StatusView& view, st
   for (const auto& note : in.notes) {
     out << "note: " << note << "\n";
   }
-  out << "summary: " << view.isolated << " isolated by containers, " << view.boot_isolated
-      << " isolated at boot, " << view.balanced << " balanced, " << view.problems
+  out << "summary: " << view.isolated << " isolated by containers, " << view.tuned << " tuned, "
+      << view.boot_isolated << " isolated at boot, " << view.balanced << " balanced, " << view.problems
       << (view.problems == 1 ? " problem" : " problems") << "\n";
   return out.str();
 }
@@ -253,6 +287,7 @@ std::string render_status_json(const StatusInput& in, const StatusView& view, st
     r["state"] = row.state;
     r["kernel"] = row.kernel;
     r["container_id"] = row.owner != nullptr ? json(row.owner->container_id) : json(nullptr);
+    r["tunings"] = row.tunings;
     r["problems"] = row.problems;
     cpus.push_back(std::move(r));
   }
@@ -273,12 +308,30 @@ std::string render_status_json(const StatusInput& in, const StatusView& view, st
     c["isolated_at"] = e.isolated_at;
     c["isolated_at_utc"] = e.isolated_at > 0 ? json(format_utc(e.isolated_at)) : json(nullptr);
     c["init_pid"] = e.init_pid;
+    c["load_balancing"] = e.cpuset_isolation ? "off" : "on";
+    json tunings = json::object();
+    for (const auto& t : e.tunings) {
+      tunings[std::string(knob_name(t.knob))] = t.value;
+    }
+    c["tunings"] = std::move(tunings);
+    json changes = json::array();
+    for (const auto& ch : e.tuning_changes) {
+      const auto reads = in.tuning_reads.find(ch.file);
+      changes.push_back({{"knob", knob_name(ch.knob)},
+                         {"file", ch.file},
+                         {"original", ch.original},
+                         {"written", ch.written},
+                         {"cpus", ch.cpus.to_string()},
+                         {"reads", reads == in.tuning_reads.end() ? json(nullptr) : json(reads->second)}});
+    }
+    c["tuning_changes"] = std::move(changes);
     containers.push_back(std::move(c));
   }
   doc["containers"] = std::move(containers);
   doc["notes"] = in.notes;
   doc["problems"] = in.problems;
   doc["summary"] = {{"isolated", view.isolated},
+                    {"tuned", view.tuned},
                     {"boot_isolated", view.boot_isolated},
                     {"balanced", view.balanced},
                     {"problems", view.problems}};

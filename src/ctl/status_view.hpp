@@ -31,6 +31,10 @@ struct StatusInput {
   // Isolations the kernel does not hold as recorded (v2: a partition that
   // reads "isolated invalid (...)"), each naming the file.  Counted.
   std::vector<std::string> problems;
+  // What each file a tuning changed reads now ("?" when unreadable), and
+  // what the holders together want it to read.
+  std::map<std::string, std::string> tuning_reads;
+  std::map<std::string, std::string> tuning_wants;
 };
 
 struct CpuRow {
@@ -38,12 +42,14 @@ struct CpuRow {
   std::string state;   // balanced, isolated, boot-isolated, decided, isolating, releasing
   std::string kernel;  // balanced, isolated, unknown
   const LedgerEntry* owner = nullptr;
+  std::vector<std::string> tunings;   // "cpu-c-states=disable (.../pm_qos_resume_latency_us: n/a)"
   std::vector<std::string> problems;  // each a sentence naming the file to look at
 };
 
 struct StatusView {
   std::vector<CpuRow> rows;
   std::size_t isolated = 0;  // by containers, per the ledger
+  std::size_t tuned = 0;     // CPUs of containers holding tunings
   std::size_t boot_isolated = 0;
   std::size_t balanced = 0;
   std::size_t problems = 0;

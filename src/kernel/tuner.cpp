@@ -43,6 +43,14 @@ std::string Tuner::want(const std::vector<TuningChange>& holders) const {
   return driver(holders.front().knob).combined(holders);
 }
 
+std::optional<std::string> Tuner::read(const std::string& file) const {
+  if (!files_.exists(file)) {
+    return std::nullopt;
+  }
+  auto now = files_.read(file);
+  return now ? *now : "? (" + now.error().message + ")";
+}
+
 std::string Tuner::unavailable(Knob knob, const CpuSet& cpus) const { return driver(knob).unavailable(cpus); }
 
 Expected<std::vector<TuningChange>> Tuner::plan(const std::vector<Tuning>& tunings, const CpuSet& cpus,

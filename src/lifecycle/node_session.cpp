@@ -561,7 +561,8 @@ void NodeSession::settle_update(const std::string& root, const std::string& id, 
                            won.to_string() + ", which the guardrails refused; no longer tracked");
     return;
   }
-  if (e->isolation && e->isolation->cpus != won && !undo_kernel(*e)) {
+  const CpuSet held = e->isolation ? e->isolation->cpus : e->cpus;
+  if (holds_kernel_state(*e) && held != won && !undo_kernel(*e)) {
     (void)save("an interrupted update's release");
     return;  // retried next time, the update record kept
   }
@@ -823,7 +824,7 @@ Released NodeSession::release_container(Ledger& ledger, std::string_view root, s
     release(root, id);
     return Released::kReleased;
   }
-  if (request.keep_isolation_while_alive && entry->isolation) {
+  if (request.keep_isolation_while_alive && holds_kernel_state(*entry)) {
     return Released::kKept;
   }
   unisolate(root, id);

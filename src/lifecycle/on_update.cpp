@@ -153,8 +153,9 @@ Outcome finish_update(Call& call, NodeSession& node, const Decision& decision, i
 std::optional<CpuSet> our_move(const LedgerEntry* entry, const CallInputs& in) {
   // A created container not started yet (kDecided) counts too: start
   // isolates the recorded cpus, so they must follow the update.
-  const bool was_isolated = entry != nullptr && entry->state == EntryState::kIsolated && entry->isolation;
-  const bool was_decided = entry != nullptr && entry->state == EntryState::kDecided && !entry->isolation;
+  const bool holds = entry != nullptr && (entry->isolation || !entry->tuning_changes.empty());
+  const bool was_isolated = entry != nullptr && entry->state == EntryState::kIsolated && holds;
+  const bool was_decided = entry != nullptr && entry->state == EntryState::kDecided && !holds;
   if ((!was_isolated && !was_decided) || !in.new_cpus || *in.new_cpus == entry->cpus) {
     return std::nullopt;
   }
@@ -169,8 +170,10 @@ std::optional<Outcome> begin_move(Call& call, NodeSession& node, Ledger& ledger,
   const std::string& id = *call.inv.container_id;
   LedgerEntry& entry = *ledger.find(root, id);
   const bool was_isolated = entry.state == EntryState::kIsolated;
-  entry.update = UpdateInFlight{entry.cpus,  to, was_isolated ? entry.isolation->cgroup : "",
-                                node.self(), {}, decision.verdict != Verdict::kIsolate};
+  // A container with tunings only has no cgroup recorded: "" has it located.
+  entry.update =
+      UpdateInFlight{entry.cpus,  to, was_isolated && entry.isolation ? entry.isolation->cgroup : "",
+                     node.self(), {}, decision.verdict != Verdict::kIsolate};
   if (auto ok = node.save("an update in flight"); !ok) {
     return stop(call, "cannot record the update of container " + id +
                           " in the ledger, so it was not run: " + ok.error().message);

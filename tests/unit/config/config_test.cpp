@@ -22,7 +22,8 @@ bool same_as_defaults(const Config& c) {
          c.on_failure == d.on_failure && c.allowed_namespaces == d.allowed_namespaces &&
          c.isolatable_cpus == d.isolatable_cpus && c.min_housekeeping_cpus == d.min_housekeeping_cpus &&
          c.state_dir == d.state_dir && c.lock_timeout == d.lock_timeout && c.host_root == d.host_root &&
-         c.v1_manage_root_flag == d.v1_manage_root_flag && c.log_to_journal == d.log_to_journal && c.knobs == d.knobs;
+         c.v1_manage_root_flag == d.v1_manage_root_flag && c.log_to_journal == d.log_to_journal &&
+         c.knobs == d.knobs;
 }
 
 std::string dump(const std::vector<std::string>& problems) {
@@ -314,7 +315,8 @@ TEST(ParseConfig, UnknownKeyNamesLineAndKnownKeys) {
   EXPECT_EQ(
       load.problems[0],
       "/etc/runc-isolcpus/config.toml:3: unknown key 'modee'; known keys: runtime, log_file, log_level, "
-      "log_max_bytes, log_max_files, log_target, mode, on_failure, allowed_namespaces, isolatable_cpus, knobs, "
+      "log_max_bytes, log_max_files, log_target, mode, on_failure, allowed_namespaces, isolatable_cpus, "
+      "knobs, "
       "min_housekeeping_cpus, state_dir, lock_timeout_ms, host_root, v1_manage_root_flag; did you mean "
       "'mode'?");
   EXPECT_TRUE(same_as_defaults(load.config));
@@ -558,6 +560,24 @@ TEST(EffectiveConfig, ProblemsMeanModeNeverAndKeepTheRest) {
     const Config config = effective_config(loaded);
     EXPECT_EQ(config.mode, c.mode) << c.name;
     EXPECT_EQ(config.state_dir, loaded.config.state_dir) << c.name << ": where things are stays";
+  }
+}
+
+TEST(ParseConfig, KnobsChooseTheTuningsThisNodeHonours) {
+  EXPECT_EQ(Config{}.knobs, (std::vector<Knob>{Knob::kCpuQuota, Knob::kCStates, Knob::kGovernor}));
+  auto load = parse_config("knobs = [\"cpu-quota\", \"cpu-quota\"]\n", "c.toml");
+  ASSERT_TRUE(load.problems.empty()) << dump(load.problems);
+  EXPECT_EQ(load.config.knobs, (std::vector<Knob>{Knob::kCpuQuota}));
+  load = parse_config("knobs = []\n", "c.toml");
+  ASSERT_TRUE(load.problems.empty()) << dump(load.problems);
+  EXPECT_TRUE(load.config.knobs.empty());
+  for (const char* bad : {"knobs = [\"cpu-quota\", \"turbo\"]", "knobs = \"cpu-quota\"", "knobs = [1]",
+                          "knobs = [\"cpu-load-balancing\"]"}) {
+    load = parse_config(std::string(bad) + "\n", "c.toml");
+    ASSERT_EQ(load.problems.size(), 1U) << bad;
+    EXPECT_NE(load.problems[0].find("c.toml:1"), std::string::npos) << load.problems[0];
+    EXPECT_NE(load.problems[0].find("knobs"), std::string::npos) << load.problems[0];
+    EXPECT_TRUE(same_as_defaults(load.config)) << bad;
   }
 }
 

@@ -52,6 +52,40 @@ TEST(BuildStatus, ConsistentIsolation) {
   EXPECT_EQ(v.problems, 0U);
 }
 
+// A container with tunings only: its CPUs are "tuned", balanced by the
+// kernel without that being a problem; each file is shown with what it
+// reads, and one that reads otherwise than the holders want is a problem.
+TEST(BuildStatus, TunedCpusShowTheirFilesAndDrift) {
+  StatusInput in = two_cpu_input();
+  LedgerEntry e = isolated_entry("abc", "2-3");
+  e.isolation.reset();
+  e.cpuset_isolation = false;
+  e.tunings = {{Knob::kCStates, "disable"}};
+  const std::string f2 = "/sys/devices/system/cpu/cpu2/power/pm_qos_resume_latency_us";
+  const std::string f3 = "/sys/devices/system/cpu/cpu3/power/pm_qos_resume_latency_us";
+  e.tuning_changes = {{Knob::kCStates, f2, "0", "n/a", CpuSet::of({2})},
+                      {Knob::kCStates, f3, "0", "n/a", CpuSet::of({3})}};
+  in.entries.push_back(e);
+  in.kernel_isolated = CpuSet{};
+  in.tuning_reads = {{f2, "n/a"}, {f3, "0"}};
+  in.tuning_wants = {{f2, "n/a"}, {f3, "n/a"}};
+  const StatusView v = build_status(in);
+  EXPECT_EQ(v.rows[2].state, "tuned");
+  EXPECT_EQ(v.isolated, 0U);
+  EXPECT_EQ(v.tuned, 2U);
+  ASSERT_EQ(v.rows[2].tunings.size(), 1U);
+  EXPECT_EQ(v.rows[2].tunings[0], "cpu-c-states=disable (" + f2 + ": n/a)");
+  EXPECT_TRUE(v.rows[2].problems.empty());
+  ASSERT_EQ(v.rows[3].problems.size(), 1U);
+  EXPECT_NE(v.rows[3].problems[0].find(f3 + " reads \"0\", not \"n/a\""), std::string::npos);
+  EXPECT_EQ(v.problems, 1U);
+  const auto doc = nlohmann::json::parse(render_status_json(in, v, 2000));
+  EXPECT_EQ(doc["containers"][0]["load_balancing"], "on");
+  EXPECT_EQ(doc["containers"][0]["tunings"]["cpu-c-states"], "disable");
+  EXPECT_EQ(doc["containers"][0]["tuning_changes"][1]["reads"], "0");
+  EXPECT_EQ(doc["summary"]["tuned"], 2);
+}
+
 TEST(BuildStatus, LedgerIsolatedButKernelBalancedNamesCulprit) {
   StatusInput in = two_cpu_input();
   in.entries.push_back(isolated_entry("abc", "3"));
@@ -177,8 +211,9 @@ TEST(RenderStatus, TextHasOneLinePerCpuAndSummary) {
   EXPECT_EQ(text.find("0123456789abc"), std::string::npos);
   EXPECT_NE(text.find("telco/dpdk-0 worker"), std::string::npos);
   EXPECT_NE(text.find("1970-01-01T00:16:40Z (42s ago)"), std::string::npos);
-  EXPECT_NE(text.find("summary: 1 isolated by containers, 0 isolated at boot, 3 balanced, 0 problems"),
-            std::string::npos);
+  EXPECT_NE(
+      text.find("summary: 1 isolated by containers, 0 tuned, 0 isolated at boot, 3 balanced, 0 problems"),
+      std::string::npos);
   for (const char c : text) {
     EXPECT_TRUE(c == '\n' || (c >= 0x20 && c < 0x7f)) << "non-ASCII or control byte in status text";
   }

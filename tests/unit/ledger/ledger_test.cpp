@@ -45,7 +45,20 @@ LedgerData sample() {
   b.state = EntryState::kDecided;
   b.cpus = CpuSet::of({5});
   b.isolation = Isolation{std::string(kIsolatorV1), "kubepods/pod2/v1-ctr", CpuSet::of({5}), V1Changes{true}};
-  data.entries = {a, b};
+  LedgerEntry c;  // tunings only
+  c.runc_root = "/run/runc";
+  c.container_id = "tuned";
+  c.state = EntryState::kReleasing;
+  c.cpus = CpuSet::of({6, 7});
+  c.cpuset_isolation = false;
+  c.tunings = {
+      {Knob::kCpuQuota, "disable"}, {Knob::kCStates, "max_latency:10"}, {Knob::kGovernor, "performance"}};
+  c.tuning_changes = {{Knob::kCpuQuota, "/sys/fs/cgroup/kubepods/pod3/cpu.max", "400000 100000", "max 100000",
+                       CpuSet::of({6, 7})},
+                      {Knob::kCStates, "/sys/devices/system/cpu/cpu6/power/pm_qos_resume_latency_us", "0",
+                       "10", CpuSet::of({6})}};
+  c.problems = {"cannot restore ..."};
+  data.entries = {a, b, c};
   data.v1.root_flag_original = true;
   data.v1.balanced_cgroup = "runc-isolcpus.balanced";
   data.v1.flag_changes = {{"kubepods", true}, {"kubepods/pod2", false}};
@@ -80,6 +93,29 @@ TEST(LedgerFormat, EachIsolatorReadsOnlyItsOwnRecord) {
   ASSERT_TRUE(std::holds_alternative<V1Changes>(v1.changes));
   EXPECT_EQ(changes_of<V2Changes>(v1).ancestor_additions.size(), 0U);
   EXPECT_TRUE(std::holds_alternative<std::monostate>(parsed->entries[0].isolation->changes));
+}
+
+// 0.3's keys are optional: an entry without them (every older ledger) is
+// load balancing only, and one with them names every file it changed.
+TEST(LedgerFormat, TuningsAreOptionalAndExact) {
+  const auto doc = nlohmann::json::parse(serialize_ledger(sample()));
+  EXPECT_FALSE(doc["entries"][0].contains("tunings"));
+  EXPECT_FALSE(doc["entries"][0].contains("cpuset_isolation"));
+  EXPECT_EQ(doc["entries"][2]["cpuset_isolation"], false);
+  EXPECT_EQ(doc["entries"][2]["tuning_changes"][1]["file"],
+            "/sys/devices/system/cpu/cpu6/power/pm_qos_resume_latency_us");
+  auto old = doc;
+  old["entries"].erase(2);
+  auto parsed = parse_ledger(old.dump(), "old");
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_TRUE(parsed->entries[0].cpuset_isolation);
+  EXPECT_TRUE(parsed->entries[0].tunings.empty());
+  auto unknown = doc;
+  unknown["entries"][2]["tuning_changes"][0]["knob"] = "turbo-boost";
+  auto refused = parse_ledger(unknown.dump(), "x");
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("entries[2].tuning_changes[0].knob"), std::string::npos)
+      << refused.error().message;
 }
 
 TEST(LedgerFormat, EmptyRoundTrips) {
