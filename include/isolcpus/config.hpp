@@ -42,7 +42,7 @@ struct Config {
   unsigned min_housekeeping_cpus = 2;     // a one-CPU domain is dropped by the kernel
   // The knobs besides load balancing this node honours (CRI-O's annotations);
   // an annotation of another knob is ignored with a warning.
-  std::vector<Knob> knobs = {Knob::kCpuQuota, Knob::kCStates, Knob::kGovernor};
+  std::vector<Knob> knobs = {Knob::kCpuQuota, Knob::kIrqLoadBalancing, Knob::kCStates, Knob::kGovernor};
 
   std::string state_dir = "/run/runc-isolcpus";
   std::chrono::milliseconds lock_timeout{10000};

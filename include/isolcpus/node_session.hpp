@@ -203,6 +203,7 @@ class NodeSession {
   CpuSet isolated_by_others();
   void enforce_node(ReconcileReport& report);
   void enforce_tunings(ReconcileReport& report);  // what live containers' tunings hold
+  void extend_irq_tunings(LedgerEntry& entry, ReconcileReport& report);
 
   const Config& config_;
   Log& log_;

@@ -45,7 +45,7 @@ struct PolicyConfig {
   std::vector<std::string> allowed_namespaces;
   std::optional<CpuSet> isolatable_cpus;
   unsigned min_housekeeping_cpus = 2;
-  std::vector<Knob> knobs = {Knob::kCpuQuota, Knob::kCStates, Knob::kGovernor};
+  std::vector<Knob> knobs = {Knob::kCpuQuota, Knob::kIrqLoadBalancing, Knob::kCStates, Knob::kGovernor};
 };
 
 PolicyConfig policy_config(const Config& config);

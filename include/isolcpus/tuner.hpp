@@ -74,6 +74,7 @@ class KnobDriver {
 std::unique_ptr<KnobDriver> make_quota_driver(KernelFiles& files, const TuningHost& host);
 std::unique_ptr<KnobDriver> make_cstates_driver(KernelFiles& files, const TuningHost& host);
 std::unique_ptr<KnobDriver> make_governor_driver(KernelFiles& files, const TuningHost& host);
+std::unique_ptr<KnobDriver> make_irq_driver(KernelFiles& files, const TuningHost& host);
 
 // What release() could not undo: the changes still in the kernel, and why.
 struct TuningRelease {

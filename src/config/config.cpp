@@ -275,9 +275,10 @@ void read_knobs(const Item& item, Config& c) {
   for (std::size_t i = 0; i < array->size(); ++i) {
     const auto* s = (*array)[i].as_string();
     const auto knob = s == nullptr ? std::nullopt : knob_from_name(s->get());
-    if (!knob || *knob == Knob::kIrqLoadBalancing) {
-      item.problem("element " + std::to_string(i) + " must be one of \"cpu-quota\", \"cpu-c-states\", " +
-                   "\"cpu-freq-governor\" (irq-load-balancing is not handled by this version)");
+    if (!knob) {
+      item.problem("element " + std::to_string(i) +
+                   " must be one of \"cpu-quota\", \"irq-load-balancing\", " +
+                   "\"cpu-c-states\", \"cpu-freq-governor\"");
       ok = false;
       continue;
     }

@@ -29,6 +29,7 @@ Tuner::Tuner(KernelFiles& files, const TuningHost& host) : files_(files) {
   drivers_.push_back(make_quota_driver(files, host));
   drivers_.push_back(make_cstates_driver(files, host));
   drivers_.push_back(make_governor_driver(files, host));
+  drivers_.push_back(make_irq_driver(files, host));
 }
 
 const KnobDriver& Tuner::driver(Knob knob) const {
@@ -66,6 +67,9 @@ Expected<std::vector<TuningChange>> Tuner::plan(const std::vector<Tuning>& tunin
     }
     for (auto& change : *planned) {
       const auto held = holders_of(change.file, others);
+      if (held.empty() && d.combines() && change.original == change.written) {
+        continue;  // an IRQ already off these CPUs: nothing to hold
+      }
       if (!held.empty()) {
         // Held already: the file's original is the first holder's, not
         // what it reads now (the holders' value).
@@ -120,7 +124,7 @@ TuningRelease Tuner::release(const std::vector<TuningChange>& mine, const std::v
     if (now && *now == target) {
       continue;
     }
-    if (now && held.empty() && *now != want(with(held, change))) {
+    if (now && held.empty() && *now != want(with(held, change)) && *now != change.written) {
       // Someone else changed it since (an operator, a tool): theirs now.
       continue;
     }

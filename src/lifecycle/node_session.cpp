@@ -664,7 +664,54 @@ void NodeSession::reconcile_entry(const std::string& root, const std::string& id
       ", which is gone");
 }
 
+// IRQs set up since a container took its CPUs out of every mask (a device
+// probed, a NIC's queues re-created): recorded first, then written, as
+// isolate() does.
+void NodeSession::extend_irq_tunings(LedgerEntry& entry, ReconcileReport& report) {
+  const auto irq = std::find_if(entry.tunings.begin(), entry.tunings.end(),
+                                [](const Tuning& t) { return t.knob == Knob::kIrqLoadBalancing; });
+  auto t = irq == entry.tunings.end() ? Expected<Tuner*>(make_error("none")) : tuner();
+  if (!t) {
+    return;
+  }
+  auto planned = (*t)->plan({*irq}, entry.cpus, CgroupPath{}, tunings_held_by_others(&entry));
+  if (!planned) {
+    return;
+  }
+  std::vector<TuningChange> fresh;
+  for (auto& c : *planned) {
+    if (std::none_of(entry.tuning_changes.begin(), entry.tuning_changes.end(),
+                     [&](const TuningChange& held) { return held.file == c.file; })) {
+      fresh.push_back(std::move(c));
+    }
+  }
+  if (fresh.empty()) {
+    return;
+  }
+  const std::string who = entry.runc_root;
+  const std::string id = entry.container_id;
+  entry.tuning_changes.insert(entry.tuning_changes.end(), fresh.begin(), fresh.end());
+  if (!save("new IRQs to hold")) {
+    return;
+  }
+  auto applied = (*t)->apply(fresh, tunings_held_by_others(ledger_->find(who, id)));
+  LedgerEntry* e = ledger_->find(who, id);
+  std::erase_if(e->tuning_changes, [&](const TuningChange& c) {
+    return std::any_of(fresh.begin(), fresh.end(), [&](const TuningChange& f) { return f.file == c.file; }) &&
+           (!applied || std::none_of(applied->made.begin(), applied->made.end(),
+                                     [&](const TuningChange& m) { return m.file == c.file; }));
+  });
+  (void)save("new IRQs held");
+  report.notes.push_back("container " + id + ": " + std::to_string(applied ? applied->made.size() : 0) +
+                         " IRQ(s) set up since it started now keep off CPUs " + e->cpus.to_string());
+}
+
 void NodeSession::enforce_tunings(ReconcileReport& report) {
+  for (auto& e : ledger_->data().entries) {
+    if (e.state == EntryState::kIsolated) {
+      extend_irq_tunings(e, report);
+    }
+  }
   std::vector<TuningChange> held;
   for (const auto& e : ledger_->data().entries) {
     if (e.state == EntryState::kIsolated) {

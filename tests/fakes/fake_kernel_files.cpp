@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cstdint>
 
+#include "isolcpus/cpu_mask.hpp"
+
 namespace isolcpus {
 namespace {
 
@@ -62,6 +64,15 @@ Expected<void> FakeKernelFiles::write(std::string_view file, std::string_view va
         !integer(value.substr(space + 1), n)) {
       return invalid();
     }
+  } else if (name == "smp_affinity" || name == "default_smp_affinity") {
+    // The kernel refuses a mask with no CPU in it (EINVAL), and prints it
+    // back in its own layout, which the fake keeps from the file.
+    auto mask = parse_cpu_mask(value);
+    if (!mask || mask->empty()) {
+      return invalid();
+    }
+    auto before = real_->read(file);
+    stored = format_cpu_mask_like(before ? *before : std::string(value), *mask);
   } else if (name == "cpu.cfs_quota_us") {
     if (!(integer(value, n) && (n == -1 || n >= 1000))) {
       return invalid();

@@ -564,7 +564,8 @@ TEST(EffectiveConfig, ProblemsMeanModeNeverAndKeepTheRest) {
 }
 
 TEST(ParseConfig, KnobsChooseTheTuningsThisNodeHonours) {
-  EXPECT_EQ(Config{}.knobs, (std::vector<Knob>{Knob::kCpuQuota, Knob::kCStates, Knob::kGovernor}));
+  EXPECT_EQ(Config{}.knobs,
+            (std::vector<Knob>{Knob::kCpuQuota, Knob::kIrqLoadBalancing, Knob::kCStates, Knob::kGovernor}));
   auto load = parse_config("knobs = [\"cpu-quota\", \"cpu-quota\"]\n", "c.toml");
   ASSERT_TRUE(load.problems.empty()) << dump(load.problems);
   EXPECT_EQ(load.config.knobs, (std::vector<Knob>{Knob::kCpuQuota}));

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "fakes/fake_kernel_files.hpp"
@@ -290,5 +291,110 @@ TEST(KernelFiles, WritesOnlyUnderItsPrefixesAndNeverThroughALink) {
   EXPECT_EQ(host.read_file("sys/devices/system/cpu/cpu0/power/pm_qos_resume_latency_us"), "n/a");
 }
 
+class IrqTest : public TunerTest {
+ protected:
+  void SetUp() override {
+    TunerTest::SetUp();
+    host.write_file("proc/irq/default_smp_affinity", "f\n");
+    for (const auto& [irq, mask] : {std::pair{1, "f"}, {4, "c"}, {9, "1"}, {24, "f"}}) {
+      host.write_file("proc/irq/" + std::to_string(irq) + "/smp_affinity", std::string(mask) + "\n");
+    }
+    host.write_file("proc/irq/8/spurious", "count 0\n");  // an IRQ dir without smp_affinity
+    for (unsigned cpu = 0; cpu < 4; ++cpu) {
+      host.write_file(std::string(kCpu) + "/cpu" + std::to_string(cpu) + "/topology/thread_siblings_list",
+                      cpu < 2 ? "0-1\n" : "2-3\n");
+    }
+  }
+  [[nodiscard]] std::string irq(const std::string& n) const {
+    return file("proc/irq/" + n + "/smp_affinity");
+  }
+};
+
+TEST_F(IrqTest, TheContainersCpusLeaveEveryMaskAndComeBack) {
+  auto held = take({{Knob::kIrqLoadBalancing, "disable"}}, CpuSet::of({2, 3}), kC1);
+  EXPECT_EQ(file("proc/irq/default_smp_affinity"), "3");
+  EXPECT_EQ(irq("1"), "3");
+  EXPECT_EQ(irq("24"), "3");
+  EXPECT_EQ(irq("4"), "3");  // only on CPUs 2-3: moved to the housekeeping CPUs, never emptied
+  EXPECT_EQ(irq("9"), "1");  // off them already: not held
+  EXPECT_EQ(held.size(), 4U);
+  EXPECT_TRUE(tuner.release(held, {}).left.empty());
+  EXPECT_EQ(file("proc/irq/default_smp_affinity"), "f");
+  EXPECT_EQ(irq("1"), "f");
+  EXPECT_EQ(irq("4"), "c");
+  EXPECT_EQ(irq("9"), "1");
+}
+
+TEST_F(IrqTest, AManagedIrqIsLeftAloneAndReported) {
+  files.refuse = [](std::string_view file, std::string_view) -> std::optional<std::string> {
+    return file == "/proc/irq/24/smp_affinity" ? std::optional<std::string>("Input/output error")
+                                               : std::nullopt;
+  };
+  auto plan = tuner.plan({{Knob::kIrqLoadBalancing, "disable"}}, CpuSet::of({3}), kC1, {});
+  ASSERT_TRUE(plan);
+  auto applied = tuner.apply(*plan, {});
+  ASSERT_TRUE(applied) << applied.error().message;
+  ASSERT_EQ(applied->notes.size(), 1U);
+  EXPECT_NE(applied->notes[0].find("/proc/irq/24/smp_affinity"), std::string::npos) << applied->notes[0];
+  EXPECT_EQ(irq("24"), "f");
+  EXPECT_EQ(irq("1"), "7");
+  EXPECT_TRUE(std::none_of(applied->made.begin(), applied->made.end(),
+                           [](const TuningChange& c) { return c.file == "/proc/irq/24/smp_affinity"; }));
+}
+
+TEST_F(IrqTest, ARefusedDefaultMaskFailsTheTuningAndUndoesIt) {
+  files.refuse = [](std::string_view file, std::string_view) -> std::optional<std::string> {
+    return file == "/proc/irq/default_smp_affinity" ? std::optional<std::string>("Permission denied")
+                                                    : std::nullopt;
+  };
+  auto plan = tuner.plan({{Knob::kIrqLoadBalancing, "disable"}}, CpuSet::of({3}), kC1, {});
+  ASSERT_TRUE(plan);
+  EXPECT_FALSE(tuner.apply(*plan, {}));
+  EXPECT_EQ(irq("1"), "f");
+}
+
+TEST_F(IrqTest, TwoContainersCombineAndTheFirstToGoGivesBackOnlyItsOwn) {
+  auto a = take({{Knob::kIrqLoadBalancing, "disable"}}, CpuSet::of({2}), kC1);
+  auto b = take({{Knob::kIrqLoadBalancing, "disable"}}, CpuSet::of({3}), kC2, a);
+  EXPECT_EQ(irq("1"), "3");
+  EXPECT_EQ(irq("4"), "3");  // was "c": both gone, so the housekeeping CPUs
+  EXPECT_TRUE(tuner.release(a, b).left.empty());
+  EXPECT_EQ(irq("1"), "7");  // CPU 2 back, 3 still held
+  EXPECT_EQ(irq("4"), "4");
+  EXPECT_EQ(file("proc/irq/default_smp_affinity"), "7");
+  EXPECT_TRUE(tuner.release(b, {}).left.empty());
+  EXPECT_EQ(irq("1"), "f");
+  EXPECT_EQ(irq("4"), "c");
+}
+
+TEST_F(IrqTest, AnIrqOffTheFirstContainersCpusIsStillHeldForTheSecond) {
+  auto a = take({{Knob::kIrqLoadBalancing, "disable"}}, CpuSet::of({3}), kC1);
+  host.write_file("proc/irq/9/smp_affinity", "4\n");  // moved to CPU 2 meanwhile
+  auto b = take({{Knob::kIrqLoadBalancing, "disable"}}, CpuSet::of({2}), kC2, a);
+  EXPECT_EQ(irq("9"), "3");
+  EXPECT_TRUE(tuner.release(a, b).left.empty());
+  EXPECT_EQ(irq("1"), "b");  // 0,1,3
+  EXPECT_TRUE(tuner.release(b, {}).left.empty());
+  EXPECT_EQ(irq("9"), "4");
+}
+
+TEST_F(IrqTest, HousekeepingKeepsTheFirstCpuAndItsSiblings) {
+  host.write_file(std::string(kCpu) + "/cpu2/topology/thread_siblings_list", "2\n");
+  auto held = take({{Knob::kIrqLoadBalancing, "housekeeping"}}, CpuSet::of({2, 3}), kC1);
+  EXPECT_EQ(irq("1"), "7");
+  ASSERT_FALSE(held.empty());
+  EXPECT_EQ(held[0].cpus, CpuSet::of({3}));
+  host.write_file(std::string(kCpu) + "/cpu2/topology/thread_siblings_list", "2-3\n");
+  auto both = tuner.plan({{Knob::kIrqLoadBalancing, "housekeeping"}}, CpuSet::of({2, 3}), kC2, held);
+  ASSERT_TRUE(both);
+  EXPECT_TRUE(both->empty());  // siblings 2-3 keep their IRQs: nothing to take out
+}
+
+TEST_F(IrqTest, MasksKeepTheKernelsLayout) {
+  host.write_file("proc/irq/1/smp_affinity", "00000000,0000000f\n");
+  auto held = take({{Knob::kIrqLoadBalancing, "disable"}}, CpuSet::of({2, 3}), kC1);
+  EXPECT_EQ(irq("1"), "00000000,00000003");
+  EXPECT_TRUE(tuner.enforce(held).empty());  // reads back exactly what was written
+}
 }  // namespace
 }  // namespace isolcpus
