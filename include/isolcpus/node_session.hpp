@@ -204,6 +204,7 @@ class NodeSession {
   void enforce_node(ReconcileReport& report);
   void enforce_tunings(ReconcileReport& report);  // what live containers' tunings hold
   void extend_irq_tunings(LedgerEntry& entry, ReconcileReport& report);
+  void sync_irqbalance();  // the CPUs IRQ tunings hold, to irqbalance's socket
 
   const Config& config_;
   Log& log_;

@@ -6,6 +6,7 @@
 
 #include "container_cgroup.hpp"
 #include "fault.hpp"
+#include "isolcpus/irqbalance.hpp"
 #include "isolcpus/wall_clock.hpp"
 #include "runc_state.hpp"
 
@@ -23,6 +24,11 @@ std::string describe(const LedgerEntry& e) {
          (e.container_name.empty() ? "" : ", " + e.container_name) + ")";
   }
   return s;
+}
+
+bool holds_irqs(const LedgerEntry& e) {
+  return std::any_of(e.tuning_changes.begin(), e.tuning_changes.end(),
+                     [](const TuningChange& c) { return c.knob == Knob::kIrqLoadBalancing; });
 }
 
 bool holds_kernel_state(const LedgerEntry& e) { return e.isolation.has_value() || !e.tuning_changes.empty(); }
@@ -297,10 +303,36 @@ bool NodeSession::undo_tunings(LedgerEntry& entry) {
   return entry.tuning_changes.empty();
 }
 
+void NodeSession::sync_irqbalance() {
+  CpuSet banned;
+  for (const auto& e : ledger_->data().entries) {
+    for (const auto& c : e.tuning_changes) {
+      if (c.knob == Knob::kIrqLoadBalancing) {
+        banned |= c.cpus;
+      }
+    }
+  }
+  // The list replaces irqbalance's own, which bans the CPUs isolated at boot.
+  if (auto facts = host(); facts && !banned.empty()) {
+    banned |= (*facts)->boot_isolated;
+  }
+  const auto told = tell_irqbalance(config_.host_root, banned);
+  for (const auto& p : told.problems) {
+    log_.warn(p);
+  }
+  if (told.told > 0) {
+    log_.debug("irqbalance: banned CPUs " + (banned.empty() ? std::string("none") : banned.to_string()));
+  }
+}
+
 bool NodeSession::undo_kernel(LedgerEntry& entry) {
   entry.problems.clear();
+  const bool had_irqs = holds_irqs(entry);
   // Tunings first: the reverse of isolate(), which applies them last.
   const bool tunings_undone = undo_tunings(entry);
+  if (had_irqs) {
+    sync_irqbalance();
+  }
   const bool cpuset_undone = undo_cpuset(entry);
   if (!tunings_undone || !cpuset_undone) {
     entry.state = EntryState::kReleasing;
@@ -402,6 +434,9 @@ Expected<void> NodeSession::isolate(std::string_view root, std::string_view id, 
   }
   entry->state = EntryState::kIsolated;
   entry->isolated_at = unix_seconds_now();
+  if (holds_irqs(*entry)) {
+    sync_irqbalance();
+  }
   if (auto ok = save("an isolation"); !ok) {
     // The disk still says "isolating", which the next reconcile would undo
     // under a running container: undo it now, while the caller can decide.
@@ -707,10 +742,15 @@ void NodeSession::extend_irq_tunings(LedgerEntry& entry, ReconcileReport& report
 }
 
 void NodeSession::enforce_tunings(ReconcileReport& report) {
+  bool irqs = false;
   for (auto& e : ledger_->data().entries) {
     if (e.state == EntryState::kIsolated) {
       extend_irq_tunings(e, report);
     }
+    irqs = irqs || holds_irqs(e);
+  }
+  if (irqs) {
+    sync_irqbalance();  // a restarted irqbalance forgot the list
   }
   std::vector<TuningChange> held;
   for (const auto& e : ledger_->data().entries) {
