@@ -42,11 +42,11 @@ BOOTS = [
     ("6.12", "v2", ("wrap_v2_two_ba", "wrap_v2_zombie"), ()),
     ("6.12", "v2", ("wrap_v2_side_by_side", "wrap_v2_relative"), ()),
     # crun (bookworm's 1.8.1) as the runtime: its state layout and flags.
-    ("6.12", "v2", ("wrap_v2_update", "wrap_v2_crun"), ()),
+    ("6.12", "v2", ("wrap_v2_update", "wrap_v2_crun", "wrap_tunings"), ()),
     # Crash recovery: the wrapper SIGKILLed mid-isolation (fault injection).
     ("6.12", "v2", ("wrap_v2_sigkill", "wrap_v2_crash"), ()),
     # v1: a cpuset created while isolated re-balances until the next reconcile.
-    ("6.1", "v1", ("wrap_v1_lifecycle", "wrap_v1_new_cpuset"), ()),
+    ("6.1", "v1", ("wrap_v1_lifecycle", "wrap_v1_new_cpuset", "wrap_tunings"), ()),
     ("6.1", "v2", ("wrap_v2_old_fail", "wrap_v2_old_warn"), ()),
     # 6.12's zombie partition, its leaked CPU and the repair release relies
     # on.  Alone: removing a zombie leaves freed memory on the kernel's list
