@@ -29,6 +29,10 @@ struct ConfigureResult {
 // The annotation globs every handler gets: each of CRI-O's high-performance
 // annotations pod-wide, and per container where CRI-O reads a per-container key.
 std::vector<std::string> default_pod_annotations();
+// CRI-O runs its own high-performance hooks for any of the other knobs'
+// annotations it lets through, so its handler lets through only load
+// balancing, as before: under CRI-O, CRI-O's hooks keep the other knobs.
+std::vector<std::string> crio_allowed_annotations();
 
 // Takes the handler's block out again; unchanged when there is none.
 Expected<ConfigureResult> unconfigure_handler(std::string_view text, std::string_view origin,

@@ -28,6 +28,10 @@ class KernelFiles {
   [[nodiscard]] virtual Expected<std::string> read(std::string_view file) const = 0;
   // One write(2); the kernel's errno becomes the message, naming the file.
   virtual Expected<void> write(std::string_view file, std::string_view value) = 0;
+  // A whole new file (its directories made as needed), written atomically,
+  // and its removal: for configuration a daemon reads (systemd drop-ins).
+  virtual Expected<void> create(std::string_view file, std::string_view content) = 0;
+  virtual Expected<void> remove(std::string_view file) = 0;
   [[nodiscard]] virtual bool exists(std::string_view file) const = 0;
   // Names in a directory (not "." or ".."), sorted; empty when unreadable.
   [[nodiscard]] virtual std::vector<std::string> list(std::string_view dir) const = 0;

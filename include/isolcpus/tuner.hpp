@@ -109,6 +109,7 @@ class Tuner {
   [[nodiscard]] std::string want(const std::vector<TuningChange>& holders) const;
 
  private:
+  Expected<void> put(const TuningChange& change, const std::string& value);
   [[nodiscard]] const KnobDriver& driver(Knob knob) const;
   KnobDriver& driver(Knob knob);
   KernelFiles& files_;

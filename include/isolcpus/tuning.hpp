@@ -40,6 +40,10 @@ struct Tuning {
 // change of the same file (a pod's cgroup quota, a cpufreq policy shared by
 // CPUs, an IRQ's mask): they carry the same `original`, taken by the first,
 // and the file gets it back when the last one goes.
+// A TuningChange's `original` for a file that did not exist: the change
+// created it (a systemd drop-in) and its undo removes it.
+inline constexpr std::string_view kAbsentFile = "(absent)";
+
 struct TuningChange {
   Knob knob = Knob::kCpuQuota;
   std::string file;      // absolute, as on the host (host_root is not part of it)

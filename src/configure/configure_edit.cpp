@@ -7,6 +7,12 @@
 namespace isolcpus {
 
 std::vector<std::string> default_pod_annotations() {
+  return {"cpu-load-balancing.crio.io", "cpu-load-balancing.crio.io/*", "cpu-quota.crio.io",
+          "cpu-quota.crio.io/*",        "irq-load-balancing.crio.io",   "irq-load-balancing.crio.io/*",
+          "cpu-c-states.crio.io",       "cpu-freq-governor.crio.io"};
+}
+
+std::vector<std::string> crio_allowed_annotations() {
   return {"cpu-load-balancing.crio.io", "cpu-load-balancing.crio.io/*"};
 }
 

@@ -231,6 +231,7 @@ Expected<Edit> edit_crio(const ConfigureArgs& args) {
                                  : request.error().message);
   }
   edit.before = std::move(*before);
+  request->pod_annotations = crio_allowed_annotations();
   auto result = args.undo ? unconfigure_handler(edit.before.text, edit.target.string(), args.handler)
                           : configure_crio(edit.before.text, edit.target.string(), *sources, *request);
   if (!result) {

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <system_error>
 
+#include "isolcpus/atomic_replace.hpp"
 #include "isolcpus/text.hpp"
 #include "isolcpus/unique_fd.hpp"
 
@@ -61,6 +62,36 @@ class HostKernelFiles final : public KernelFiles {
     }
     if (static_cast<std::size_t>(n) != value.size()) {
       return make_error("short write of \"" + std::string(value) + "\" to " + std::string(file));
+    }
+    return {};
+  }
+
+  Expected<void> create(std::string_view file, std::string_view content) override {
+    if (!path_under(file, writable_)) {
+      return make_error("refusing to create " + std::string(file) + ": not a file this tool writes");
+    }
+    std::error_code ec;
+    fs::create_directories(host(file).parent_path(), ec);
+    if (ec) {
+      return make_error("cannot make the directory of " + std::string(file) + ": " + ec.message());
+    }
+    const fs::path target = host(file);
+    const fs::path temp = target.string() + ".tmp." + std::to_string(::getpid());
+    UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644));
+    if (!fd) {
+      return make_error("cannot create " + temp.string() + ": " + std::strerror(errno));
+    }
+    // systemd reads it at its next daemon-reload: a lost fsync of the
+    // directory loses nothing a reconcile would not write again.
+    return replace_with_temp(fd.get(), temp, target, std::string(content) + "\n", false);
+  }
+
+  Expected<void> remove(std::string_view file) override {
+    if (!path_under(file, writable_)) {
+      return make_error("refusing to remove " + std::string(file) + ": not a file this tool writes");
+    }
+    if (::unlink(host(file).c_str()) != 0 && errno != ENOENT) {
+      return make_error("cannot remove " + std::string(file) + ": " + std::strerror(errno));
     }
     return {};
   }

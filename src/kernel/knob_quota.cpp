@@ -35,17 +35,13 @@ class QuotaDriver final : public KnobDriver {
     std::vector<TuningChange> changes;
     const CgroupPath parent = target.cgroup.parent();
     if (!parent.is_root() && is_pod_cgroup(parent.parts().back())) {
-      auto pod = change_for(parent, target.cpus);
-      if (!pod) {
-        return pod.error();
+      if (auto ok = add(parent, target.cpus, changes); !ok) {
+        return ok.error();
       }
-      changes.push_back(std::move(*pod));
     }
-    auto own = change_for(target.cgroup, target.cpus);
-    if (!own) {
-      return own.error();
+    if (auto ok = add(target.cgroup, target.cpus, changes); !ok) {
+      return ok.error();
     }
-    changes.push_back(std::move(*own));
     return changes;
   }
 
@@ -60,6 +56,33 @@ class QuotaDriver final : public KnobDriver {
   [[nodiscard]] std::string file_of(const CgroupPath& cgroup) const {
     const std::string leaf = host_.mode == CgroupMode::kV2 ? "cpu.max" : "cpu.cfs_quota_us";
     return host_.cpu_mount + (cgroup.is_root() ? "" : "/" + cgroup.str()) + "/" + leaf;
+  }
+
+  // A cgroup systemd manages (a *.scope or *.slice: the systemd cgroup
+  // driver's) gets its CPUQuota from the unit at every daemon-reload, which
+  // would undo a raw write.  A runtime drop-in beside the ones
+  // `systemctl set-property --runtime` writes keeps the unit saying what the
+  // file says; written before the file, removed after it is restored.
+  Expected<void> add(const CgroupPath& cgroup, const CpuSet& cpus, std::vector<TuningChange>& changes) const {
+    if (cgroup.is_root()) {
+      return make_error("the container has no cgroup of its own");
+    }
+    const std::string& unit = cgroup.parts().back();
+    if (unit.ends_with(".scope") || unit.ends_with(".slice")) {
+      changes.push_back(TuningChange{
+          .knob = Knob::kCpuQuota,
+          .file = "/run/systemd/system.control/" + unit + ".d/90-runc-isolcpus-cpu-quota.conf",
+          .original = std::string(kAbsentFile),
+          .written = "# runc-isolcpus: no CFS quota while a container asks cpu-quota.crio.io=disable\n[" +
+                     std::string(unit.ends_with(".scope") ? "Scope" : "Slice") + "]\nCPUQuota=",
+          .cpus = cpus});
+    }
+    auto file = change_for(cgroup, cpus);
+    if (!file) {
+      return file.error();
+    }
+    changes.push_back(std::move(*file));
+    return {};
   }
 
   Expected<TuningChange> change_for(const CgroupPath& cgroup, const CpuSet& cpus) const {

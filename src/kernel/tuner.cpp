@@ -21,6 +21,14 @@ std::vector<TuningChange> with(std::vector<TuningChange> changes, const TuningCh
 
 }  // namespace
 
+// Every write of a change's file: a file it created is made and removed.
+Expected<void> Tuner::put(const TuningChange& change, const std::string& value) {
+  if (change.original != kAbsentFile) {
+    return files_.write(change.file, value);
+  }
+  return value == kAbsentFile ? files_.remove(change.file) : files_.create(change.file, value);
+}
+
 std::string KnobDriver::combined(const std::vector<TuningChange>& holders) const {
   return holders.front().written;
 }
@@ -91,7 +99,7 @@ Expected<TuningApplied> Tuner::apply(const std::vector<TuningChange>& mine,
   TuningApplied applied;
   for (const auto& change : mine) {
     const std::string value = want(with(holders_of(change.file, others), change));
-    auto wrote = files_.write(change.file, value);
+    auto wrote = put(change, value);
     if (wrote) {
       applied.made.push_back(change);
       continue;
@@ -128,7 +136,7 @@ TuningRelease Tuner::release(const std::vector<TuningChange>& mine, const std::v
       // Someone else changed it since (an operator, a tool): theirs now.
       continue;
     }
-    if (auto wrote = files_.write(change.file, target); !wrote) {
+    if (auto wrote = put(change, target); !wrote) {
       result.left.insert(result.left.begin(), change);
       result.problems.push_back("cannot restore " + change.file + " to \"" + target +
                                 "\": " + wrote.error().message);
@@ -150,7 +158,7 @@ std::vector<std::string> Tuner::enforce(const std::vector<TuningChange>& held) {
     if (now && *now == value) {
       continue;
     }
-    auto wrote = files_.write(change.file, value);
+    auto wrote = put(change, value);
     notes.push_back(
         std::string(knob_name(change.knob)) + ": " + change.file + " read \"" + (now ? *now : "?") + "\", " +
         (wrote ? "set back to \"" + value + "\"" : "cannot set it back: " + wrote.error().message));

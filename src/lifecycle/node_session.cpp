@@ -135,7 +135,8 @@ Expected<Tuner*> NodeSession::tuner() {
     }
     KernelFiles* files = seams_.files;
     if (files == nullptr) {
-      std::vector<std::string> writable = {"/sys/devices/system/cpu/", "/proc/irq/"};
+      std::vector<std::string> writable = {"/sys/devices/system/cpu/", "/proc/irq/",
+                                           "/run/systemd/system.control/"};
       if (!th.cpu_mount.empty()) {
         writable.push_back(th.cpu_mount + "/");
       }

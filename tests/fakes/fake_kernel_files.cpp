@@ -20,9 +20,25 @@ std::string dir_of(std::string_view file) { return std::string(file.substr(0, fi
 }  // namespace
 
 FakeKernelFiles::FakeKernelFiles(const TempDir& root)
-    : root_(root), real_(open_kernel_files(root.path(), {"/sys/", "/proc/"})) {}
+    : root_(root),
+      real_(open_kernel_files(root.path(), {"/sys/", "/proc/", "/run/systemd/system.control/"})) {}
 
 Expected<std::string> FakeKernelFiles::read(std::string_view file) const { return real_->read(file); }
+
+Expected<void> FakeKernelFiles::create(std::string_view file, std::string_view content) {
+  writes.push_back(std::string(file) + "=" + std::string(content));
+  if (refuse) {
+    if (auto why = refuse(file, content)) {
+      return make_error("cannot create " + std::string(file) + ": " + *why);
+    }
+  }
+  return real_->create(file, content);
+}
+
+Expected<void> FakeKernelFiles::remove(std::string_view file) {
+  writes.push_back(std::string(file) + " removed");
+  return real_->remove(file);
+}
 
 bool FakeKernelFiles::exists(std::string_view file) const { return real_->exists(file); }
 

@@ -22,6 +22,8 @@ class FakeKernelFiles final : public KernelFiles {
 
   [[nodiscard]] Expected<std::string> read(std::string_view file) const override;
   Expected<void> write(std::string_view file, std::string_view value) override;
+  Expected<void> create(std::string_view file, std::string_view content) override;
+  Expected<void> remove(std::string_view file) override;
   [[nodiscard]] bool exists(std::string_view file) const override;
   [[nodiscard]] std::vector<std::string> list(std::string_view dir) const override;
   [[nodiscard]] Expected<std::string> resolve(std::string_view path) const override;

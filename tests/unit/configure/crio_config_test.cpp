@@ -16,7 +16,7 @@ std::string body_of(const std::string& text) {
 
 // No file sets anything: CRI-O's own runc handler (crio.conf(5)).
 TEST(ConfigureCrio, CrioDefaultsWithTheWrapperAsRuntimePath) {
-  auto result = configure_crio("", kDropin, {}, request());
+  auto result = configure_crio("", kDropin, {}, crio_request());
   ASSERT_TRUE(result) << result.error().message;
   EXPECT_TRUE(result->changed);
   EXPECT_EQ(body_of(result->text),
@@ -37,7 +37,7 @@ TEST(ConfigureCrio, CopiesTheDefaultHandlerAsTheFilesLeaveIt) {
        "allowed_annotations = [\"io.kubernetes.cri-o.Devices\"]\n"},
       {"/etc/crio/crio.conf.d/01-root.conf",
        "[crio.runtime.runtimes.runc]\nruntime_root = \"/run/runc-k8s\"\n"}};
-  auto result = configure_crio("", kDropin, sources, request());
+  auto result = configure_crio("", kDropin, sources, crio_request());
   ASSERT_TRUE(result) << result.error().message;
   EXPECT_EQ(body_of(result->text),
             "[crio.runtime.runtimes.isolcpus]\n"
@@ -47,7 +47,7 @@ TEST(ConfigureCrio, CopiesTheDefaultHandlerAsTheFilesLeaveIt) {
             "runtime_type = 'oci'\n"
             "allowed_annotations = [ 'io.kubernetes.cri-o.Devices', 'cpu-load-balancing.crio.io', "
             "'cpu-load-balancing.crio.io/*' ]\n");
-  auto again = configure_crio(result->text, kDropin, sources, request());
+  auto again = configure_crio(result->text, kDropin, sources, crio_request());
   ASSERT_TRUE(again);
   EXPECT_FALSE(again->changed);
 }
@@ -58,7 +58,7 @@ TEST(ConfigureCrio, ADefaultCrunIsCopiedAndNamed) {
        "[crio.runtime]\ndefault_runtime = \"crun\"\n[crio.runtime.runtimes.crun]\nruntime_path = "
        "\"/usr/bin/crun\"\n"
        "runtime_root = \"/run/crun\"\n"}};
-  auto result = configure_crio("", kDropin, sources, request());
+  auto result = configure_crio("", kDropin, sources, crio_request());
   ASSERT_TRUE(result) << result.error().message;
   EXPECT_NE(result->text.find("runtime_root = '/run/crun'"), std::string::npos);
   EXPECT_EQ(result->text.find("/usr/bin/crun"), std::string::npos) << "the wrapper is the runtime_path";
@@ -70,7 +70,7 @@ TEST(ConfigureCrio, AVmDefaultFallsBackToRunc) {
   const std::vector<CrioSource> sources{
       {"/etc/crio/crio.conf",
        "[crio.runtime]\ndefault_runtime = \"kata\"\n[crio.runtime.runtimes.kata]\nruntime_type = \"vm\"\n"}};
-  auto result = configure_crio("", kDropin, sources, request());
+  auto result = configure_crio("", kDropin, sources, crio_request());
   ASSERT_TRUE(result) << result.error().message;
   EXPECT_NE(result->notes[0].find("is not an OCI runtime"), std::string::npos);
   EXPECT_NE(result->text.find("runtime_type = 'oci'"), std::string::npos);
@@ -80,13 +80,13 @@ TEST(ConfigureCrio, TheHandlerDefinedElsewhereIsRefusedByFileAndLine) {
   const std::vector<CrioSource> sources{
       {"/etc/crio/crio.conf.d/10-isolcpus.conf",
        "# packaged\n[crio.runtime.runtimes.isolcpus]\nruntime_path = \"x\"\n"}};
-  auto result = configure_crio("", kDropin, sources, request());
+  auto result = configure_crio("", kDropin, sources, crio_request());
   ASSERT_FALSE(result);
   EXPECT_EQ(
       result.error().message,
       "/etc/crio/crio.conf.d/10-isolcpus.conf line 2: runtime handler \"isolcpus\" is already defined there; "
       "remove it and run configure again, or name another handler with --handler");
-  auto broken = configure_crio("", kDropin, {{"/etc/crio/crio.conf", "[crio.runtime\n"}}, request());
+  auto broken = configure_crio("", kDropin, {{"/etc/crio/crio.conf", "[crio.runtime\n"}}, crio_request());
   ASSERT_FALSE(broken);
   EXPECT_NE(broken.error().message.find("/etc/crio/crio.conf line 1: "), std::string::npos);
 }

@@ -13,4 +13,11 @@ inline ConfigureRequest request() {
   return r;
 }
 
+// CRI-O's handler lets through only load balancing (crio_allowed_annotations).
+inline ConfigureRequest crio_request() {
+  ConfigureRequest r = request();
+  r.pod_annotations = crio_allowed_annotations();
+  return r;
+}
+
 }  // namespace isolcpus

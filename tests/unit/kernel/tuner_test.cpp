@@ -99,13 +99,40 @@ TEST_F(TunerTest, QuotaOfAPodIsSharedAndComesBackWithItsLastContainer) {
   EXPECT_EQ(file("sys/fs/cgroup/kubepods/pod1/cpu.max"), "400000 100000");
 }
 
+// Under the systemd cgroup driver a daemon-reload re-applies each unit's
+// CPUQuota: a runtime drop-in keeps the units saying "no quota", made
+// before the file is written and removed once it is restored.
+TEST_F(TunerTest, QuotaUnderSystemdAlsoTellsTheUnitsThroughDropIns) {
+  const std::string pod = "kubepods.slice/kubepods-pod1.slice";
+  host.write_file("sys/fs/cgroup/" + pod + "/cpu.max", "400000 100000\n");
+  host.write_file("sys/fs/cgroup/" + pod + "/cri-containerd-c1.scope/cpu.max", "200000 100000\n");
+  auto held = take({{Knob::kCpuQuota, "disable"}}, CpuSet::of({2}),
+                   *CgroupPath::parse(pod + "/cri-containerd-c1.scope"));
+  ASSERT_EQ(held.size(), 4U);
+  const std::string slice_dropin =
+      "run/systemd/system.control/kubepods-pod1.slice.d/90-runc-isolcpus-cpu-quota.conf";
+  const std::string scope_dropin =
+      "run/systemd/system.control/cri-containerd-c1.scope.d/90-runc-isolcpus-cpu-quota.conf";
+  EXPECT_NE(file(slice_dropin).find("[Slice]\nCPUQuota="), std::string::npos) << file(slice_dropin);
+  EXPECT_NE(file(scope_dropin).find("[Scope]\nCPUQuota="), std::string::npos) << file(scope_dropin);
+  EXPECT_EQ(held[0].file, "/" + slice_dropin);  // before the slice's file
+  EXPECT_EQ(file("sys/fs/cgroup/" + pod + "/cri-containerd-c1.scope/cpu.max"), "max 100000");
+  EXPECT_TRUE(tuner.enforce(held).empty());
+  EXPECT_TRUE(tuner.release(held, {}).left.empty());
+  EXPECT_FALSE(host.exists(slice_dropin));
+  EXPECT_FALSE(host.exists(scope_dropin));
+  EXPECT_EQ(file("sys/fs/cgroup/" + pod + "/cpu.max"), "400000 100000");
+}
+
 TEST_F(TunerTest, QuotaLeavesAParentThatIsNotAPodAlone) {
   host.write_file("sys/fs/cgroup/machine.slice/cpu.max", "100000 100000\n");
   host.write_file("sys/fs/cgroup/machine.slice/libpod-x.scope/cpu.max", "100000 100000\n");
   auto held = take({{Knob::kCpuQuota, "disable"}}, CpuSet::of({2}),
                    *CgroupPath::parse("machine.slice/libpod-x.scope"));
-  ASSERT_EQ(held.size(), 1U);
+  ASSERT_EQ(held.size(), 2U);  // the scope's drop-in and its file
+  EXPECT_EQ(held[1].file, "/sys/fs/cgroup/machine.slice/libpod-x.scope/cpu.max");
   EXPECT_EQ(file("sys/fs/cgroup/machine.slice/cpu.max"), "100000 100000");
+  EXPECT_FALSE(host.exists("run/systemd/system.control/machine.slice.d"));
 }
 
 TEST_F(TunerTest, QuotaV1WritesMinusOneUnderTheCpuHierarchy) {
