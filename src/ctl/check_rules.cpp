@@ -256,14 +256,135 @@ void check_ledger(const CheckFacts& f, std::vector<Finding>& out) {
   }
 }
 
+bool honours(const Config& c, Knob knob) {
+  return std::find(c.knobs.begin(), c.knobs.end(), knob) != c.knobs.end();
+}
+
+// What a ready knob has, restating what its driver's unavailable() looks
+// for (src/kernel/knob_*.cpp), so an operator sees what was checked.
+std::string knob_ready(const CheckFacts& f, Knob knob) {
+  const std::string cpus = f.host.online.to_string();
+  switch (knob) {
+    case Knob::kCpuQuota:
+      return "the cpu controller is mounted at " + f.host.cpu_mount.string() +
+             ": a pod's CFS quota can be lifted";
+    case Knob::kIrqLoadBalancing:
+      return "/proc/irq/default_smp_affinity is present: IRQs can be kept off a pod's CPUs";
+    case Knob::kCStates:
+      return "PM QoS resume latency files present on CPUs " + cpus;
+    case Knob::kGovernor:
+      return "cpufreq policies present on CPUs " + cpus;
+  }
+  return "ready";
+}
+
+// What the node lacks, in the operator's terms, when a knob is unavailable.
+std::string_view knob_hint(Knob knob) {
+  switch (knob) {
+    case Knob::kCpuQuota:
+      return "mount the cpu controller (cgroup v2: +cpu in the root's cgroup.subtree_control)";
+    case Knob::kIrqLoadBalancing:
+      return "mount /proc with /proc/irq";
+    case Knob::kCStates:
+      return "use a kernel with PM QoS (CONFIG_PM)";
+    case Knob::kGovernor:
+      return "load a cpufreq driver (most VMs have none)";
+  }
+  return "";
+}
+
+void knob_finding(const CheckFacts& f, const KnobReadiness& k, std::vector<Finding>& out) {
+  const std::string name(knob_name(k.knob));
+  if (k.unavailable.empty()) {
+    out.push_back({Severity::kOk, name, knob_ready(f, k.knob), ""});
+    return;
+  }
+  const std::string effect = f.config.on_failure == OnFailure::kFail
+                                 ? "a pod asking for it fails to start under on_failure = \"fail\""
+                                 : "a pod asking for it starts without its isolation and tunings under "
+                                   "on_failure = \"warn\"";
+  out.push_back({Severity::kWarn, name, "unavailable: " + k.unavailable + ": " + effect,
+                 std::string(knob_hint(k.knob)) + ", or take \"" + name + "\" out of knobs in " +
+                     f.config_path + " (its annotation is then ignored with a warning)"});
+}
+
+// Tunings: can this node honour each knob the config names, on every online
+// CPU (a superset of the CPUs a pod can be given, so "ok" is never too
+// hopeful)?  A knob it cannot honour is a warning, never an error: check's
+// exit status (1 only for an error, see blocks_isolation) answers "can this
+// node isolate CPUs", and a node without cpufreq (every VM) isolates CPUs
+// fine; only the pods that ask for that knob are hit, as the line says.
+void check_tunings(const CheckFacts& f, std::vector<Finding>& out) {
+  if (f.tuner_error && !f.probe_error) {
+    out.push_back({Severity::kWarn, "tunings",
+                   "cannot tell which tunings this node can honour: " + *f.tuner_error,
+                   "check that /sys and /proc are mounted (host_root = \"" + f.config.host_root + "\")"});
+  }
+  for (const Knob knob : kAllKnobs) {
+    if (!honours(f.config, knob)) {
+      out.push_back({Severity::kInfo, std::string(knob_name(knob)),
+                     "not honoured (not in the config key `knobs`): a pod's " + annotation_key(knob) +
+                         " annotation is ignored with a warning",
+                     ""});
+      continue;
+    }
+    const auto it =
+        std::find_if(f.knobs.begin(), f.knobs.end(), [&](const KnobReadiness& k) { return k.knob == knob; });
+    if (it != f.knobs.end()) {
+      knob_finding(f, *it, out);
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<Finding> evaluate_checks(const CheckFacts& f) {
   std::vector<Finding> out;
   check_config(f, out);
   check_host(f, out);
+  check_tunings(f, out);
   check_runtime(f, out);
   check_ledger(f, out);
+  return out;
+}
+
+std::vector<std::string> tuning_drift(const std::vector<LedgerEntry>& entries,
+                                      const std::map<std::string, std::string>& reads,
+                                      const std::map<std::string, std::string>& wants) {
+  // By file: a file several containers hold (a pod's quota) is one problem.
+  std::map<std::string, std::pair<const TuningChange*, std::vector<std::string>>> held;
+  for (const auto& e : entries) {
+    if (e.state != EntryState::kIsolated) {
+      continue;  // only a settled container's files must read what it wants
+    }
+    for (const auto& c : e.tuning_changes) {
+      auto& [first, ids] = held[c.file];
+      first = first == nullptr ? &c : first;
+      if (std::find(ids.begin(), ids.end(), e.container_id) == ids.end()) {
+        ids.push_back(e.container_id);
+      }
+    }
+  }
+  std::vector<std::string> out;
+  for (const auto& [file, holders] : held) {
+    const auto& [change, ids] = holders;
+    const auto now = reads.find(file);
+    if (now == reads.end() || now->second == "(gone)") {
+      continue;
+    }
+    const auto want = wants.find(file);
+    const std::string wanted = want == wants.end() ? change->written : want->second;
+    if (now->second == wanted) {
+      continue;
+    }
+    std::string who;
+    for (const auto& id : ids) {
+      who += (who.empty() ? "" : ", ") + id;
+    }
+    out.push_back(std::string(knob_name(change->knob)) + ": " + file + " reads \"" + now->second +
+                  "\", not \"" + wanted + "\" (held by container" + (ids.size() > 1 ? "s " : " ") + who +
+                  "); `runc-isolcpus-ctl reconcile` sets it back");
+  }
   return out;
 }
 

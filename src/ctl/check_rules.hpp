@@ -2,6 +2,7 @@
 // the rules here turn them into findings, each with a severity and the fix.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -9,6 +10,8 @@
 #include "isolcpus/config.hpp"
 #include "isolcpus/cpuset_facts.hpp"
 #include "isolcpus/host_probe.hpp"
+#include "isolcpus/ledger.hpp"
+#include "isolcpus/tuning.hpp"
 
 namespace isolcpus {
 
@@ -29,6 +32,13 @@ struct StateDirFacts {
   unsigned mode = 0;  // permission bits
 };
 
+// What Tuner::unavailable says of one knob the config honours, on every
+// online CPU: "" when this node can honour it, else why not.
+struct KnobReadiness {
+  Knob knob = Knob::kCpuQuota;
+  std::string unavailable;
+};
+
 struct CheckFacts {
   // config
   std::string config_path;
@@ -46,7 +56,20 @@ struct CheckFacts {
   // ledger: what its entries say is wrong (status_view's entry_problem)
   std::vector<std::string> ledger_problems;
   std::optional<std::string> ledger_error;  // unreadable ledger
+  // tunings: one per knob in config.knobs, in that order (empty when the
+  // host could not be probed or the tuner not made: tuner_error says why)
+  std::vector<KnobReadiness> knobs;
+  std::optional<std::string> tuner_error;
 };
+
+// Pure.  What status calls drift: a file a tuning of an isolated entry
+// changed that reads otherwise than its holders want (`reads` and `wants`
+// by file, as status gathers them; a file missing from `reads` is not
+// known, one reading "(gone)" went with its cgroup).  One sentence per
+// file, naming every container holding it, for CheckFacts::ledger_problems.
+std::vector<std::string> tuning_drift(const std::vector<LedgerEntry>& entries,
+                                      const std::map<std::string, std::string>& reads,
+                                      const std::map<std::string, std::string>& wants);
 
 std::vector<Finding> evaluate_checks(const CheckFacts& facts);
 bool blocks_isolation(const std::vector<Finding>& findings);

@@ -13,6 +13,8 @@ namespace isolcpus {
 int cmd_status(const ConfigLoad& loaded, bool json, std::ostream& out, std::ostream& err);
 int cmd_check(const ConfigLoad& loaded, bool json, std::ostream& out, std::ostream& err);
 int cmd_reconcile(const ConfigLoad& loaded, std::ostream& out, std::ostream& err);
+// `output` "" = stdout; else that file, replaced atomically.
+int cmd_metrics(const ConfigLoad& loaded, const std::string& output, std::ostream& out, std::ostream& err);
 int cmd_hook(const ConfigLoad& loaded, std::string_view stage, std::istream& in, std::ostream& err);
 int cmd_config(const ConfigLoad& loaded, std::ostream& out, std::ostream& err);
 int cmd_version(std::ostream& out);

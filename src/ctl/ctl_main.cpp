@@ -35,6 +35,56 @@ CLI::App* add_configure(CLI::App& app, const std::string& name, const std::strin
   return sub;
 }
 
+// The commands that read the node with its configuration loaded, kept out
+// of ctl_main so that it stays short enough to read at a glance.
+struct NodeCommands {
+  CLI::App* status = nullptr;
+  bool status_json = false;
+  CLI::App* check = nullptr;
+  bool check_json = false;
+  CLI::App* reconcile = nullptr;
+  CLI::App* metrics = nullptr;
+  std::string metrics_output;
+};
+
+void add_node_commands(CLI::App& app, NodeCommands& c) {
+  c.status = app.add_subcommand("status", "show every online CPU: balanced, or isolated by which container");
+  c.status->add_flag("--json", c.status_json, "machine-readable output");
+  c.check = app.add_subcommand("check", "preflight: can this node isolate CPUs? (exit 1 if not)");
+  c.check->add_flag("--json", c.check_json, "machine-readable output");
+  c.reconcile = app.add_subcommand("reconcile", "release CPUs held by containers that are gone");
+  c.metrics = app.add_subcommand(
+      "metrics",
+      "print the node's isolation and tunings as Prometheus metrics (read-only, takes no lock; exit 1 if the "
+      "host or the ledger cannot be read, or FILE written)");
+  c.metrics
+      ->add_option("--output", c.metrics_output,
+                   "write them to FILE instead, replaced atomically (for node-exporter's textfile "
+                   "collector: a *.prom file in its --collector.textfile.directory)")
+      ->type_name("FILE");
+}
+
+int run_node_command(const NodeCommands& c, const ConfigLoad& loaded) {
+  for (const auto& problem : loaded.problems) {
+    if (!c.check->parsed()) {
+      std::cerr << "config: " << problem << '\n';
+    }
+  }
+  if (c.status->parsed()) {
+    return cmd_status(loaded, c.status_json, std::cout, std::cerr);
+  }
+  if (c.check->parsed()) {
+    return cmd_check(loaded, c.check_json, std::cout, std::cerr);
+  }
+  if (c.reconcile->parsed()) {
+    return cmd_reconcile(loaded, std::cout, std::cerr);
+  }
+  if (c.metrics->parsed()) {
+    return cmd_metrics(loaded, c.metrics_output, std::cout, std::cerr);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int ctl_main(int argc, char** argv) {
@@ -46,14 +96,8 @@ int ctl_main(int argc, char** argv) {
          "configuration file (default: $RUNC_ISOLCPUS_CONFIG or " + std::string(kDefaultConfigPath) + ")")
       ->capture_default_str();
 
-  bool status_json = false;
-  auto* status =
-      app.add_subcommand("status", "show every online CPU: balanced, or isolated by which container");
-  status->add_flag("--json", status_json, "machine-readable output");
-  bool check_json = false;
-  auto* check = app.add_subcommand("check", "preflight: can this node isolate CPUs? (exit 1 if not)");
-  check->add_flag("--json", check_json, "machine-readable output");
-  auto* reconcile = app.add_subcommand("reconcile", "release CPUs held by containers that are gone");
+  NodeCommands node;
+  add_node_commands(app, node);
   auto* config = app.add_subcommand("config", "print the effective configuration as TOML");
   auto* version = app.add_subcommand("version", "print runc-isolcpus's version");
   std::string stage;
@@ -82,21 +126,7 @@ int ctl_main(int argc, char** argv) {
   if (hook->parsed()) {
     return cmd_hook(loaded, stage, std::cin, std::cerr);
   }
-  for (const auto& problem : loaded.problems) {
-    if (!check->parsed()) {
-      std::cerr << "config: " << problem << '\n';
-    }
-  }
-  if (status->parsed()) {
-    return cmd_status(loaded, status_json, std::cout, std::cerr);
-  }
-  if (check->parsed()) {
-    return cmd_check(loaded, check_json, std::cout, std::cerr);
-  }
-  if (reconcile->parsed()) {
-    return cmd_reconcile(loaded, std::cout, std::cerr);
-  }
-  return 0;
+  return run_node_command(node, loaded);
 }
 
 }  // namespace isolcpus

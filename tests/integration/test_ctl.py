@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -271,3 +272,91 @@ def test_reconcile_refuses_bad_config(tmp_path, wrapper):
     cfg.write_text("nonsense = 1\n")
     res = ctl(wrapper, tmp_path, "reconcile", config=cfg)
     assert res.returncode == 1 and "fix the configuration" in res.stderr
+
+
+EXPOSITION_SAMPLE = re.compile(r'[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="([^"\\\n]|\\.)*"'
+                               r'(,[a-zA-Z_][a-zA-Z0-9_]*="([^"\\\n]|\\.)*")*\})? ([0-9.eE+-]+|NaN|[+-]Inf)')
+
+
+def assert_exposition(text: str) -> set[str]:
+    """Every line a HELP/TYPE comment or `name{labels} value`; returns the names."""
+    names = set()
+    assert text.endswith("\n"), text
+    for line in text.splitlines():
+        if line.startswith("# HELP ") or line.startswith("# TYPE "):
+            continue
+        assert EXPOSITION_SAMPLE.fullmatch(line), line
+        names.add(re.split(r"[{ ]", line, maxsplit=1)[0])
+    return names
+
+
+def test_metrics_on_this_host(tmp_path, wrapper):
+    cfg = write_config(tmp_path / "config.toml", state_dir=tmp_path / "state", log_file=tmp_path / "log")
+    res = ctl(wrapper, tmp_path, "metrics", config=cfg)
+    assert res.returncode == 0, res.stderr
+    names = assert_exposition(res.stdout)
+    assert {"runc_isolcpus_online_cpus", "runc_isolcpus_isolated_cpus", "runc_isolcpus_containers",
+            "runc_isolcpus_problems", "runc_isolcpus_knob_available"} <= names, names
+    online = 0
+    for item in Path("/sys/devices/system/cpu/online").read_text().strip().split(","):
+        first, _, last = item.partition("-")
+        online += int(last or first) - int(first) + 1
+    assert f"runc_isolcpus_online_cpus {online}\n" in res.stdout
+    assert not (tmp_path / "state").exists(), "metrics must not create the ledger"
+
+    # --output: the same text, replaced atomically, readable by node-exporter's own user.
+    out = tmp_path / "textfile" / "runc_isolcpus.prom"
+    out.parent.mkdir()
+    res = ctl(wrapper, tmp_path, "metrics", "--output", str(out), config=cfg)
+    assert res.returncode == 0 and res.stdout == "", res.stderr
+    assert_exposition(out.read_text())
+    assert oct(out.stat().st_mode & 0o777) == "0o644"
+    assert [p.name for p in out.parent.iterdir()] == ["runc_isolcpus.prom"], "a temporary was left behind"
+
+
+def test_metrics_fails_on_unreadable_ledger(tmp_path, wrapper):
+    ledger_with(tmp_path / "state", [])
+    (tmp_path / "state/ledger.json").write_text("{ not json")
+    cfg = write_config(tmp_path / "config.toml", state_dir=tmp_path / "state", log_file=tmp_path / "log")
+    out = tmp_path / "m.prom"
+    res = ctl(wrapper, tmp_path, "metrics", "--output", str(out), config=cfg)
+    assert res.returncode != 0
+    assert "runc-isolcpus-ctl metrics: cannot read the ledger:" in res.stderr
+    assert not out.exists()
+
+
+def test_check_names_every_knob(tmp_path, wrapper):
+    cfg = write_config(tmp_path / "config.toml", state_dir=tmp_path / "state", log_file=tmp_path / "log",
+                       knobs=["cpu-c-states"])
+    doc = json.loads(ctl(wrapper, tmp_path, "check", "--json", config=cfg).stdout)
+    topics = {f["topic"]: f for f in doc["findings"]}
+    assert topics["cpu-c-states"]["severity"] in ("ok", "warn"), topics["cpu-c-states"]
+    for knob in ("cpu-quota", "cpu-freq-governor"):
+        assert topics[knob]["severity"] == "info" and "`knobs`" in topics[knob]["what"], topics[knob]
+
+
+def test_check_and_metrics_count_tuning_drift(v2, wrapper):
+    """A C-states file of a settled container rewritten behind our back: check
+    names it as a ledger problem, metrics counts it as status does."""
+    tmp, host, cfg = v2
+    latency = "/sys/devices/system/cpu/cpu3/power/pm_qos_resume_latency_us"
+    for cpu in range(4):
+        write(host / f"sys/devices/system/cpu/cpu{cpu}/power/pm_qos_resume_latency_us", "0\n")
+    entry = isolated_entry()
+    entry["tunings"] = [{"knob": "cpu-c-states", "value": "disable"}]
+    entry["tuning_changes"] = [{"knob": "cpu-c-states", "file": latency, "original": "0", "written": "n/a",
+                                "cpus": "3"}]
+    ledger_with(tmp / "state", [entry])
+    check = ctl(wrapper, tmp, "check", "--json", config=cfg)
+    findings = json.loads(check.stdout)["findings"]
+    drift = [f for f in findings if f["topic"] == "ledger" and latency in f["what"]]
+    assert check.returncode == 1 and len(drift) == 1, check.stdout
+    assert drift[0]["severity"] == "error" and 'reads "0", not "n/a"' in drift[0]["what"], drift
+    topics = {f["topic"]: f["severity"] for f in findings}
+    assert topics["cpu-c-states"] == "ok" and topics["cpu-freq-governor"] == "warn", topics
+    metrics = ctl(wrapper, tmp, "metrics", config=cfg)
+    assert metrics.returncode == 0, metrics.stderr
+    assert "runc_isolcpus_problems 1\n" in metrics.stdout
+    assert 'runc_isolcpus_tuned_cpus{knob="cpu-c-states"} 1\n' in metrics.stdout
+    assert 'runc_isolcpus_knob_available{knob="cpu-c-states"} 1\n' in metrics.stdout
+    assert ctl(wrapper, tmp, "status", config=cfg).returncode == 2

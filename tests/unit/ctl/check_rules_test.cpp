@@ -3,7 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <ostream>
+#include <string>
+#include <vector>
 
 namespace isolcpus {
 namespace {
@@ -160,6 +164,206 @@ TEST(CheckRules, RenderText) {
   const auto doc = nlohmann::json::parse(render_findings_json(evaluate_checks(f)));
   EXPECT_TRUE(doc["blocking"].get<bool>());
   EXPECT_GT(doc["findings"].size(), 3U);
+}
+
+// ---- Tunings: one line per knob, never an error ----
+
+struct KnobRow {
+  const char* name;
+  std::vector<Knob> honoured;  // config.knobs
+  std::vector<KnobReadiness> readiness;
+  OnFailure on_failure;
+  Severity severity;
+  const char* topic;
+  const char* what;  // a part of the finding's text
+  const char* fix;   // a part of its fix ("" = no fix)
+};
+
+void PrintTo(const KnobRow& r, std::ostream* os) { *os << r.name; }
+
+class KnobLines : public ::testing::TestWithParam<KnobRow> {};
+
+TEST_P(KnobLines, SeverityTextAndFix) {
+  const KnobRow& row = GetParam();
+  CheckFacts f = healthy_v1();
+  f.host.online = CpuSet::range(0, 3);
+  f.host.cpu_mount = "/sys/fs/cgroup/cpu,cpuacct";
+  f.config.min_housekeeping_cpus = 1;
+  f.config.knobs = row.honoured;
+  f.config.on_failure = row.on_failure;
+  f.knobs = row.readiness;
+  const auto fs = evaluate_checks(f);
+  auto it = std::find_if(fs.begin(), fs.end(), [&](const Finding& x) {
+    return x.topic == row.topic && x.what.find(row.what) != std::string::npos;
+  });
+  ASSERT_NE(it, fs.end()) << render_findings_text(fs);
+  EXPECT_EQ(it->severity, row.severity) << it->what;
+  if (*row.fix == '\0') {
+    EXPECT_EQ(it->fix, "");
+  } else {
+    EXPECT_NE(it->fix.find(row.fix), std::string::npos) << it->fix;
+  }
+  // check's exit status answers "can this node isolate CPUs": a knob it
+  // cannot honour never changes that answer.
+  EXPECT_FALSE(blocks_isolation(fs)) << render_findings_text(fs);
+}
+
+const std::vector<Knob> kAll(kAllKnobs.begin(), kAllKnobs.end());
+
+INSTANTIATE_TEST_SUITE_P(
+    CheckRules, KnobLines,
+    ::testing::Values(
+        KnobRow{"CStatesReady",
+                kAll,
+                {{Knob::kCStates, ""}},
+                OnFailure::kFail,
+                Severity::kOk,
+                "cpu-c-states",
+                "PM QoS resume latency files present on CPUs 0-3",
+                ""},
+        KnobRow{"GovernorReady",
+                kAll,
+                {{Knob::kGovernor, ""}},
+                OnFailure::kFail,
+                Severity::kOk,
+                "cpu-freq-governor",
+                "cpufreq policies present on CPUs 0-3",
+                ""},
+        KnobRow{"QuotaReadyNamesTheMount",
+                kAll,
+                {{Knob::kCpuQuota, ""}},
+                OnFailure::kFail,
+                Severity::kOk,
+                "cpu-quota",
+                "the cpu controller is mounted at /sys/fs/cgroup/cpu,cpuacct",
+                ""},
+        KnobRow{"IrqReady",
+                kAll,
+                {{Knob::kIrqLoadBalancing, ""}},
+                OnFailure::kFail,
+                Severity::kOk,
+                "irq-load-balancing",
+                "/proc/irq/default_smp_affinity is present",
+                ""},
+        KnobRow{"GovernorMissingFailsPods",
+                kAll,
+                {{Knob::kGovernor, "CPU 0 has no cpufreq policy (/sys/devices/system/cpu/cpufreq/policy0)"}},
+                OnFailure::kFail,
+                Severity::kWarn,
+                "cpu-freq-governor",
+                "unavailable: CPU 0 has no cpufreq policy (/sys/devices/system/cpu/cpufreq/policy0): a pod "
+                "asking for it fails to start under on_failure = \"fail\"",
+                "take \"cpu-freq-governor\" out of knobs in /etc/runc-isolcpus/config.toml"},
+        KnobRow{"CStatesMissingUnderWarn",
+                kAll,
+                {{Knob::kCStates, "pm_qos_resume_latency_us does not exist"}},
+                OnFailure::kWarn,
+                Severity::kWarn,
+                "cpu-c-states",
+                "a pod asking for it starts without its isolation and tunings under on_failure = \"warn\"",
+                "PM QoS"},
+        KnobRow{"QuotaWithoutCpuController",
+                kAll,
+                {{Knob::kCpuQuota, "no cgroup hierarchy has the cpu controller"}},
+                OnFailure::kFail,
+                Severity::kWarn,
+                "cpu-quota",
+                "unavailable: no cgroup hierarchy",
+                "mount the cpu controller"},
+        KnobRow{
+            "NotHonouredIsANoteNamingTheKey",
+            {Knob::kCpuQuota},
+            {{Knob::kCpuQuota, ""}},
+            OnFailure::kFail,
+            Severity::kInfo,
+            "cpu-freq-governor",
+            "not honoured (not in the config key `knobs`): a pod's cpu-freq-governor.crio.io annotation is "
+            "ignored with a warning",
+            ""},
+        KnobRow{"NotHonouredEvenIfUnavailable",
+                {},
+                {},
+                OnFailure::kFail,
+                Severity::kInfo,
+                "cpu-c-states",
+                "config key `knobs`",
+                ""}),
+    [](const ::testing::TestParamInfo<KnobRow>& row) { return std::string(row.param.name); });
+
+TEST(CheckRules, KnobLineRendered) {
+  CheckFacts f = healthy_v1();
+  f.config.knobs = {Knob::kGovernor};
+  f.knobs = {{Knob::kGovernor, "CPU 0 has no cpufreq policy"}};
+  const std::string text = render_findings_text(evaluate_checks(f));
+  EXPECT_NE(
+      text.find("[WARN] cpu-freq-governor: unavailable: CPU 0 has no cpufreq policy: a pod asking for it "
+                "fails to start under on_failure = \"fail\"\n       fix: load a cpufreq driver"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(text.find("[INFO] cpu-quota: not honoured"), std::string::npos) << text;
+  EXPECT_NE(text.find("this node can isolate CPUs"), std::string::npos) << text;
+}
+
+TEST(CheckRules, UnreadableTunerIsOneWarning) {
+  CheckFacts f = healthy_v1();
+  f.tuner_error = "cannot read /sys/devices/system/cpu/online";
+  const auto fs = evaluate_checks(f);
+  EXPECT_NE(find(fs, Severity::kWarn, "cannot tell which tunings this node can honour"), nullptr);
+  EXPECT_EQ(std::count_if(fs.begin(), fs.end(), [](const Finding& x) { return x.topic == "cpu-quota"; }), 0);
+  EXPECT_FALSE(blocks_isolation(fs));
+  f.probe_error = "no /proc";  // said once, by the host's error
+  EXPECT_EQ(find(evaluate_checks(f), Severity::kWarn, "cannot tell"), nullptr);
+}
+
+// ---- Drift: a tuning's file that reads otherwise than its holders want ----
+
+LedgerEntry tuned(const char* id, EntryState state, std::vector<TuningChange> changes) {
+  LedgerEntry e;
+  e.container_id = id;
+  e.state = state;
+  e.cpus = CpuSet::of({2, 3});
+  e.cpuset_isolation = false;
+  e.tunings = {{Knob::kCStates, "disable"}};
+  e.tuning_changes = std::move(changes);
+  return e;
+}
+
+const char* const kLatency = "/sys/devices/system/cpu/cpu2/power/pm_qos_resume_latency_us";
+const char* const kQuota = "/sys/fs/cgroup/kubepods/pod1/cpu.max";
+
+TuningChange change(Knob knob, const char* file, const char* written) {
+  return TuningChange{knob, file, "0", written, CpuSet::of({2})};
+}
+
+TEST(TuningDrift, OnlyFilesOfSettledContainersThatReadOtherwise) {
+  const std::vector<LedgerEntry> entries = {
+      tuned("a", EntryState::kIsolated, {change(Knob::kCStates, kLatency, "n/a")}),
+      tuned("b", EntryState::kIsolating, {change(Knob::kCStates, "/isolating/file", "n/a")}),
+      tuned("c", EntryState::kIsolated, {change(Knob::kCStates, "/gone/file", "n/a")}),
+      tuned("d", EntryState::kIsolated, {change(Knob::kCStates, "/unread/file", "n/a")}),
+      tuned("e", EntryState::kIsolated, {change(Knob::kCStates, "/fine/file", "n/a")}),
+  };
+  const std::map<std::string, std::string> reads = {
+      {kLatency, "0"}, {"/isolating/file", "0"}, {"/gone/file", "(gone)"}, {"/fine/file", "n/a"}};
+  const std::map<std::string, std::string> wants = {{kLatency, "n/a"}};  // others: `written`
+  const auto drift = tuning_drift(entries, reads, wants);
+  ASSERT_EQ(drift.size(), 1U);
+  EXPECT_EQ(drift[0],
+            std::string("cpu-c-states: ") + kLatency +
+                " reads \"0\", not \"n/a\" (held by container a); `runc-isolcpus-ctl reconcile` sets "
+                "it back");
+}
+
+TEST(TuningDrift, SharedFileIsOneProblemNamingEveryHolder) {
+  const std::vector<LedgerEntry> entries = {
+      tuned("a", EntryState::kIsolated, {change(Knob::kCpuQuota, kQuota, "-1 100000")}),
+      tuned("b", EntryState::kIsolated, {change(Knob::kCpuQuota, kQuota, "-1 100000")}),
+  };
+  const auto drift = tuning_drift(entries, {{kQuota, "200000 100000"}}, {{kQuota, "max 100000"}});
+  ASSERT_EQ(drift.size(), 1U);
+  EXPECT_NE(drift[0].find("reads \"200000 100000\", not \"max 100000\" (held by containers a, b)"),
+            std::string::npos)
+      << drift[0];
 }
 
 }  // namespace

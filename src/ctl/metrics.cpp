@@ -1,0 +1,163 @@
+// metrics: gathers what status gathers, read-only and without the node lock
+// (the ledger is read as a snapshot, as status reads it), and prints it in
+// Prometheus' text format (metrics_view.cpp), to stdout or atomically to a
+// file for node-exporter's textfile collector.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <ostream>
+#include <vector>
+
+#include "commands.hpp"
+#include "isolcpus/atomic_replace.hpp"
+#include "isolcpus/node_session.hpp"
+#include "isolcpus/unique_fd.hpp"
+#include "ledger_view.hpp"
+#include "metrics_view.hpp"
+#include "status_view.hpp"
+
+namespace isolcpus {
+namespace fs = std::filesystem;
+namespace {
+
+// status.cpp's view of the kernel, so that `problems` is the count status
+// reports: what the isolator says is isolated and why not, and the
+// isolations the kernel undid.
+void kernel_view(NodeSession& node, const Config& config, const LedgerView& view, StatusInput& in) {
+  auto iso = node.isolator();
+  auto tree = node.tree();
+  if (!iso || !tree) {
+    return;  // kernel_isolated unset: status counts no kernel-side problem either
+  }
+  IsolationContext ctx;
+  ctx.online = in.online;
+  ctx.boot_isolated = in.boot_isolated;
+  ctx.min_housekeeping_cpus = config.min_housekeeping_cpus;
+  ctx.v1_manage_root_flag = config.v1_manage_root_flag;
+  for (const auto& e : in.entries) {
+    if (e.isolation) {
+      ctx.others.push_back(*e.isolation);
+    }
+  }
+  in.kernel_isolated = (*iso)->kernel_isolated(ctx);
+  in.culprits = (*iso)->culprits(ctx);
+  for (const auto& undone : view.undone) {
+    if (undone.recorded_isolated) {
+      in.problems.push_back(describe_undone(undone));
+    }
+  }
+}
+
+// status.cpp's reads of every file a tuning changed (drift counts as a problem).
+void tuning_reads(NodeSession& node, StatusInput& in) {
+  std::map<std::string, std::vector<TuningChange>> holders;
+  for (const auto& e : in.entries) {
+    for (const auto& c : e.tuning_changes) {
+      holders[c.file].push_back(c);
+    }
+  }
+  auto tuner = node.tuner();
+  if (holders.empty() || !tuner) {
+    return;
+  }
+  for (const auto& [file, held] : holders) {
+    auto now = (*tuner)->read(file);
+    in.tuning_reads[file] = now ? *now : "(gone)";
+    in.tuning_wants[file] = (*tuner)->want(held);
+  }
+}
+
+// Only the knobs config.knobs names: the config accepts no knob the Tuner
+// lacks a driver for, and Tuner::unavailable() has no answer for one.
+std::optional<std::vector<KnobAvailability>> availability(NodeSession& node, const Config& config,
+                                                          const CpuSet& online) {
+  auto tuner = node.tuner();
+  if (!tuner) {
+    return std::nullopt;
+  }
+  std::vector<KnobAvailability> out;
+  for (const Knob knob : config.knobs) {
+    out.push_back({knob, (*tuner)->unavailable(knob, online).empty()});
+  }
+  return out;
+}
+
+Expected<void> errno_error(const std::string& what) { return make_error(what + ": " + std::strerror(errno)); }
+
+// The textfile collector reads *.prom whenever it is scraped: a temporary
+// beside the target (hidden, not *.prom, so never read) renamed over it
+// means it reads the previous run's file or this one, never half of one.
+Expected<void> write_atomically(const fs::path& output, std::string_view text) {
+  const fs::path target = fs::absolute(output);
+  std::string name = (target.parent_path() / ("." + target.filename().string() + ".XXXXXX")).string();
+  std::vector<char> buf(name.begin(), name.end());
+  buf.push_back('\0');
+  const UniqueFd fd(::mkostemp(buf.data(), O_CLOEXEC));
+  if (!fd) {
+    return errno_error("cannot create a temporary file in " + target.parent_path().string());
+  }
+  const fs::path temp(buf.data());
+  // mkostemp makes it 0600; node-exporter usually runs as a user of its own.
+  if (::fchmod(fd.get(), 0644) != 0) {
+    ::unlink(temp.c_str());
+    return errno_error("cannot chmod " + temp.string());
+  }
+  // The directory's fsync is not required: the file is rewritten every run.
+  auto ok = replace_with_temp(fd.get(), temp, target, text, /*dir_sync_required=*/false);
+  if (!ok) {
+    ::unlink(temp.c_str());
+  }
+  return ok;
+}
+
+}  // namespace
+
+int cmd_metrics(const ConfigLoad& loaded, const std::string& output, std::ostream& out, std::ostream& err) {
+  const Config config = effective_config(loaded);
+  Log log;  // metrics is read-only: nothing for the log
+  NodeSession node(config, log);
+  auto host = node.host();
+  if (!host) {
+    err << "runc-isolcpus-ctl metrics: cannot probe the host: " << host.error().message << '\n';
+    return 1;
+  }
+  auto ledger = read_ledger_snapshot(config.state_dir);
+  if (!ledger) {
+    err << "runc-isolcpus-ctl metrics: cannot read the ledger: " << ledger.error().message << '\n';
+    return 1;
+  }
+  StatusInput in;
+  in.online = (*host)->online;
+  in.boot_isolated = (*host)->boot_isolated;
+  const LedgerView view = view_ledger(node, ledger->entries);
+  in.entries = view.entries;
+  kernel_view(node, config, view, in);
+  tuning_reads(node, in);
+  const StatusView picture = build_status(in);
+
+  MetricsInput m;
+  m.online = in.online;
+  m.isolated_cpus = picture.isolated;
+  m.boot_isolated_cpus = picture.boot_isolated;
+  m.problems = picture.problems;
+  m.entries = in.entries;
+  m.honoured = config.knobs;
+  m.availability = availability(node, config, in.online);
+  const std::string text = render_metrics(m);
+  if (output.empty()) {
+    out << text;
+    return 0;
+  }
+  if (auto wrote = write_atomically(output, text); !wrote) {
+    err << "runc-isolcpus-ctl metrics: " << wrote.error().message << '\n';
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace isolcpus
