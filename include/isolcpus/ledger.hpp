@@ -96,6 +96,11 @@ struct LedgerEntry {
 struct LedgerData {
   std::vector<LedgerEntry> entries;
   V1NodeRecord v1;
+  // The ban list last given to irqbalance, with the sockets that took it
+  // ("<socket> ...=<cpus>"): told again only when either changes, because
+  // irqbalance serves its socket one connection per loop and a burst of
+  // pods must not fill its backlog.
+  std::string irqbalance_told;
   friend bool operator==(const LedgerData&, const LedgerData&) = default;
 };
 

@@ -389,6 +389,9 @@ std::string serialize_ledger(const LedgerData& data) {
     v1["root_flag_original"] = *data.v1.root_flag_original;
   }
   json doc = {{"version", kFormatVersion}, {"entries", entries}, {"v1", v1}};
+  if (!data.irqbalance_told.empty()) {
+    put_text(doc, "irqbalance_told", data.irqbalance_told);  // 0.3
+  }
   return doc.dump(2) + "\n";
 }
 
@@ -418,6 +421,9 @@ Expected<LedgerData> parse_ledger(std::string_view json_text, std::string_view o
       data.entries.push_back(entry_from(entries[i], "entries[" + std::to_string(i) + "]"));
     }
     data.v1 = v1_from(member(doc, "v1", ""));
+    if (doc.contains("irqbalance_told")) {
+      data.irqbalance_told = bytes(doc, "irqbalance_told", "");
+    }
     return data;
   } catch (const std::exception& e) {
     return corrupt_ledger(e.what());

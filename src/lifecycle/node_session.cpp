@@ -317,12 +317,23 @@ void NodeSession::sync_irqbalance() {
   if (auto facts = host(); facts && !banned.empty()) {
     banned |= (*facts)->boot_isolated;
   }
-  const auto told = tell_irqbalance(config_.host_root, banned);
-  for (const auto& p : told.problems) {
+  std::string key;
+  for (const auto& socket : irqbalance_sockets(config_.host_root)) {
+    key += socket + " ";
+  }
+  key += "=" + banned.to_string();
+  std::string& told = ledger_->data().irqbalance_told;
+  if (key == told || (told.empty() && banned.empty())) {
+    return;  // it has this list (a restarted irqbalance has a new socket name)
+  }
+  const auto report = tell_irqbalance(config_.host_root, banned);
+  for (const auto& p : report.problems) {
     log_.warn(p);
   }
-  if (told.told > 0) {
-    log_.debug("irqbalance: banned CPUs " + (banned.empty() ? std::string("none") : banned.to_string()));
+  if (report.problems.empty()) {
+    told = banned.empty() ? "" : key;
+    (void)save("irqbalance's ban list");
+    log_.info("irqbalance: banned CPUs " + (banned.empty() ? std::string("none") : banned.to_string()));
   }
 }
 

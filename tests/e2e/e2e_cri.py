@@ -89,8 +89,10 @@ class Cri:
 
     def create_container(self, pod_id: str, sandbox_config, name: str, image: str, command: list[str],
                          cpuset: str, shares: int, log_path: str, annotations: dict | None = None,
-                         attempt: int = 0) -> str:
+                         attempt: int = 0, quota: int = 0) -> str:
         pb = self.pb
+        # The kubelet's CFS limit for a container with a CPU limit: quota per 100 ms period.
+        limit = {"cpu_period": 100000, "cpu_quota": quota} if quota else {}
         config = pb.ContainerConfig(
             metadata=pb.ContainerMetadata(name=name, attempt=attempt),
             image=pb.ImageSpec(image=image),
@@ -98,7 +100,7 @@ class Cri:
             log_path=log_path,
             annotations=annotations or {},
             linux=pb.LinuxContainerConfig(
-                resources=pb.LinuxContainerResources(cpu_shares=shares, cpuset_cpus=cpuset),
+                resources=pb.LinuxContainerResources(cpu_shares=shares, cpuset_cpus=cpuset, **limit),
                 security_context=pb.LinuxContainerSecurityContext(
                     namespace_options=pb.NamespaceOption(network=pb.NODE, pid=pb.CONTAINER, ipc=pb.POD))),
         )

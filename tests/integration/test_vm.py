@@ -63,10 +63,10 @@ CASES = [(k, cg, scens, s, s in expect_fail) for k, cg, scens, expect_fail in BO
 # dpkg in the guest, and a kubelet-like driver (tests/vm/systemd/kubelet.py).
 SYSTEMD_BOOTS = [
     # sd_reboot reboots the guest (containerd's state on a virtio disk): last.
-    ("6.12", "v2", ("sd_kubelet", "sd_kubelet_restarts", "sd_reconcile_timer", "sd_crun",
+    ("6.12", "v2", ("sd_kubelet", "sd_kubelet_restarts", "sd_reconcile_timer", "sd_crun", "sd_tunings",
                       "sd_configure", "sd_installer", "sd_reboot")),
     # The legacy shape: cgroup v1 under systemd (systemd.unified_cgroup_hierarchy=0).
-    ("6.1", "v1", ("sd_kubelet", "sd_kubelet_restarts", "sd_reconcile_timer", "sd_crun")),
+    ("6.1", "v1", ("sd_kubelet", "sd_kubelet_restarts", "sd_reconcile_timer", "sd_crun", "sd_tunings")),
 ]
 SYSTEMD_CASES = [(k, cg, scens, s) for k, cg, scens in SYSTEMD_BOOTS for s in scens]
 SYSTEMD_TIMEOUT = 420

@@ -62,6 +62,7 @@ LedgerData sample() {
   data.v1.root_flag_original = true;
   data.v1.balanced_cgroup = "runc-isolcpus.balanced";
   data.v1.flag_changes = {{"kubepods", true}, {"kubepods/pod2", false}};
+  data.irqbalance_told = "/run/irqbalance/irqbalance42.sock =2-3";
   return data;
 }
 

@@ -127,13 +127,13 @@ class Kubelet:
         return pod
 
     def add_container(self, pod: Pod, name: str, cpuset: str, shares: int,
-                      command: list[str] | None = None) -> Container:
+                      command: list[str] | None = None, quota: int = 0) -> Container:
         # A restart is a new container with the next attempt number.
         attempt = pod.attempts.get(name, -1) + 1
         pod.attempts[name] = attempt
         cid = self.cri.create_container(pod.id, pod.config, name, IMAGE, command or ["sleep", "2000000000"],
                                         cpuset=cpuset, shares=shares, log_path=f"{name}-{attempt}.log",
-                                        attempt=attempt)
+                                        attempt=attempt, quota=quota)
         self.cri.start(cid)
         c = Container(cid, name, cpuset, shares)
         pod.containers.append(c)

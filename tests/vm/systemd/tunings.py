@@ -1,0 +1,203 @@
+"""sd_tunings: CRI-O's high-performance annotations through containerd's CRI
+on the node people run (systemd as PID 1, SystemdCgroup = true), with
+Debian's irqbalance running.  What it proves:
+- every annotation reaches the spec through the handler's pod_annotations;
+- the CFS quota of the scope and the pod slice stays lifted across
+  `systemctl daemon-reload` (the control shows systemd does rewrite a raw
+  write), and comes back when the pod goes;
+- irqbalance takes the ban list through its socket: its own answer names
+  the CPUs, it is never restarted, not even by 20 pods started two at a
+  time, and it gets its own list back at the end;
+- IRQ masks, PM QoS latency and quota read as before afterwards.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import socket
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from guestlib import V2, Scenario, run
+
+ROOT = Path("/sys/fs/cgroup")
+QUOTA_ROOT = ROOT if V2 else ROOT / "cpu,cpuacct"
+QUOTA_FILE = "cpu.max" if V2 else "cpu.cfs_quota_us"
+LIFTED = "max 100000" if V2 else "-1"
+ALL = {"cpu-load-balancing.crio.io": "disable", "cpu-quota.crio.io": "disable",
+       "irq-load-balancing.crio.io": "disable", "cpu-c-states.crio.io": "max_latency:10"}
+
+
+def read(path: Path | str) -> str:
+    try:
+        return Path(path).read_text().strip()
+    except OSError as e:
+        return f"<{e.strerror}>"
+
+
+def quota(cgroup: str) -> str:
+    return read(QUOTA_ROOT / cgroup / QUOTA_FILE)
+
+
+def irq_masks() -> dict[str, str]:
+    return {p.split("/")[3]: read(p) for p in sorted(glob.glob("/proc/irq/[0-9]*/smp_affinity"))}
+
+
+def pm_qos() -> dict[int, str]:
+    return {c: read(f"/sys/devices/system/cpu/cpu{c}/power/pm_qos_resume_latency_us") for c in range(4)}
+
+
+def ask_irqbalance(sock: str) -> str:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(10)
+        s.connect(sock)
+        s.sendall(b"setup")
+        return s.recv(65536).decode(errors="replace")
+
+
+def irqbalance() -> dict:
+    """Its PID, systemd's restart count, and the ban list it reports itself
+    (the `setup` answer of its socket ends in "BANNED <mask>")."""
+    show = run(["systemctl", "show", "irqbalance", "-p", "MainPID", "-p", "NRestarts"], check=False).stdout
+    props = dict(line.split("=", 1) for line in show.split() if "=" in line)
+    banned = None
+    for sock in glob.glob("/run/irqbalance/irqbalance*.sock"):
+        for _ in range(3):  # it answers between two passes of its loop
+            try:
+                words = ask_irqbalance(sock).split()
+            except OSError as e:
+                banned = f"<no answer: {e}>"
+                continue
+            if "BANNED" in words:
+                banned = words[words.index("BANNED") + 1]
+            break
+    return {"pid": props.get("MainPID"), "restarts": props.get("NRestarts"), "banned": banned}
+
+
+def mask_cpus(mask: str | None) -> set[int]:
+    if mask is None or mask.startswith("<"):
+        return set()
+    value = int(mask.replace(",", ""), 16)
+    return {b for b in range(value.bit_length()) if value >> b & 1}
+
+
+def control_daemon_reload_rewrites_raw_quota(s: Scenario) -> None:
+    run(["systemd-run", "--unit=isolvm-quota", "--property=CPUQuota=50%", "sleep", "100000"])
+    cg = "system.slice/isolvm-quota.service"
+    (QUOTA_ROOT / cg / QUOTA_FILE).write_text(LIFTED)
+    run(["systemctl", "daemon-reload"])
+    s.check_eq("control: systemd rewrites a raw quota write at daemon-reload", "50000 100000" if V2 else "50000",
+               quota(cg))
+    run(["systemctl", "stop", "isolvm-quota.service"], check=False)
+
+
+def ours_left(s: Scenario, label: str, masks0: dict[str, str]) -> None:
+    """Every IRQ mask reads as before, or irqbalance placed it anew (the
+    wrapper restores only a mask that still reads what it wrote): none is
+    left on the mask the wrapper wrote, CPUs 2-3 taken out ("3")."""
+    moved = {irq: m for irq, m in irq_masks().items() if m != masks0.get(irq)}
+    s.info(f"{label}: IRQs irqbalance placed anew meanwhile: {moved or 'none'}")
+    left = [f"{irq}={m}" for irq, m in moved.items() if m == "3" and masks0.get(irq) != "3"]
+    s.check(f"{label}: no IRQ is left on the wrapper's mask", not left, " ".join(left))
+
+
+def held_irqs_off(s: Scenario, label: str, cpus: set[int]) -> None:
+    log = read("/var/log/runc-isolcpus.log")
+    bad = [f"{irq}={m}" for irq, m in irq_masks().items()
+           if mask_cpus(m) & cpus and f"/proc/irq/{irq}/smp_affinity" not in log]
+    s.check(f"{label}: every IRQ the kernel lets us move is off CPUs {sorted(cpus)}", not bad, " ".join(bad))
+
+
+def sd_tunings(s: Scenario) -> None:
+    from kubelet import Kubelet
+
+    run(["systemctl", "start", "irqbalance"], check=False)
+    s.require("irqbalance (Debian's package) runs", read("/proc/1/comm") == "systemd" and
+              run(["systemctl", "is-active", "irqbalance"], check=False).stdout.strip() == "active")
+    for _ in range(50):
+        if glob.glob("/run/irqbalance/irqbalance*.sock"):
+            break
+        time.sleep(0.2)
+    ib0 = irqbalance()
+    s.info(f"irqbalance before: {ib0}")
+    control_daemon_reload_rewrites_raw_quota(s)
+    masks0, default0, qos0 = irq_masks(), read("/proc/irq/default_smp_affinity"), pm_qos()
+    s.info(f"OBSERVED before: default_smp_affinity={default0} {masks0} pm_qos={qos0}")
+
+    kubelet = Kubelet(Path("/var/log/pods"))
+    kubelet.start()
+    g = kubelet.run_pod("tuned", "guaranteed", "isolcpus", ALL, cpus=2)
+    c = kubelet.add_container(g, "rt", "2-3", 2048, quota=200000)
+    scope = kubelet.scope_of(c, g)
+    pod = scope.rsplit("/", 1)[0]
+    pod_quota0 = "200000 100000" if V2 else "200000"  # the kubelet's CPUQuotaPerSecUSec for 2 CPUs
+    s.expect_null_domains("during", [2, 3])
+    entry = [e for e in json.loads(read("/run/runc-isolcpus/ledger.json")).get("entries", [])
+             if e.get("container_id") == c.id]
+    s.check("the ledger holds every annotation (they reached the spec through pod_annotations)",
+            len(entry) == 1 and {t["knob"] for t in entry[0].get("tunings", [])} ==
+            {"cpu-quota", "irq-load-balancing", "cpu-c-states"}, json.dumps(entry))
+    s.check_eq("the scope's quota is lifted", LIFTED, quota(scope))
+    s.check_eq("the pod slice's quota is lifted", LIFTED, quota(pod))
+    s.check("the drop-ins tell systemd", Path(f"/run/systemd/system.control/cri-containerd-{c.id}.scope.d/"
+                                              "90-runc-isolcpus-cpu-quota.conf").exists())
+    s.check_eq("PM QoS on CPU 2", "10", pm_qos()[2])
+    s.check_eq("PM QoS on CPU 0 untouched", qos0[0], pm_qos()[0])
+    s.check_eq("default_smp_affinity without CPUs 2-3", "3", read("/proc/irq/default_smp_affinity"))
+    held_irqs_off(s, "during", {2, 3})
+    s.info(f"OBSERVED during: default_smp_affinity={read('/proc/irq/default_smp_affinity')} {irq_masks()} "
+           f"pm_qos={pm_qos()} scope {QUOTA_FILE}={quota(scope)} pod {QUOTA_FILE}={quota(pod)}")
+
+    run(["systemctl", "daemon-reload"])
+    s.check_eq("after daemon-reload the scope's quota is still lifted", LIFTED, quota(scope))
+    s.check_eq("after daemon-reload the pod slice's quota is still lifted", LIFTED, quota(pod))
+    time.sleep(12)  # one irqbalance pass (10 s): it reads a new ban list when it rescans
+    ib = irqbalance()
+    s.info(f"irqbalance during: {ib}")
+    if not s.check("irqbalance reports CPUs 2-3 banned (its own answer)", {2, 3} <= mask_cpus(ib["banned"]),
+                   str(ib)):
+        s.info(run(["journalctl", "-u", "irqbalance", "--no-pager", "-n", "30"], check=False).stdout)
+    held_irqs_off(s, "after an irqbalance pass", {2, 3})
+
+    kubelet.remove_container(g, c)
+    s.check_eq("the pod slice's quota is back once its container is gone", pod_quota0, quota(pod))
+    kubelet.remove_pod(g)
+    s.expect_null_domains("after", [])
+    ours_left(s, "after", masks0)
+    s.check_eq("default_smp_affinity as before", default0, read("/proc/irq/default_smp_affinity"))
+    s.check_eq("PM QoS as before", qos0, pm_qos())
+    s.check("no drop-in left", not glob.glob("/run/systemd/system.control/*/90-runc-isolcpus-*"))
+    s.info(f"OBSERVED after: default_smp_affinity={read('/proc/irq/default_smp_affinity')} {irq_masks()} "
+           f"pm_qos={pm_qos()} pod {QUOTA_FILE} back to {pod_quota0!r} before the pod went")
+
+    # 20 pods, two at a time, each keeping IRQs off its CPU: irqbalance is
+    # told through its socket, never restarted.
+    def one(cpu: str, i: int):
+        p = kubelet.run_pod(f"irq-{i}-{cpu}", "guaranteed", "isolcpus", {"irq-load-balancing.crio.io": "disable"},
+                            cpus=1)
+        kubelet.add_container(p, "rt", cpu, 1024)
+        return p
+
+    with ThreadPoolExecutor(2) as pool:
+        for i in range(10):
+            pods = list(pool.map(lambda cpu: one(cpu, i), ["2", "3"]))
+            for p in pods:
+                kubelet.remove_pod(p)
+    time.sleep(12)
+    ib1 = irqbalance()
+    s.info(f"irqbalance after 20 pods: {ib1}")
+    s.check_eq("irqbalance was never restarted (same PID)", ib0["pid"], ib1["pid"])
+    s.check_eq("systemd counted no restart", ib0["restarts"], ib1["restarts"])
+    s.check_eq("irqbalance has its own ban list back", ib0["banned"], ib1["banned"])
+    # Its IRQs are irqbalance's to place again (the wrapper restores only a
+    # mask that still reads what it wrote): none of ours is left behind.
+    ours_left(s, "after the 20 pods", masks0)
+    log = read("/var/log/runc-isolcpus.log")
+    refused = [line for line in log.splitlines() if "did not take its ban list" in line]
+    s.info(f"OBSERVED after the 20 pods: {irq_masks()}; irqbalance told "
+           f"{log.count('irqbalance: banned CPUs')} times, did not take it {len(refused)} times"
+           + (f", e.g. {refused[-1]}" if refused else ""))
+    s.check("the ledger is empty", not json.loads(read("/run/runc-isolcpus/ledger.json")).get("entries"))
