@@ -61,6 +61,10 @@ class KnobDriver {
   // What a file should read while `holders` (never empty, same file) hold
   // it.  Default: the value they agree on.
   [[nodiscard]] virtual std::string combined(const std::vector<TuningChange>& holders) const;
+  // Does `now` give the holders what they asked?  Default: it reads
+  // combined(holders).  IRQs: no held CPU is in the mask (irqbalance may
+  // place an IRQ anywhere else without being fought).
+  [[nodiscard]] virtual bool holds(const std::vector<TuningChange>& holders, std::string_view now) const;
   // Can two containers hold this file wanting different values?  (Only IRQ
   // masks, which combine.)  Otherwise a second one is refused.
   [[nodiscard]] virtual bool combines() const { return false; }

@@ -67,6 +67,15 @@ class IrqDriver final : public KnobDriver {
     return format_cpu_mask_like(holders.front().original, allowed(*original, banned));
   }
 
+  [[nodiscard]] bool holds(const std::vector<TuningChange>& holders, std::string_view now) const override {
+    CpuSet banned;
+    for (const auto& h : holders) {
+      banned |= h.cpus;
+    }
+    auto mask = parse_cpu_mask(now);
+    return mask && !mask->empty() && !mask->intersects(banned);
+  }
+
   [[nodiscard]] std::string unavailable(const CpuSet& /*cpus*/) const override {
     return files_.exists(std::string(kDefaultMask)) ? "" : std::string(kDefaultMask) + " does not exist";
   }

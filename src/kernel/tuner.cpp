@@ -29,6 +29,10 @@ Expected<void> Tuner::put(const TuningChange& change, const std::string& value) 
   return value == kAbsentFile ? files_.remove(change.file) : files_.create(change.file, value);
 }
 
+bool KnobDriver::holds(const std::vector<TuningChange>& holders, std::string_view now) const {
+  return now == combined(holders);
+}
+
 std::string KnobDriver::combined(const std::vector<TuningChange>& holders) const {
   return holders.front().written;
 }
@@ -153,9 +157,10 @@ std::vector<std::string> Tuner::enforce(const std::vector<TuningChange>& held) {
       continue;
     }
     done.push_back(change.file);
-    const std::string value = want(holders_of(change.file, held));
+    const auto holders = holders_of(change.file, held);
+    const std::string value = want(holders);
     auto now = files_.read(change.file);
-    if (now && *now == value) {
+    if (now && driver(change.knob).holds(holders, *now)) {
       continue;
     }
     auto wrote = put(change, value);

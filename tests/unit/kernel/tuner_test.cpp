@@ -423,5 +423,18 @@ TEST_F(IrqTest, MasksKeepTheKernelsLayout) {
   EXPECT_EQ(irq("1"), "00000000,00000003");
   EXPECT_TRUE(tuner.enforce(held).empty());  // reads back exactly what was written
 }
+// irqbalance places IRQs over the CPUs it does not ban: a mask it changed
+// within them is left to it; one it put back on a held CPU is fought.
+TEST_F(IrqTest, EnforceFightsOnlyAMaskBackOnAHeldCpu) {
+  auto held = take({{Knob::kIrqLoadBalancing, "disable"}}, CpuSet::of({2, 3}), kC1);
+  host.write_file("proc/irq/1/smp_affinity", "2\n");  // irqbalance: CPU 1 alone
+  EXPECT_TRUE(tuner.enforce(held).empty());
+  EXPECT_EQ(irq("1"), "2");
+  host.write_file("proc/irq/1/smp_affinity", "4\n");  // a stale ban: CPU 2
+  const auto notes = tuner.enforce(held);
+  ASSERT_EQ(notes.size(), 1U);
+  EXPECT_EQ(irq("1"), "3");
+}
+
 }  // namespace
 }  // namespace isolcpus
