@@ -761,8 +761,8 @@ void NodeSession::enforce_tunings(ReconcileReport& report) {
     }
     irqs = irqs || holds_irqs(e);
   }
-  if (irqs) {
-    sync_irqbalance();  // a restarted irqbalance forgot the list
+  if (irqs || !ledger_->data().irqbalance_told.empty()) {
+    sync_irqbalance();  // a restarted irqbalance forgot the list, or a missed one is still due
   }
   std::vector<TuningChange> held;
   for (const auto& e : ledger_->data().entries) {

@@ -102,10 +102,10 @@ def test_status_consistent_isolation(v2, wrapper):
     assert res.returncode == 0, res.stdout + res.stderr
     doc = json.loads(res.stdout)
     cpu3 = doc["cpus"][3]
-    assert cpu3 == {"cpu": 3, "state": "isolated", "kernel": "isolated", "container_id": "ctr1", "problems": []}
+    assert cpu3 == {"cpu": 3, "state": "isolated", "kernel": "isolated", "container_id": "ctr1", "tunings": [], "problems": []}
     assert doc["containers"][0]["pod_name"] == "dpdk-0"
     assert doc["containers"][0]["isolated_at_utc"] == "2023-11-14T22:13:25Z"
-    assert doc["summary"] == {"isolated": 1, "boot_isolated": 0, "balanced": 3, "problems": 0}
+    assert doc["summary"] == {"isolated": 1, "tuned": 0, "boot_isolated": 0, "balanced": 3, "problems": 0}
     text = ctl(wrapper, tmp, "status", config=cfg).stdout
     assert "telco/dpdk-0 worker" in text and "2023-11-14T22:13:25Z" in text
     assert "\x1b[" not in text, "colour codes when not on a tty"

@@ -27,8 +27,10 @@
 
 #include "fakes/fake_cgroup_v1.hpp"
 #include "fakes/fake_cgroup_v2.hpp"
+#include "fakes/fake_kernel_files.hpp"
 #include "fakes/temp_dir.hpp"
 #include "isolcpus/config.hpp"
+#include "isolcpus/cpu_mask.hpp"
 #include "isolcpus/dispatch.hpp"
 #include "isolcpus/ledger.hpp"
 #include "isolcpus/log.hpp"
@@ -57,6 +59,7 @@ struct Op {
   std::string id;
   CpuSet cpus;
   bool annotated = true;
+  bool tuned = false;  // create: irq-load-balancing and cpu-c-states disabled too
   bool force = false;
   bool runc_fails = false;       // delete --force or update: runc itself fails
   bool runc_fails_late = false;  // update: ... after writing cpuset.cpus
@@ -75,6 +78,9 @@ std::string describe(const Op& op) {
   }
   if (op.kind == Kind::kCreate && !op.annotated) {
     out << " (plain)";
+  }
+  if (op.kind == Kind::kCreate && op.tuned) {
+    out << " +tunings";
   }
   if (op.force) {
     out << " --force";
@@ -107,6 +113,7 @@ struct Counts {
   long save_failures = 0;
   long interleaved = 0;
   long violations = 0;
+  long tuned = 0;  // creates asking for IRQ and C-state tunings
 };
 
 // runc's view of one container.
@@ -117,6 +124,7 @@ struct Container {
   bool annotated = false;
   int pid = 0;
   CpuSet cpus;
+  bool tuned = false;
 };
 
 class World {
@@ -140,6 +148,7 @@ class World {
     }
     facts_.online = CpuSet::range(0, 7);
     host_.make_dirs("proc");
+    tuning_files();
     config_.host_root = host_.path().string();
     config_.state_dir = (host_ / "state").string();
     config_.log_level = "off";
@@ -153,6 +162,7 @@ class World {
     seams_.fail_save = [this](std::string_view) { return save_fails(); };
     seams_.launch_update = [this](const std::optional<std::string>&) { return launch_update(); };
     seams_.spawn_exit_watcher = [] {};  // the model's clean reconciles do its work
+    seams_.files = files_.get();
     initial_ = kernel_snapshot();
   }
 
@@ -172,6 +182,41 @@ class World {
 
  private:
   CgroupTree* tree() { return v1_ ? static_cast<CgroupTree*>(v1_fake_.get()) : v2_fake_.get(); }
+
+  // The tunings' files: PM QoS per CPU, the default IRQ mask and four IRQs
+  // (one only on CPUs 2-3).  Their writes are events like the cgroups'.
+  void tuning_files() {
+    for (unsigned cpu = 0; cpu < 8; ++cpu) {
+      host_.write_file(latency_file(cpu), "0\n");
+    }
+    host_.write_file("proc/irq/default_smp_affinity", "ff\n");
+    for (const char* irq : {"1", "2", "3"}) {
+      host_.write_file(std::string("proc/irq/") + irq + "/smp_affinity", "ff\n");
+    }
+    host_.write_file("proc/irq/4/smp_affinity", "0c\n");
+    files_ = std::make_unique<FakeKernelFiles>(host_);
+    files_->refuse = [this](std::string_view, std::string_view) -> std::optional<std::string> {
+      event();
+      if (armed_ && fault_.fail_write > 0 && ++tuning_writes_ == fault_.fail_write) {
+        return "Input/output error";
+      }
+      return std::nullopt;
+    };
+  }
+  static std::string latency_file(unsigned cpu) {
+    return "sys/devices/system/cpu/cpu" + std::to_string(cpu) + "/power/pm_qos_resume_latency_us";
+  }
+  [[nodiscard]] std::map<std::string, std::string> tuning_snapshot() const {
+    std::map<std::string, std::string> out;
+    for (unsigned cpu = 0; cpu < 8; ++cpu) {
+      out["/" + latency_file(cpu)] = host_.read_file(latency_file(cpu));
+    }
+    for (const char* f :
+         {"default_smp_affinity", "1/smp_affinity", "2/smp_affinity", "3/smp_affinity", "4/smp_affinity"}) {
+      out[std::string("/proc/irq/") + f] = host_.read_file(std::string("proc/irq/") + f);
+    }
+    return out;
+  }
 
   // --- faults -------------------------------------------------------------
 
@@ -195,6 +240,7 @@ class World {
     fault_ = fault;
     events_ = 0;
     saves_ = 0;
+    tuning_writes_ = 0;
     armed_ = fault.any();
     if (fault.fail_write > 0) {
       ++counts_.write_failures;
@@ -278,7 +324,8 @@ class World {
                                                                      {"config", {{"labels", {bundle}}}}}
                                                           .dump());
     host_.write_file("runc/" + op.id + "/exec.fifo", "");  // "created" until runc start
-    c = Container{true, true, false, op.annotated, init.pid, op.cpus};
+    c = Container{true, true, false, op.annotated, init.pid, op.cpus, op.tuned};
+    counts_.tuned += op.tuned ? 1 : 0;
   }
 
   void runc_delete(const Op& op) {
@@ -369,6 +416,10 @@ class World {
     if (op.annotated) {
       annotations["cpu-load-balancing.crio.io"] = "disable";
     }
+    if (op.tuned) {
+      annotations["irq-load-balancing.crio.io"] = "disable";
+      annotations["cpu-c-states.crio.io"] = "disable";
+    }
     const nlohmann::json spec = {
         {"ociVersion", "1.0.2"},
         {"process", {{"args", {"sleep", "1"}}}},
@@ -447,6 +498,7 @@ class World {
           // A container the wrapper holds no entry for (a refused start gave
           // its claim back) is beyond its promise once started around it.
           c.annotated = c.annotated && has_entry(op.id);
+          c.tuned = c.tuned && has_entry(op.id);
         }
         break;
       }
@@ -511,13 +563,56 @@ class World {
   }
 
   std::map<std::string, std::string> kernel_snapshot() const {
-    return v1_ ? v1_fake_->snapshot() : v2_fake_->snapshot();
+    auto all = v1_ ? v1_fake_->snapshot() : v2_fake_->snapshot();
+    all.merge(tuning_snapshot());
+    return all;
+  }
+
+  // T1: a tuning's file reads otherwise than before only while some entry
+  // records its change (recorded before it is written, kept until undone).
+  std::string tuning_owned(const LedgerData& data) const {
+    const auto before = initial_;
+    for (const auto& [file, content] : tuning_snapshot()) {
+      if (content == before.at(file)) {
+        continue;
+      }
+      const bool held = std::any_of(data.entries.begin(), data.entries.end(), [&](const LedgerEntry& e) {
+        return std::any_of(e.tuning_changes.begin(), e.tuning_changes.end(),
+                           [&](const TuningChange& c) { return c.file == file; });
+      });
+      if (!held) {
+        return "T1: " + file + " reads " + content + " for no entry";
+      }
+    }
+    return "";
+  }
+
+  // T2: a live isolated container's tunings are in the kernel.
+  std::string tunings_in_place(const LedgerEntry& e) const {
+    if (e.state != EntryState::kIsolated || e.tunings.empty()) {
+      return "";
+    }
+    for (const unsigned cpu : e.cpus.cpus()) {
+      if (host_.read_file(latency_file(cpu)) != "n/a\n") {
+        return "T2: entry " + e.container_id + " is isolated with cpu-c-states=disable but CPU " +
+               std::to_string(cpu) + " reads " + host_.read_file(latency_file(cpu));
+      }
+    }
+    auto mask = parse_cpu_mask(host_.read_file("proc/irq/default_smp_affinity"));
+    if (!mask || mask->intersects(e.cpus)) {
+      return "T2: entry " + e.container_id + " keeps IRQs off CPUs " + e.cpus.to_string() +
+             " but default_smp_affinity reads " + host_.read_file("proc/irq/default_smp_affinity");
+    }
+    return "";
   }
 
   std::string check_always() const {
     auto data = read_ledger_snapshot(config_.state_dir);
     if (!data) {
       return "the ledger does not parse: " + data.error().message;
+    }
+    if (auto orphan = tuning_owned(*data); !orphan.empty()) {
+      return orphan;
     }
     CpuSet seen;
     for (const auto& e : data->entries) {
@@ -594,7 +689,10 @@ class World {
         return "I4: entry " + e.container_id + " still " + std::string(to_string(e.state)) +
                (e.update ? " with an update in flight" : "") + " after a clean reconcile";
       }
-      if (e.state == EntryState::kIsolated && !kernel_isolates(e)) {
+      if (auto missing = tunings_in_place(e); !missing.empty()) {
+        return missing;
+      }
+      if (e.state == EntryState::kIsolated && e.cpuset_isolation && !kernel_isolates(e)) {
         return "I2: entry " + e.container_id + " says CPUs " + e.cpus.to_string() +
                " are isolated but the kernel balances them";
       }
@@ -604,7 +702,8 @@ class World {
       return "I1: the kernel holds CPUs " + (kernel_held() - owned).to_string() + " for no live entry";
     }
     for (const auto& [id, c] : containers_) {
-      if (!(c.exists && c.alive && c.started && c.annotated) || blocked(id, c.cpus)) {
+      if (!(c.exists && c.alive && c.started && (c.annotated || c.tuned)) ||
+          (c.annotated && blocked(id, c.cpus))) {
         continue;  // (the kernel refuses while a sibling runs only on its CPUs)
       }
       const LedgerEntry* e = nullptr;
@@ -664,6 +763,8 @@ class World {
   bool armed_ = false;
   int events_ = 0;
   int saves_ = 0;
+  int tuning_writes_ = 0;
+  std::unique_ptr<FakeKernelFiles> files_;
 };
 
 // --- generation and shrinking --------------------------------------------------
@@ -680,6 +781,7 @@ Op random_op(std::mt19937_64& rng, bool allow_nested) {
   const unsigned first = 2 + static_cast<unsigned>(pick(6));
   op.cpus = pick(3) == 0 && first < 7 ? CpuSet::range(first, first + 1) : CpuSet::of({first});
   op.annotated = pick(5) != 0;
+  op.tuned = pick(3) == 0;
   op.force = pick(2) == 0;
   op.runc_fails = pick(6) == 0;
   op.runc_fails_late = op.runc_fails && pick(2) == 0;
@@ -805,9 +907,10 @@ void run_model(bool v1) {
   std::printf(
       "model (%s): %ld sequences, %ld steps, %ld crashes injected, %ld kernel write failures armed, %ld "
       "ledger save "
-      "failures, %ld calls interleaved with runc update, %ld invariant violations\n",
+      "failures, %ld calls interleaved with runc update, %ld containers with tunings, %ld invariant "
+      "violations\n",
       v1 ? "cgroup v1" : "cgroup v2", counts.sequences, counts.steps, counts.crashes, counts.write_failures,
-      counts.save_failures, counts.interleaved, counts.violations);
+      counts.save_failures, counts.interleaved, counts.tuned, counts.violations);
 }
 
 TEST(Model, CgroupV2RemotePartitionsKeepTheInvariants) { run_model(false); }
@@ -836,6 +939,9 @@ void every_fault(bool v1) {
                        op(Kind::kDie, "a"),
                        op(Kind::kReconcile, "")};
   life[4].nested = std::make_shared<Op>(op(Kind::kCreate, "c", CpuSet::of({6})));
+  life[0].tuned = true;  // load balancing, IRQs and C-states
+  life[2].tuned = true;  // IRQs and C-states alone
+  life[2].annotated = false;
   const QuietStderr quiet;
   long runs = 0;
   long hit = 0;

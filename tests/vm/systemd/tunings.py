@@ -94,14 +94,12 @@ def control_daemon_reload_rewrites_raw_quota(s: Scenario) -> None:
     run(["systemctl", "stop", "isolvm-quota.service"], check=False)
 
 
-def ours_left(s: Scenario, label: str, masks0: dict[str, str]) -> None:
-    """Every IRQ mask reads as before, or irqbalance placed it anew (the
-    wrapper restores only a mask that still reads what it wrote): none is
-    left on the mask the wrapper wrote, CPUs 2-3 taken out ("3")."""
-    moved = {irq: m for irq, m in irq_masks().items() if m != masks0.get(irq)}
-    s.info(f"{label}: IRQs irqbalance placed anew meanwhile: {moved or 'none'}")
-    left = [f"{irq}={m}" for irq, m in moved.items() if m == "3" and masks0.get(irq) != "3"]
-    s.check(f"{label}: no IRQ is left on the wrapper's mask", not left, " ".join(left))
+def moved(s: Scenario, label: str, masks0: dict[str, str]) -> None:
+    """With irqbalance running, an IRQ mask that no longer reads what the
+    wrapper wrote is irqbalance's (the wrapper restores only its own): shown,
+    not judged.  The busybox guests (no irqbalance) check exact restores."""
+    changed = {irq: m for irq, m in irq_masks().items() if m != masks0.get(irq)}
+    s.info(f"{label}: IRQs irqbalance placed anew meanwhile: {changed or 'none'}")
 
 
 def held_irqs_off(s: Scenario, label: str, cpus: set[int]) -> None:
@@ -166,13 +164,15 @@ def sd_tunings(s: Scenario) -> None:
     s.check_eq("the pod slice's quota is back once its container is gone", pod_quota0, quota(pod))
     kubelet.remove_pod(g)
     s.expect_null_domains("after", [])
-    ours_left(s, "after", masks0)
+    moved(s, "after", masks0)
     s.check_eq("default_smp_affinity as before", default0, read("/proc/irq/default_smp_affinity"))
     s.check_eq("PM QoS as before", qos0, pm_qos())
     s.check("no drop-in left", not glob.glob("/run/systemd/system.control/*/90-runc-isolcpus-*"))
     s.info(f"OBSERVED after: default_smp_affinity={read('/proc/irq/default_smp_affinity')} {irq_masks()} "
            f"pm_qos={pm_qos()} pod {QUOTA_FILE} back to {pod_quota0!r} before the pod went")
 
+    if not V2:
+        return  # the burst runs once, in the 6.12 boot
     # 20 pods, two at a time, each keeping IRQs off its CPU: irqbalance is
     # told through its socket, never restarted.
     def one(cpu: str, i: int):
@@ -202,7 +202,9 @@ def sd_tunings(s: Scenario) -> None:
     s.check_eq("irqbalance has its own ban list back", ib0["banned"], ib1["banned"])
     # Its IRQs are irqbalance's to place again (the wrapper restores only a
     # mask that still reads what it wrote): none of ours is left behind.
-    ours_left(s, "after the 20 pods", masks0)
+    moved(s, "after the 20 pods", masks0)
+    s.check("no entry holds an IRQ: every mask the wrapper wrote was given back",
+            not json.loads(read("/run/runc-isolcpus/ledger.json")).get("entries"))
     log = read("/var/log/runc-isolcpus.log")
     refused = [line for line in log.splitlines() if "did not take its ban list" in line]
     s.info(f"OBSERVED after the 20 pods: {irq_masks()}; irqbalance told "
