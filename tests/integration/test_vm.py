@@ -23,7 +23,7 @@ SOURCE_DIR = Path(os.environ.get("ISOLCPUS_SOURCE_DIR", Path(__file__).resolve()
 VM = SOURCE_DIR / "tests" / "vm"
 WRAPPER = os.environ.get("ISOLCPUS_WRAPPER", "")
 BOOT_TIMEOUT = 150  # seconds per guest, generous for a loaded CI machine
-BUDGET_SECONDS = 1100  # the whole module, kernels cached or not: CI has 30 minutes for everything
+BUDGET_SECONDS = 1600  # the whole module, kernels cached or not: CI has 90 minutes for everything
 SOAK_TIMEOUT = 900  # the soak boot alone
 
 # (kernel, cgroup mode, scenarios run in one boot, scenarios expected to FAIL)
@@ -69,7 +69,7 @@ SYSTEMD_BOOTS = [
     ("6.1", "v1", ("sd_kubelet", "sd_kubelet_restarts", "sd_reconcile_timer", "sd_crun", "sd_tunings")),
 ]
 SYSTEMD_CASES = [(k, cg, scens, s) for k, cg, scens in SYSTEMD_BOOTS for s in scens]
-SYSTEMD_TIMEOUT = 420
+SYSTEMD_TIMEOUT = 660  # sd_tunings waits out irqbalance passes (about 200 s in the 6.12 boot)
 SYSTEMD_REBOOT_EXTRA = 180  # the second boot, its setup and sd_reboot's second half
 
 _spent = {"boots": 0.0}
