@@ -109,6 +109,8 @@ class Tuner {
   [[nodiscard]] std::string unavailable(Knob knob, const CpuSet& cpus) const;
   // What a tuning's file reads now (for status): nullopt when it is gone.
   [[nodiscard]] std::optional<std::string> read(const std::string& file) const;
+  // Whether `now` gives `holders` (one file's) what they asked.
+  [[nodiscard]] bool satisfied(const std::vector<TuningChange>& holders, std::string_view now) const;
   // What `file` should read while `holders` hold it.
   [[nodiscard]] std::string want(const std::vector<TuningChange>& holders) const;
 

@@ -12,6 +12,7 @@
 #include "isolcpus/node_session.hpp"
 #include "ledger_view.hpp"
 #include "status_view.hpp"
+#include "tuning_readings.hpp"
 
 namespace isolcpus {
 namespace {
@@ -38,24 +39,8 @@ void gather_knobs(NodeSession& node, CheckFacts& f) {
 // Drift, read as status reads it: every file a tuning changed, against what
 // all its holders together want.
 void gather_drift(NodeSession& node, const std::vector<LedgerEntry>& entries, CheckFacts& f) {
-  std::map<std::string, std::vector<TuningChange>> holders;
-  for (const auto& e : entries) {
-    for (const auto& c : e.tuning_changes) {
-      holders[c.file].push_back(c);
-    }
-  }
-  auto tuner = node.tuner();
-  if (holders.empty() || !tuner) {
-    return;  // an unmade tuner is reported by the tunings' lines
-  }
-  std::map<std::string, std::string> reads;
-  std::map<std::string, std::string> wants;
-  for (const auto& [file, held] : holders) {
-    auto now = (*tuner)->read(file);
-    reads[file] = now ? *now : "(gone)";
-    wants[file] = (*tuner)->want(held);
-  }
-  for (auto& drift : tuning_drift(entries, reads, wants)) {
+  // An unreadable tuner is reported by the tunings' lines.
+  for (auto& drift : tuning_drift(entries, read_tunings(node, entries))) {
     f.ledger_problems.push_back(std::move(drift));
   }
 }

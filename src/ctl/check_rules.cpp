@@ -349,8 +349,9 @@ std::vector<Finding> evaluate_checks(const CheckFacts& f) {
 }
 
 std::vector<std::string> tuning_drift(const std::vector<LedgerEntry>& entries,
-                                      const std::map<std::string, std::string>& reads,
-                                      const std::map<std::string, std::string>& wants) {
+                                      const TuningReadings& readings) {
+  const auto& reads = readings.reads;
+  const auto& wants = readings.wants;
   // By file: a file several containers hold (a pod's quota) is one problem.
   std::map<std::string, std::pair<const TuningChange*, std::vector<std::string>>> held;
   for (const auto& e : entries) {
@@ -374,7 +375,7 @@ std::vector<std::string> tuning_drift(const std::vector<LedgerEntry>& entries,
     }
     const auto want = wants.find(file);
     const std::string wanted = want == wants.end() ? change->written : want->second;
-    if (now->second == wanted) {
+    if (!readings.drifted.contains(file)) {
       continue;
     }
     std::string who;

@@ -12,6 +12,7 @@
 #include "isolcpus/host_probe.hpp"
 #include "isolcpus/ledger.hpp"
 #include "isolcpus/tuning.hpp"
+#include "tuning_readings.hpp"
 
 namespace isolcpus {
 
@@ -63,13 +64,11 @@ struct CheckFacts {
 };
 
 // Pure.  What status calls drift: a file a tuning of an isolated entry
-// changed that reads otherwise than its holders want (`reads` and `wants`
-// by file, as status gathers them; a file missing from `reads` is not
-// known, one reading "(gone)" went with its cgroup).  One sentence per
+// changed that no longer gives its holders what they asked
+// (readings.drifted, as read_tunings gathers it).  One sentence per
 // file, naming every container holding it, for CheckFacts::ledger_problems.
 std::vector<std::string> tuning_drift(const std::vector<LedgerEntry>& entries,
-                                      const std::map<std::string, std::string>& reads,
-                                      const std::map<std::string, std::string>& wants);
+                                      const TuningReadings& readings);
 
 std::vector<Finding> evaluate_checks(const CheckFacts& facts);
 bool blocks_isolation(const std::vector<Finding>& findings);

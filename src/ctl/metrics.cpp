@@ -20,6 +20,7 @@
 #include "ledger_view.hpp"
 #include "metrics_view.hpp"
 #include "status_view.hpp"
+#include "tuning_readings.hpp"
 
 namespace isolcpus {
 namespace fs = std::filesystem;
@@ -50,25 +51,6 @@ void kernel_view(NodeSession& node, const Config& config, const LedgerView& view
     if (undone.recorded_isolated) {
       in.problems.push_back(describe_undone(undone));
     }
-  }
-}
-
-// status.cpp's reads of every file a tuning changed (drift counts as a problem).
-void tuning_reads(NodeSession& node, StatusInput& in) {
-  std::map<std::string, std::vector<TuningChange>> holders;
-  for (const auto& e : in.entries) {
-    for (const auto& c : e.tuning_changes) {
-      holders[c.file].push_back(c);
-    }
-  }
-  auto tuner = node.tuner();
-  if (holders.empty() || !tuner) {
-    return;
-  }
-  for (const auto& [file, held] : holders) {
-    auto now = (*tuner)->read(file);
-    in.tuning_reads[file] = now ? *now : "(gone)";
-    in.tuning_wants[file] = (*tuner)->want(held);
   }
 }
 
@@ -137,7 +119,10 @@ int cmd_metrics(const ConfigLoad& loaded, const std::string& output, std::ostrea
   const LedgerView view = view_ledger(node, ledger->entries);
   in.entries = view.entries;
   kernel_view(node, config, view, in);
-  tuning_reads(node, in);
+  auto readings = read_tunings(node, in.entries);
+  in.tuning_reads = std::move(readings.reads);
+  in.tuning_wants = std::move(readings.wants);
+  in.tuning_drifted = std::move(readings.drifted);
   const StatusView picture = build_status(in);
 
   MetricsInput m;

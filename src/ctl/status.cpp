@@ -8,6 +8,7 @@
 #include "isolcpus/wall_clock.hpp"
 #include "ledger_view.hpp"
 #include "status_view.hpp"
+#include "tuning_readings.hpp"
 
 namespace isolcpus {
 namespace {
@@ -19,29 +20,6 @@ void undone_problems(const LedgerView& view, StatusInput& in) {
     if (undone.recorded_isolated) {
       in.problems.push_back(describe_undone(undone));
     }
-  }
-}
-
-// Ledger against kernel for every file a tuning changed.
-void read_tunings(NodeSession& node, StatusInput& in) {
-  std::map<std::string, std::vector<TuningChange>> holders;
-  for (const auto& e : in.entries) {
-    for (const auto& c : e.tuning_changes) {
-      holders[c.file].push_back(c);
-    }
-  }
-  if (holders.empty()) {
-    return;
-  }
-  auto tuner = node.tuner();
-  if (!tuner) {
-    in.notes.push_back("the tunings' files cannot be read: " + tuner.error().message);
-    return;
-  }
-  for (const auto& [file, held] : holders) {
-    auto now = (*tuner)->read(file);
-    in.tuning_reads[file] = now ? *now : "(gone)";
-    in.tuning_wants[file] = (*tuner)->want(held);
   }
 }
 
@@ -92,7 +70,13 @@ int cmd_status(const ConfigLoad& loaded, bool json, std::ostream& out, std::ostr
   } else {
     in.notes.push_back("the kernel's view is unknown: " + (iso ? tree.error().message : iso.error().message));
   }
-  read_tunings(node, in);
+  auto readings = read_tunings(node, in.entries);
+  in.tuning_reads = std::move(readings.reads);
+  in.tuning_wants = std::move(readings.wants);
+  in.tuning_drifted = std::move(readings.drifted);
+  if (readings.error) {
+    in.notes.push_back(*readings.error);
+  }
   for (const auto& problem : loaded.problems) {
     in.notes.push_back("config: " + problem);
   }

@@ -52,6 +52,7 @@ void tuning_rows(const StatusInput& in, CpuRow& row) {
   const LedgerEntry& e = *row.owner;
   for (const auto& t : e.tunings) {
     std::string cell = std::string(knob_name(t.knob)) + "=" + t.value;
+    std::size_t irqs = 0;
     for (const auto& c : e.tuning_changes) {
       if (c.knob != t.knob || !(c.cpus.contains(row.cpu))) {
         continue;
@@ -60,11 +61,17 @@ void tuning_rows(const StatusInput& in, CpuRow& row) {
       const auto wants = in.tuning_wants.find(c.file);
       const std::string now = reads == in.tuning_reads.end() ? "?" : reads->second;
       const std::string want = wants == in.tuning_wants.end() ? c.written : wants->second;
-      cell += " (" + c.file + ": " + now + ")";
-      if (e.state == EntryState::kIsolated && now != want && now != "(gone)") {
+      // IRQs: hundreds of masks on a server; their count and the default mask say enough.
+      const bool one_irq = t.knob == Knob::kIrqLoadBalancing && c.file.ends_with("/smp_affinity");
+      irqs += one_irq ? 1 : 0;
+      cell += one_irq ? "" : " (" + c.file + ": " + now + ")";
+      if (e.state == EntryState::kIsolated && in.tuning_drifted.contains(c.file)) {
         row.problems.push_back(std::string(knob_name(t.knob)) + ": " + c.file + " reads \"" + now +
                                "\", not \"" + want + "\"; `runc-isolcpus-ctl reconcile` sets it back");
       }
+    }
+    if (irqs > 0) {
+      cell += " (" + std::to_string(irqs) + " IRQ masks held)";
     }
     row.tunings.push_back(std::move(cell));
   }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,7 @@ struct StatusInput {
   // what the holders together want it to read.
   std::map<std::string, std::string> tuning_reads;
   std::map<std::string, std::string> tuning_wants;
+  std::set<std::string> tuning_drifted;  // files that no longer give their holders what they asked
 };
 
 struct CpuRow {

@@ -64,6 +64,10 @@ std::optional<std::string> Tuner::read(const std::string& file) const {
   return now ? *now : "? (" + now.error().message + ")";
 }
 
+bool Tuner::satisfied(const std::vector<TuningChange>& holders, std::string_view now) const {
+  return driver(holders.front().knob).holds(holders, now);
+}
+
 std::string Tuner::unavailable(Knob knob, const CpuSet& cpus) const { return driver(knob).unavailable(cpus); }
 
 Expected<std::vector<TuningChange>> Tuner::plan(const std::vector<Tuning>& tunings, const CpuSet& cpus,

@@ -346,7 +346,8 @@ TEST(TuningDrift, OnlyFilesOfSettledContainersThatReadOtherwise) {
   const std::map<std::string, std::string> reads = {
       {kLatency, "0"}, {"/isolating/file", "0"}, {"/gone/file", "(gone)"}, {"/fine/file", "n/a"}};
   const std::map<std::string, std::string> wants = {{kLatency, "n/a"}};  // others: `written`
-  const auto drift = tuning_drift(entries, reads, wants);
+  const std::set<std::string> drifted = {kLatency, "/isolating/file"};   // as read_tunings judges them
+  const auto drift = tuning_drift(entries, TuningReadings{reads, wants, drifted, std::nullopt});
   ASSERT_EQ(drift.size(), 1U);
   EXPECT_EQ(drift[0],
             std::string("cpu-c-states: ") + kLatency +
@@ -359,7 +360,8 @@ TEST(TuningDrift, SharedFileIsOneProblemNamingEveryHolder) {
       tuned("a", EntryState::kIsolated, {change(Knob::kCpuQuota, kQuota, "-1 100000")}),
       tuned("b", EntryState::kIsolated, {change(Knob::kCpuQuota, kQuota, "-1 100000")}),
   };
-  const auto drift = tuning_drift(entries, {{kQuota, "200000 100000"}}, {{kQuota, "max 100000"}});
+  const auto drift = tuning_drift(
+      entries, TuningReadings{{{kQuota, "200000 100000"}}, {{kQuota, "max 100000"}}, {kQuota}, std::nullopt});
   ASSERT_EQ(drift.size(), 1U);
   EXPECT_NE(drift[0].find("reads \"200000 100000\", not \"max 100000\" (held by containers a, b)"),
             std::string::npos)

@@ -69,6 +69,7 @@ TEST(BuildStatus, TunedCpusShowTheirFilesAndDrift) {
   in.kernel_isolated = CpuSet{};
   in.tuning_reads = {{f2, "n/a"}, {f3, "0"}};
   in.tuning_wants = {{f2, "n/a"}, {f3, "n/a"}};
+  in.tuning_drifted = {f3};  // as read_tunings judges it
   const StatusView v = build_status(in);
   EXPECT_EQ(v.rows[2].state, "tuned");
   EXPECT_EQ(v.isolated, 0U);
