@@ -189,6 +189,8 @@ class NodeSession {
   bool undo_tunings(LedgerEntry& entry);
   // What every entry but `self` holds of the tunings now (in the kernel or about to be).
   std::vector<TuningChange> tunings_held_by_others(const LedgerEntry* self) const;
+  Expected<std::optional<Isolation>> record_plan(LedgerEntry& entry, Isolator& iso, const CgroupPath& cgroup,
+                                                 IsolationContext& ctx);
   Expected<std::vector<TuningChange>> plan_tunings(const LedgerEntry& entry, const CgroupPath& cgroup);
   Expected<void> apply_tunings(LedgerEntry& entry);
   void settle_update(const std::string& root, const std::string& id, ReconcileReport& report);
@@ -204,7 +206,9 @@ class NodeSession {
   void enforce_node(ReconcileReport& report);
   void enforce_tunings(ReconcileReport& report);  // what live containers' tunings hold
   void extend_irq_tunings(LedgerEntry& entry, ReconcileReport& report);
-  void sync_irqbalance();  // the CPUs IRQ tunings hold, to irqbalance's socket
+  // The CPUs IRQ tunings hold, to irqbalance's socket; true when it was
+  // told something new (recorded in memory, saved by the caller).
+  bool sync_irqbalance();
 
   const Config& config_;
   Log& log_;

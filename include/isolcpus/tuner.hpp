@@ -37,11 +37,20 @@ struct TuningHost {
   CpuSet online;
 };
 
+// The systemd units the container's spec names (systemd cgroup driver,
+// cgroupsPath "slice:prefix:name"), "" otherwise: only these get drop-ins,
+// whatever cgroup its init has moved to.
+struct SystemdUnits {
+  std::string slice;  // "kubepods-pod<uid>.slice"
+  std::string scope;  // "<prefix>-<name>.scope"
+};
+
 // One container's request of one knob.
 struct KnobTarget {
   Tuning tuning;
   CpuSet cpus;
   CgroupPath cgroup;  // the container's, relative to the cgroup mounts
+  SystemdUnits units;
 };
 
 class KnobDriver {
@@ -99,7 +108,8 @@ class Tuner {
 
   // `others`: every change other containers hold now.
   Expected<std::vector<TuningChange>> plan(const std::vector<Tuning>& tunings, const CpuSet& cpus,
-                                           const CgroupPath& cgroup, const std::vector<TuningChange>& others);
+                                           const CgroupPath& cgroup, const std::vector<TuningChange>& others,
+                                           const SystemdUnits& units = {});
   Expected<TuningApplied> apply(const std::vector<TuningChange>& mine,
                                 const std::vector<TuningChange>& others);
   TuningRelease release(const std::vector<TuningChange>& mine, const std::vector<TuningChange>& others);

@@ -111,63 +111,75 @@ std::optional<std::string> entry_problem(const LedgerEntry& e) {
   return std::nullopt;
 }
 
+namespace {
+
+// What the ledger and the kernel say of one CPU (state, kernel, owner).
+CpuRow cpu_row(const StatusInput& in, unsigned cpu, std::size_t& holders) {
+  CpuRow row;
+  row.cpu = cpu;
+  row.owner = owner_of(in.entries, cpu, holders);
+  const bool boot = in.boot_isolated.contains(cpu);
+  if (boot) {
+    row.state = "boot-isolated";
+  } else if (row.owner != nullptr) {
+    const bool tuned_only = !row.owner->cpuset_isolation && row.owner->state == EntryState::kIsolated;
+    row.state = tuned_only ? "tuned" : std::string(to_string(row.owner->state));
+  } else {
+    row.state = "balanced";
+  }
+  if (!in.kernel_isolated) {
+    row.kernel = "unknown";
+  } else {
+    row.kernel = in.kernel_isolated->contains(cpu) || boot ? "isolated" : "balanced";
+  }
+  return row;
+}
+
+// Where the ledger and the kernel disagree about one CPU.
+void row_problems(const StatusInput& in, std::size_t holders, bool ledger_isolated, bool boot, CpuRow& row) {
+  if (holders > 1) {
+    row.problems.push_back("claimed by " + std::to_string(holders) +
+                           " ledger entries at once; run `runc-isolcpus-ctl reconcile` and check the log");
+  }
+  if (ledger_isolated && row.kernel == "balanced") {
+    const auto culprit = in.culprits.find(row.cpu);
+    std::string msg =
+        "the ledger says container " + who(*row.owner) + " holds it isolated, but the kernel balances it";
+    if (culprit != in.culprits.end() && !culprit->second.empty()) {
+      msg += ": balanced by " + join(culprit->second, ", ");
+    }
+    row.problems.push_back(msg);
+  }
+  if (row.owner != nullptr) {
+    if (auto problem = entry_problem(*row.owner)) {
+      row.problems.push_back(*problem);
+    }
+  }
+  if (row.kernel == "isolated" && !boot && !ledger_isolated) {
+    row.problems.push_back(
+        "the kernel does not balance it, but no container in the ledger holds it isolated: a leftover from "
+        "a crash or from another tool; run `runc-isolcpus-ctl reconcile`");
+  }
+}
+
+}  // namespace
+
 StatusView build_status(const StatusInput& in) {
   StatusView view;
   for (unsigned cpu : in.online.cpus()) {
-    CpuRow row;
-    row.cpu = cpu;
     std::size_t holders = 0;
-    row.owner = owner_of(in.entries, cpu, holders);
+    CpuRow row = cpu_row(in, cpu, holders);
     const bool boot = in.boot_isolated.contains(cpu);
-    if (boot) {
-      row.state = "boot-isolated";
-      ++view.boot_isolated;
-    } else if (row.owner != nullptr) {
-      const bool tuned_only = !row.owner->cpuset_isolation && row.owner->state == EntryState::kIsolated;
-      row.state = tuned_only ? "tuned" : std::string(to_string(row.owner->state));
-    } else {
-      row.state = "balanced";
-    }
-    if (!in.kernel_isolated) {
-      row.kernel = "unknown";
-    } else {
-      row.kernel = in.kernel_isolated->contains(cpu) || boot ? "isolated" : "balanced";
-    }
     const bool ledger_isolated =
         row.owner != nullptr && row.owner->state == EntryState::kIsolated && row.owner->cpuset_isolation;
-    if (ledger_isolated) {
-      ++view.isolated;
-    } else if (!boot) {
-      ++view.balanced;
-    }
+    view.boot_isolated += boot ? 1 : 0;
+    view.isolated += ledger_isolated ? 1 : 0;
+    view.balanced += !ledger_isolated && !boot ? 1 : 0;
     if (row.owner != nullptr && !row.owner->tunings.empty()) {
       ++view.tuned;
       tuning_rows(in, row);
     }
-    if (holders > 1) {
-      row.problems.push_back("claimed by " + std::to_string(holders) +
-                             " ledger entries at once; run `runc-isolcpus-ctl reconcile` and check the log");
-    }
-    if (ledger_isolated && row.kernel == "balanced") {
-      const auto culprit = in.culprits.find(cpu);
-      std::string msg =
-          "the ledger says container " + who(*row.owner) + " holds it isolated, but the kernel balances it";
-      if (culprit != in.culprits.end() && !culprit->second.empty()) {
-        msg += ": balanced by " + join(culprit->second, ", ");
-      }
-      row.problems.push_back(msg);
-    }
-    if (row.owner != nullptr) {
-      if (auto problem = entry_problem(*row.owner)) {
-        row.problems.push_back(*problem);
-      }
-    }
-    if (row.kernel == "isolated" && !boot && !ledger_isolated) {
-      row.problems.push_back(
-          "the kernel does not balance it, but no container in the ledger holds it isolated: a leftover from "
-          "a "
-          "crash or from another tool; run `runc-isolcpus-ctl reconcile`");
-    }
+    row_problems(in, holders, ledger_isolated, boot, row);
     view.problems += row.problems.size();
     view.rows.push_back(std::move(row));
   }
@@ -276,6 +288,33 @@ std::string render_status_text(const StatusInput& in, const StatusView& view, st
   return out.str();
 }
 
+namespace {
+
+// A container's knobs in status --json: what it asked and each file with
+// what it reads now.
+void add_tunings_json(const StatusInput& in, const LedgerEntry& e, nlohmann::json& c) {
+  using nlohmann::json;
+  c["load_balancing"] = e.cpuset_isolation ? "off" : "on";
+  json tunings = json::object();
+  for (const auto& t : e.tunings) {
+    tunings[std::string(knob_name(t.knob))] = t.value;
+  }
+  c["tunings"] = std::move(tunings);
+  json changes = json::array();
+  for (const auto& ch : e.tuning_changes) {
+    const auto reads = in.tuning_reads.find(ch.file);
+    changes.push_back({{"knob", knob_name(ch.knob)},
+                       {"file", ch.file},
+                       {"original", ch.original},
+                       {"written", ch.written},
+                       {"cpus", ch.cpus.to_string()},
+                       {"reads", reads == in.tuning_reads.end() ? json(nullptr) : json(reads->second)}});
+  }
+  c["tuning_changes"] = std::move(changes);
+}
+
+}  // namespace
+
 std::string render_status_json(const StatusInput& in, const StatusView& view, std::int64_t now) {
   using nlohmann::json;
   json doc;
@@ -315,23 +354,7 @@ std::string render_status_json(const StatusInput& in, const StatusView& view, st
     c["isolated_at"] = e.isolated_at;
     c["isolated_at_utc"] = e.isolated_at > 0 ? json(format_utc(e.isolated_at)) : json(nullptr);
     c["init_pid"] = e.init_pid;
-    c["load_balancing"] = e.cpuset_isolation ? "off" : "on";
-    json tunings = json::object();
-    for (const auto& t : e.tunings) {
-      tunings[std::string(knob_name(t.knob))] = t.value;
-    }
-    c["tunings"] = std::move(tunings);
-    json changes = json::array();
-    for (const auto& ch : e.tuning_changes) {
-      const auto reads = in.tuning_reads.find(ch.file);
-      changes.push_back({{"knob", knob_name(ch.knob)},
-                         {"file", ch.file},
-                         {"original", ch.original},
-                         {"written", ch.written},
-                         {"cpus", ch.cpus.to_string()},
-                         {"reads", reads == in.tuning_reads.end() ? json(nullptr) : json(reads->second)}});
-    }
-    c["tuning_changes"] = std::move(changes);
+    add_tunings_json(in, e, c);
     containers.push_back(std::move(c));
   }
   doc["containers"] = std::move(containers);

@@ -1,12 +1,14 @@
 #include "isolcpus/irqbalance.hpp"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <cerrno>
 #include <cstring>
 #include <system_error>
 
+#include "isolcpus/text.hpp"
 #include "isolcpus/unique_fd.hpp"
 
 namespace isolcpus {
@@ -46,7 +48,10 @@ std::vector<std::string> irqbalance_sockets(const fs::path& host_root) {
   std::error_code ec;
   for (fs::directory_iterator it(host_root / kSocketDir, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (name.starts_with("irqbalance") && name.ends_with(".sock") && it->is_socket(ec)) {
+    // Root's own socket, not a link planted to lead elsewhere.
+    struct stat st {};
+    if (name.starts_with("irqbalance") && name.ends_with(".sock") && ::lstat(it->path().c_str(), &st) == 0 &&
+        S_ISSOCK(st.st_mode) && st.st_uid == 0) {
       found.push_back("/" + std::string(kSocketDir) + "/" + name);
     }
   }
@@ -56,9 +61,25 @@ std::vector<std::string> irqbalance_sockets(const fs::path& host_root) {
 IrqBalanceReport tell_irqbalance(const fs::path& host_root, const CpuSet& banned) {
   IrqBalanceReport report;
   // irqbalance reads the list with the kernel's cpulist parser.
-  const std::string message = "settings cpus " + (banned.empty() ? std::string("NULL") : banned.to_string());
+  // The list replaces irqbalance's own, which bans the CPUs isolated at
+  // boot and the nohz_full ones.
+  CpuSet all = banned;
+  if (!banned.empty()) {
+    for (const char* file : {"sys/devices/system/cpu/isolated", "sys/devices/system/cpu/nohz_full"}) {
+      auto text = read_file_if_any(host_root / file);
+      auto cpus = text ? CpuSet::parse(*text) : Expected<CpuSet>(make_error("absent"));
+      if (cpus) {
+        all |= *cpus;
+      }
+    }
+  }
+  const std::string message = "settings cpus " + (all.empty() ? std::string("NULL") : all.to_string());
   for (const auto& socket : irqbalance_sockets(host_root)) {
-    if (auto why = send_to(host_root / fs::path(socket).relative_path(), message); !why.empty()) {
+    const std::string why = send_to(host_root / fs::path(socket).relative_path(), message);
+    if (why == "connect: " + std::string(std::strerror(ECONNREFUSED))) {
+      continue;  // a dead daemon's socket file: nobody to tell
+    }
+    if (!why.empty()) {
       report.problems.push_back("irqbalance (" + socket + ") did not take its ban list \"" + message +
                                 "\": " + why + "; it may move IRQs back onto isolated CPUs");
     } else {

@@ -1,6 +1,7 @@
 #include "isolcpus/kernel_files.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +17,8 @@ namespace isolcpus {
 namespace {
 
 namespace fs = std::filesystem;
+
+constexpr std::string_view kOwnPrefix = "90-runc-isolcpus-";
 
 bool clean_absolute(std::string_view path) {
   if (!path.starts_with('/') || path.find('\0') != std::string_view::npos) {
@@ -38,11 +41,26 @@ class HostKernelFiles final : public KernelFiles {
     if (!clean_absolute(file)) {
       return make_error("refusing to read \"" + std::string(file) + "\": not a plain absolute path");
     }
-    FileText got = read_file_text(host(file));
-    if (got.error != 0) {
-      return make_error("cannot read " + std::string(file) + ": " + std::strerror(got.error));
+    // Never waits: a FIFO planted where a file should be is refused, not read.
+    UniqueFd fd(::open(host(file).c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+    struct stat st {};
+    if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      return make_error("cannot read " + std::string(file) + ": " +
+                        (fd ? "not a regular file" : std::string(std::strerror(errno))));
     }
-    return std::string(trim_right(got.text));
+    std::string text;
+    char buf[4096];
+    for (ssize_t n = 0; (n = ::read(fd.get(), buf, sizeof buf)) != 0;) {
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n < 0 || text.size() > kMaxRead) {
+        return make_error("cannot read " + std::string(file) + ": " +
+                          (n < 0 ? std::string(std::strerror(errno)) : "larger than a kernel file"));
+      }
+      text.append(buf, static_cast<std::size_t>(n));
+    }
+    return std::string(trim_right(text));
   }
 
   Expected<void> write(std::string_view file, std::string_view value) override {
@@ -67,7 +85,7 @@ class HostKernelFiles final : public KernelFiles {
   }
 
   Expected<void> create(std::string_view file, std::string_view content) override {
-    if (!path_under(file, writable_)) {
+    if (!ours(file)) {
       return make_error("refusing to create " + std::string(file) + ": not a file this tool writes");
     }
     std::error_code ec;
@@ -77,7 +95,8 @@ class HostKernelFiles final : public KernelFiles {
     }
     const fs::path target = host(file);
     const fs::path temp = target.string() + ".tmp." + std::to_string(::getpid());
-    UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644));
+    (void)::unlink(temp.c_str());  // a crashed writer's of the same pid
+    UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644));
     if (!fd) {
       return make_error("cannot create " + temp.string() + ": " + std::strerror(errno));
     }
@@ -87,7 +106,7 @@ class HostKernelFiles final : public KernelFiles {
   }
 
   Expected<void> remove(std::string_view file) override {
-    if (!path_under(file, writable_)) {
+    if (!ours(file)) {
       return make_error("refusing to remove " + std::string(file) + ": not a file this tool writes");
     }
     if (::unlink(host(file).c_str()) != 0 && errno != ENOENT) {
@@ -129,6 +148,11 @@ class HostKernelFiles final : public KernelFiles {
 
  private:
   [[nodiscard]] fs::path host(std::string_view file) const { return root_ / fs::path(file).relative_path(); }
+  // Files are made and removed only as this tool's own drop-ins.
+  [[nodiscard]] bool ours(std::string_view file) const {
+    return path_under(file, writable_) && fs::path(file).filename().string().starts_with(kOwnPrefix);
+  }
+  static constexpr std::size_t kMaxRead = std::size_t{1} << 20;
   fs::path root_;
   std::vector<std::string> writable_;
 };

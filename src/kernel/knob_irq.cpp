@@ -86,15 +86,15 @@ class IrqDriver final : public KnobDriver {
   // every holder on the node has taken its CPUs out of; then every online
   // CPU but the banned; then what it had.
   [[nodiscard]] CpuSet allowed(const CpuSet& original, const CpuSet& banned) const {
-    if (const CpuSet kept = original - banned; !kept.empty()) {
+    if (CpuSet kept = original - banned; !kept.empty()) {
       return kept;
     }
     auto fallback = files_.read(std::string(kDefaultMask));
     auto node_wide = fallback ? parse_cpu_mask(*fallback) : Expected<CpuSet>(fallback.error());
-    if (const CpuSet spare = node_wide ? *node_wide & (host_.online - banned) : CpuSet{}; !spare.empty()) {
+    if (CpuSet spare = node_wide ? *node_wide & (host_.online - banned) : CpuSet{}; !spare.empty()) {
       return spare;
     }
-    if (const CpuSet housekeeping = host_.online - banned; !housekeeping.empty()) {
+    if (CpuSet housekeeping = host_.online - banned; !housekeeping.empty()) {
       return housekeeping;
     }
     return original;

@@ -35,11 +35,11 @@ class QuotaDriver final : public KnobDriver {
     std::vector<TuningChange> changes;
     const CgroupPath parent = target.cgroup.parent();
     if (!parent.is_root() && is_pod_cgroup(parent.parts().back())) {
-      if (auto ok = add(parent, target.cpus, changes); !ok) {
+      if (auto ok = add(parent, target.units.slice, target.cpus, changes); !ok) {
         return ok.error();
       }
     }
-    if (auto ok = add(target.cgroup, target.cpus, changes); !ok) {
+    if (auto ok = add(target.cgroup, target.units.scope, target.cpus, changes); !ok) {
       return ok.error();
     }
     return changes;
@@ -63,12 +63,15 @@ class QuotaDriver final : public KnobDriver {
   // would undo a raw write.  A runtime drop-in beside the ones
   // `systemctl set-property --runtime` writes keeps the unit saying what the
   // file says; written before the file, removed after it is restored.
-  Expected<void> add(const CgroupPath& cgroup, const CpuSet& cpus, std::vector<TuningChange>& changes) const {
+  // Only a unit the container's spec names: a cgroup its init moved into
+  // (a container running systemd has an init.scope of its own) is not one.
+  Expected<void> add(const CgroupPath& cgroup, const std::string& spec_unit, const CpuSet& cpus,
+                     std::vector<TuningChange>& changes) const {
     if (cgroup.is_root()) {
       return make_error("the container has no cgroup of its own");
     }
     const std::string& unit = cgroup.parts().back();
-    if (unit.ends_with(".scope") || unit.ends_with(".slice")) {
+    if (!spec_unit.empty() && unit == spec_unit && (unit.ends_with(".scope") || unit.ends_with(".slice"))) {
       changes.push_back(TuningChange{
           .knob = Knob::kCpuQuota,
           .file = "/run/systemd/system.control/" + unit + ".d/90-runc-isolcpus-cpu-quota.conf",

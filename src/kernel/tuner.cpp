@@ -72,11 +72,12 @@ std::string Tuner::unavailable(Knob knob, const CpuSet& cpus) const { return dri
 
 Expected<std::vector<TuningChange>> Tuner::plan(const std::vector<Tuning>& tunings, const CpuSet& cpus,
                                                 const CgroupPath& cgroup,
-                                                const std::vector<TuningChange>& others) {
+                                                const std::vector<TuningChange>& others,
+                                                const SystemdUnits& units) {
   std::vector<TuningChange> all;
   for (const auto& tuning : tunings) {
     const KnobDriver& d = driver(tuning.knob);
-    auto planned = driver(tuning.knob).plan(KnobTarget{tuning, cpus, cgroup});
+    auto planned = driver(tuning.knob).plan(KnobTarget{tuning, cpus, cgroup, units});
     if (!planned) {
       return make_error(std::string(knob_name(tuning.knob)) + "=" + tuning.value + ": " +
                         planned.error().message);
@@ -113,6 +114,12 @@ Expected<TuningApplied> Tuner::apply(const std::vector<TuningChange>& mine,
       continue;
     }
     if (driver(change.knob).optional(change)) {
+      // Kept in the record as taking no CPU and writing nothing, so later
+      // calls know it was tried and leave it alone.
+      TuningChange left = change;
+      left.cpus = CpuSet{};
+      left.written = change.original;
+      applied.made.push_back(std::move(left));
       applied.notes.push_back(std::string(knob_name(change.knob)) + ": left alone: " + wrote.error().message);
       continue;
     }

@@ -31,6 +31,20 @@ bool holds_irqs(const LedgerEntry& e) {
                      [](const TuningChange& c) { return c.knob == Knob::kIrqLoadBalancing; });
 }
 
+// The units a systemd-driver spec names: cgroupsPath "slice:prefix:name"
+// is the scope "<prefix>-<name>.scope" in that slice, as runc names them.
+SystemdUnits systemd_units(const LedgerEntry& e) {
+  const auto& p = e.cgroups_path;
+  const auto first = p.find(':');
+  const auto second = first == std::string::npos ? std::string::npos : p.find(':', first + 1);
+  if (!e.systemd_cgroup || second == std::string::npos || p.find('/') != std::string::npos) {
+    return {};
+  }
+  return SystemdUnits{
+      .slice = p.substr(0, first),
+      .scope = p.substr(first + 1, second - first - 1) + "-" + p.substr(second + 1) + ".scope"};
+}
+
 bool holds_kernel_state(const LedgerEntry& e) { return e.isolation.has_value() || !e.tuning_changes.empty(); }
 
 LedgerEntry decision_entry(std::string_view root, std::string_view id, const NewDecision& decided) {
@@ -304,7 +318,7 @@ bool NodeSession::undo_tunings(LedgerEntry& entry) {
   return entry.tuning_changes.empty();
 }
 
-void NodeSession::sync_irqbalance() {
+bool NodeSession::sync_irqbalance() {
   CpuSet banned;
   for (const auto& e : ledger_->data().entries) {
     for (const auto& c : e.tuning_changes) {
@@ -313,10 +327,6 @@ void NodeSession::sync_irqbalance() {
       }
     }
   }
-  // The list replaces irqbalance's own, which bans the CPUs isolated at boot.
-  if (auto facts = host(); facts && !banned.empty()) {
-    banned |= (*facts)->boot_isolated;
-  }
   std::string key;
   for (const auto& socket : irqbalance_sockets(config_.host_root)) {
     key += socket + " ";
@@ -324,17 +334,20 @@ void NodeSession::sync_irqbalance() {
   key += "=" + banned.to_string();
   std::string& told = ledger_->data().irqbalance_told;
   if (key == told || (told.empty() && banned.empty())) {
-    return;  // it has this list (a restarted irqbalance has a new socket name)
+    return false;  // it has this list (a restarted irqbalance has a new socket name)
   }
   const auto report = tell_irqbalance(config_.host_root, banned);
   for (const auto& p : report.problems) {
     log_.warn(p);
   }
-  if (report.problems.empty()) {
-    told = banned.empty() ? "" : key;
-    (void)save("irqbalance's ban list");
-    log_.info("irqbalance: banned CPUs " + (banned.empty() ? std::string("none") : banned.to_string()));
+  if (!report.problems.empty()) {
+    return false;
   }
+  // Recorded with the caller's next save (isolate, release), not now: a
+  // save here would persist a half-done isolation or release.
+  told = banned.empty() ? "" : key;
+  log_.info("irqbalance: banned CPUs " + (banned.empty() ? std::string("none") : banned.to_string()));
+  return true;
 }
 
 bool NodeSession::undo_kernel(LedgerEntry& entry) {
@@ -343,7 +356,7 @@ bool NodeSession::undo_kernel(LedgerEntry& entry) {
   // Tunings first: the reverse of isolate(), which applies them last.
   const bool tunings_undone = undo_tunings(entry);
   if (had_irqs) {
-    sync_irqbalance();
+    (void)sync_irqbalance();
   }
   const bool cpuset_undone = undo_cpuset(entry);
   if (!tunings_undone || !cpuset_undone) {
@@ -364,7 +377,7 @@ Expected<std::vector<TuningChange>> NodeSession::plan_tunings(const LedgerEntry&
   if (!t) {
     return t.error();
   }
-  return (*t)->plan(entry.tunings, entry.cpus, cgroup, tunings_held_by_others(&entry));
+  return (*t)->plan(entry.tunings, entry.cpus, cgroup, tunings_held_by_others(&entry), systemd_units(entry));
 }
 
 Expected<void> NodeSession::apply_tunings(LedgerEntry& entry) {
@@ -387,6 +400,40 @@ Expected<void> NodeSession::apply_tunings(LedgerEntry& entry) {
   return {};
 }
 
+// Plans the cpuset isolation (when asked) and the tunings, and records the
+// plan before anything is written; on failure the entry and the node record
+// are as they were.  The cpuset plan, nullopt when load balancing stays on.
+Expected<std::optional<Isolation>> NodeSession::record_plan(LedgerEntry& entry, Isolator& iso,
+                                                            const CgroupPath& cgroup, IsolationContext& ctx) {
+  const V1NodeRecord node_before = ledger_->data().v1;
+  std::optional<Isolation> plan;
+  if (entry.cpuset_isolation) {
+    auto planned = iso.plan(cgroup, entry.cpus, ctx);
+    if (!planned) {
+      ledger_->data().v1 = node_before;
+      return planned.error();
+    }
+    plan = std::move(*planned);
+  }
+  auto tunings = plan_tunings(entry, cgroup);
+  if (!tunings) {
+    ledger_->data().v1 = node_before;
+    return tunings.error();
+  }
+  entry.isolation = plan;
+  entry.tuning_changes = std::move(*tunings);
+  entry.state = EntryState::kIsolating;
+  if (auto ok = save("an isolation plan"); !ok) {
+    // Nothing is in the kernel yet: forget the plan.
+    entry.isolation.reset();
+    entry.tuning_changes.clear();
+    entry.state = EntryState::kDecided;
+    ledger_->data().v1 = node_before;
+    return ok.error();
+  }
+  return plan;
+}
+
 Expected<void> NodeSession::isolate(std::string_view root, std::string_view id, const CgroupPath& cgroup) {
   auto l = ledger();
   if (!l) {
@@ -400,33 +447,12 @@ Expected<void> NodeSession::isolate(std::string_view root, std::string_view id, 
   if (entry == nullptr) {
     return make_error("container " + std::string(id) + " has no decision in the ledger");
   }
-  const V1NodeRecord node_before = (*l)->data().v1;
   IsolationContext ctx = context_for(entry);
-  std::optional<Isolation> plan;
-  if (entry->cpuset_isolation) {
-    auto planned = (*iso)->plan(cgroup, entry->cpus, ctx);
-    if (!planned) {
-      (*l)->data().v1 = node_before;
-      return planned.error();
-    }
-    plan = std::move(*planned);
+  auto planned = record_plan(*entry, **iso, cgroup, ctx);
+  if (!planned) {
+    return planned.error();
   }
-  auto tunings = plan_tunings(*entry, cgroup);
-  if (!tunings) {
-    (*l)->data().v1 = node_before;
-    return tunings.error();
-  }
-  entry->isolation = plan;
-  entry->tuning_changes = std::move(*tunings);
-  entry->state = EntryState::kIsolating;
-  if (auto ok = save("an isolation plan"); !ok) {
-    // Nothing is in the kernel yet: forget the plan.
-    entry->isolation.reset();
-    entry->tuning_changes.clear();
-    entry->state = EntryState::kDecided;
-    (*l)->data().v1 = node_before;
-    return ok.error();
-  }
+  const std::optional<Isolation> plan = std::move(*planned);
   auto applied = plan ? (*iso)->apply(*plan, ctx) : Expected<void>();
   for (const auto& w : ctx.warnings) {
     log_.warn(w);
@@ -447,7 +473,7 @@ Expected<void> NodeSession::isolate(std::string_view root, std::string_view id, 
   entry->state = EntryState::kIsolated;
   entry->isolated_at = unix_seconds_now();
   if (holds_irqs(*entry)) {
-    sync_irqbalance();
+    (void)sync_irqbalance();
   }
   if (auto ok = save("an isolation"); !ok) {
     // The disk still says "isolating", which the next reconcile would undo
@@ -597,7 +623,7 @@ void NodeSession::settle_update(const std::string& root, const std::string& id, 
   if (update.refused && won == update.to) {
     // The guardrails refused the new set ("warn" let runc move it): it is
     // not ours to claim, as finish_update would have decided.
-    if (e->isolation && !undo_kernel(*e)) {
+    if (holds_kernel_state(*e) && !undo_kernel(*e)) {
       (void)save("an interrupted update's release");
       return;
     }
@@ -737,20 +763,27 @@ void NodeSession::extend_irq_tunings(LedgerEntry& entry, ReconcileReport& report
   }
   const std::string who = entry.runc_root;
   const std::string id = entry.container_id;
+  const auto is_fresh = [&](const TuningChange& c) {
+    return std::any_of(fresh.begin(), fresh.end(), [&](const TuningChange& f) { return f.file == c.file; });
+  };
   entry.tuning_changes.insert(entry.tuning_changes.end(), fresh.begin(), fresh.end());
   if (!save("new IRQs to hold")) {
+    std::erase_if(entry.tuning_changes, is_fresh);  // unrecorded: not to be written
     return;
   }
   auto applied = (*t)->apply(fresh, tunings_held_by_others(ledger_->find(who, id)));
   LedgerEntry* e = ledger_->find(who, id);
-  std::erase_if(e->tuning_changes, [&](const TuningChange& c) {
-    return std::any_of(fresh.begin(), fresh.end(), [&](const TuningChange& f) { return f.file == c.file; }) &&
-           (!applied || std::none_of(applied->made.begin(), applied->made.end(),
-                                     [&](const TuningChange& m) { return m.file == c.file; }));
-  });
+  if (!applied) {
+    // Recorded: the next reconcile writes or gives back what is left.
+    report.notes.push_back("container " + id + ": new IRQs: " + applied.error().message);
+    return;
+  }
+  std::erase_if(e->tuning_changes, is_fresh);
+  e->tuning_changes.insert(e->tuning_changes.end(), applied->made.begin(), applied->made.end());
   (void)save("new IRQs held");
-  report.notes.push_back("container " + id + ": " + std::to_string(applied ? applied->made.size() : 0) +
-                         " IRQ(s) set up since it started now keep off CPUs " + e->cpus.to_string());
+  report.notes.push_back("container " + id + ": " + std::to_string(fresh.size()) +
+                         " IRQ(s) set up since it started are kept off CPUs " + e->cpus.to_string() +
+                         " (or left to the kernel, which manages them)");
 }
 
 void NodeSession::enforce_tunings(ReconcileReport& report) {
@@ -761,8 +794,9 @@ void NodeSession::enforce_tunings(ReconcileReport& report) {
     }
     irqs = irqs || holds_irqs(e);
   }
-  if (irqs || !ledger_->data().irqbalance_told.empty()) {
-    sync_irqbalance();  // a restarted irqbalance forgot the list, or a missed one is still due
+  // A restarted irqbalance forgot the list, or a missed one is still due.
+  if ((irqs || !ledger_->data().irqbalance_told.empty()) && sync_irqbalance()) {
+    (void)save("irqbalance's ban list");
   }
   std::vector<TuningChange> held;
   for (const auto& e : ledger_->data().entries) {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 #include <optional>
 
 namespace isolcpus {
@@ -36,10 +37,16 @@ std::optional<Found> lookup(const ContainerSpec& spec, Knob knob, const std::str
   return find(spec, key);
 }
 
-bool positive_latency(std::string_view digits) {
+// N as the kernel must read it: decimal without leading zeros (it parses
+// "010" as octal), above 0, below its "no constraint" value S32_MAX.
+std::optional<std::string> latency(std::string_view digits) {
   int value = 0;
   const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-  return ec == std::errc() && end == digits.data() + digits.size() && value > 0;
+  if (ec != std::errc() || end != digits.data() + digits.size() || value <= 0 ||
+      value == std::numeric_limits<int>::max()) {
+    return std::nullopt;
+  }
+  return std::to_string(value);
 }
 
 // A governor's name as cpufreq spells them (CPUFREQ_NAME_LEN is 16).
@@ -68,8 +75,9 @@ std::optional<std::string> normalise(Knob knob, const std::string& value, std::v
       if (value == "enable" || value == "disable") {
         return value;
       }
-      if (value.starts_with("max_latency:") && positive_latency(std::string_view(value).substr(12))) {
-        return value;
+      if (auto n = value.starts_with("max_latency:") ? latency(std::string_view(value).substr(12))
+                                                     : std::nullopt) {
+        return "max_latency:" + *n;
       }
       return std::nullopt;
     case Knob::kGovernor:

@@ -106,8 +106,12 @@ TEST_F(TunerTest, QuotaUnderSystemdAlsoTellsTheUnitsThroughDropIns) {
   const std::string pod = "kubepods.slice/kubepods-pod1.slice";
   host.write_file("sys/fs/cgroup/" + pod + "/cpu.max", "400000 100000\n");
   host.write_file("sys/fs/cgroup/" + pod + "/cri-containerd-c1.scope/cpu.max", "200000 100000\n");
-  auto held = take({{Knob::kCpuQuota, "disable"}}, CpuSet::of({2}),
-                   *CgroupPath::parse(pod + "/cri-containerd-c1.scope"));
+  const auto cg = *CgroupPath::parse(pod + "/cri-containerd-c1.scope");
+  auto plan = tuner.plan({{Knob::kCpuQuota, "disable"}}, CpuSet::of({2}), cg, {},
+                         SystemdUnits{"kubepods-pod1.slice", "cri-containerd-c1.scope"});
+  ASSERT_TRUE(plan) << plan.error().message;
+  ASSERT_TRUE(tuner.apply(*plan, {}));
+  const auto held = *plan;
   ASSERT_EQ(held.size(), 4U);
   const std::string slice_dropin =
       "run/systemd/system.control/kubepods-pod1.slice.d/90-runc-isolcpus-cpu-quota.conf";
@@ -124,13 +128,27 @@ TEST_F(TunerTest, QuotaUnderSystemdAlsoTellsTheUnitsThroughDropIns) {
   EXPECT_EQ(file("sys/fs/cgroup/" + pod + "/cpu.max"), "400000 100000");
 }
 
+// A container's init moved into a cgroup of its own (systemd inside the
+// container: <scope>/init.scope): no drop-in for a unit its spec does not name.
+TEST_F(TunerTest, QuotaWritesNoDropInForAUnitTheSpecDoesNotName) {
+  const std::string scope = "kubepods.slice/kubepods-pod1.slice/cri-containerd-c1.scope";
+  host.write_file("sys/fs/cgroup/" + scope + "/init.scope/cpu.max", "max 100000\n");
+  auto plan =
+      tuner.plan({{Knob::kCpuQuota, "disable"}}, CpuSet::of({2}), *CgroupPath::parse(scope + "/init.scope"),
+                 {}, SystemdUnits{"kubepods-pod1.slice", "cri-containerd-c1.scope"});
+  ASSERT_TRUE(plan) << plan.error().message;
+  for (const auto& c : *plan) {
+    EXPECT_FALSE(c.file.starts_with("/run/systemd")) << c.file;
+  }
+}
+
 TEST_F(TunerTest, QuotaLeavesAParentThatIsNotAPodAlone) {
   host.write_file("sys/fs/cgroup/machine.slice/cpu.max", "100000 100000\n");
   host.write_file("sys/fs/cgroup/machine.slice/libpod-x.scope/cpu.max", "100000 100000\n");
   auto held = take({{Knob::kCpuQuota, "disable"}}, CpuSet::of({2}),
                    *CgroupPath::parse("machine.slice/libpod-x.scope"));
-  ASSERT_EQ(held.size(), 2U);  // the scope's drop-in and its file
-  EXPECT_EQ(held[1].file, "/sys/fs/cgroup/machine.slice/libpod-x.scope/cpu.max");
+  ASSERT_EQ(held.size(), 1U);  // no spec named a unit: raw file only
+  EXPECT_EQ(held[0].file, "/sys/fs/cgroup/machine.slice/libpod-x.scope/cpu.max");
   EXPECT_EQ(file("sys/fs/cgroup/machine.slice/cpu.max"), "100000 100000");
   EXPECT_FALSE(host.exists("run/systemd/system.control/machine.slice.d"));
 }
@@ -365,8 +383,17 @@ TEST_F(IrqTest, AManagedIrqIsLeftAloneAndReported) {
   EXPECT_NE(applied->notes[0].find("/proc/irq/24/smp_affinity"), std::string::npos) << applied->notes[0];
   EXPECT_EQ(irq("24"), "f");
   EXPECT_EQ(irq("1"), "7");
-  EXPECT_TRUE(std::none_of(applied->made.begin(), applied->made.end(),
-                           [](const TuningChange& c) { return c.file == "/proc/irq/24/smp_affinity"; }));
+  // Recorded as taking no CPU, so reconcile does not try it again.
+  const auto kept = std::find_if(applied->made.begin(), applied->made.end(),
+                                 [](const TuningChange& c) { return c.file == "/proc/irq/24/smp_affinity"; });
+  ASSERT_NE(kept, applied->made.end());
+  EXPECT_TRUE(kept->cpus.empty());
+  EXPECT_EQ(kept->written, kept->original);
+  EXPECT_TRUE(tuner.enforce(applied->made).empty());
+  files.writes.clear();
+  EXPECT_TRUE(tuner.release(applied->made, {}).left.empty());
+  EXPECT_TRUE(std::none_of(files.writes.begin(), files.writes.end(),
+                           [](const std::string& w) { return w.starts_with("/proc/irq/24/"); }));
 }
 
 TEST_F(IrqTest, ARefusedDefaultMaskFailsTheTuningAndUndoesIt) {

@@ -572,10 +572,11 @@ class World {
   // records its change (recorded before it is written, kept until undone).
   std::string tuning_owned(const LedgerData& data) const {
     const auto before = initial_;
-    for (const auto& [file, content] : tuning_snapshot()) {
-      if (content == before.at(file)) {
+    for (const auto& [path, content] : tuning_snapshot()) {
+      if (content == before.at(path)) {
         continue;
       }
+      const std::string& file = path;  // (a structured binding cannot be captured before clang 16)
       const bool held = std::any_of(data.entries.begin(), data.entries.end(), [&](const LedgerEntry& e) {
         return std::any_of(e.tuning_changes.begin(), e.tuning_changes.end(),
                            [&](const TuningChange& c) { return c.file == file; });
