@@ -10,6 +10,9 @@
 
 namespace isolcpus {
 
+// Under state_dir: when `reconcile` last completed (unix seconds), for metrics.
+inline constexpr std::string_view kLastReconcileFile = "last-reconcile";
+
 int cmd_status(const ConfigLoad& loaded, bool json, std::ostream& out, std::ostream& err);
 int cmd_check(const ConfigLoad& loaded, bool json, std::ostream& out, std::ostream& err);
 int cmd_reconcile(const ConfigLoad& loaded, std::ostream& out, std::ostream& err);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -16,6 +17,7 @@
 #include "commands.hpp"
 #include "isolcpus/atomic_replace.hpp"
 #include "isolcpus/node_session.hpp"
+#include "isolcpus/text.hpp"
 #include "isolcpus/unique_fd.hpp"
 #include "ledger_view.hpp"
 #include "metrics_view.hpp"
@@ -99,6 +101,17 @@ Expected<void> write_atomically(const fs::path& output, std::string_view text) {
 
 }  // namespace
 
+namespace {
+std::optional<std::size_t> last_reconcile(const std::string& state_dir) {
+  const auto text = read_file_if_any(std::filesystem::path(state_dir) / kLastReconcileFile);
+  std::size_t value = 0;
+  const std::string_view t = text ? trim(*text) : std::string_view{};
+  const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
+  return text && ec == std::errc() && end == t.data() + t.size() ? std::optional<std::size_t>(value)
+                                                                 : std::nullopt;
+}
+}  // namespace
+
 int cmd_metrics(const ConfigLoad& loaded, const std::string& output, std::ostream& out, std::ostream& err) {
   const Config config = effective_config(loaded);
   Log log;  // metrics is read-only: nothing for the log
@@ -133,6 +146,7 @@ int cmd_metrics(const ConfigLoad& loaded, const std::string& output, std::ostrea
   m.entries = in.entries;
   m.honoured = config.knobs;
   m.availability = availability(node, config, in.online);
+  m.last_reconcile = last_reconcile(config.state_dir);
   const std::string text = render_metrics(m);
   if (output.empty()) {
     out << text;

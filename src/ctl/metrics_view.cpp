@@ -118,6 +118,11 @@ std::string render_metrics(const MetricsInput& in) {
   single(out, "problems", "Problems runc-isolcpus-ctl status reports (its exit status is 2 when not 0).",
          in.problems);
   knob_families(out, in);
+  if (in.last_reconcile) {
+    single(out, "last_reconcile_timestamp_seconds",
+           "When runc-isolcpus-ctl reconcile (the minute timer) last completed, unix seconds.",
+           *in.last_reconcile);
+  }
   return out;
 }
 

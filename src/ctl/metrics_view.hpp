@@ -31,6 +31,9 @@ struct MetricsInput {
   // One per honoured knob, from Tuner::unavailable; unset when the tuner
   // could not be made (the series are then left out, not reported as 0).
   std::optional<std::vector<KnobAvailability>> availability;
+  // When `runc-isolcpus-ctl reconcile` last completed (unix seconds); unset
+  // when it never did since boot (the series is then left out).
+  std::optional<std::size_t> last_reconcile;
 };
 
 // A label value as the exposition format wants it: backslash, double quote

@@ -1,9 +1,12 @@
 // reconcile: give back what dead containers hold, finish or undo half-done work.
+#include <filesystem>
+#include <fstream>
 #include <ostream>
 
 #include "commands.hpp"
 #include "isolcpus/dispatch.hpp"
 #include "isolcpus/log.hpp"
+#include "isolcpus/wall_clock.hpp"
 
 namespace isolcpus {
 
@@ -21,6 +24,10 @@ int cmd_reconcile(const ConfigLoad& loaded, std::ostream& out, std::ostream& err
   for (const auto& note : report->notes) {
     out << note << '\n';
   }
+  // For metrics: a stamp on the ledger's tmpfs, outside the lock (a lost
+  // stamp only shows an older time).
+  std::ofstream(std::filesystem::path(loaded.config.state_dir) / kLastReconcileFile, std::ios::trunc)
+      << unix_seconds_now() << '\n';
   out << "released " << report->released << ", undone " << report->undone << ", dropped " << report->dropped
       << ", settled " << report->settled << ", isolated again " << report->reisolated << '\n';
   return 0;

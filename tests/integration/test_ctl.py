@@ -312,6 +312,17 @@ def test_metrics_on_this_host(tmp_path, wrapper):
     assert_exposition(out.read_text())
     assert oct(out.stat().st_mode & 0o777) == "0o644"
     assert [p.name for p in out.parent.iterdir()] == ["runc_isolcpus.prom"], "a temporary was left behind"
+    assert "last_reconcile" not in out.read_text(), "no reconcile ran yet"
+
+    # A completed reconcile (the minute timer's) is stamped for metrics.
+    import time
+    before = int(time.time())
+    res = ctl(wrapper, tmp_path, "reconcile", config=cfg)
+    assert res.returncode == 0, res.stderr
+    res = ctl(wrapper, tmp_path, "metrics", config=cfg)
+    stamp = [line for line in res.stdout.splitlines()
+             if line.startswith("runc_isolcpus_last_reconcile_timestamp_seconds ")]
+    assert len(stamp) == 1 and before <= int(stamp[0].split()[1]) <= int(time.time()), res.stdout
 
 
 def test_metrics_fails_on_unreadable_ledger(tmp_path, wrapper):

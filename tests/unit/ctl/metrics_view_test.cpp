@@ -154,6 +154,16 @@ TEST(RenderMetrics, UnknownAvailabilityIsNoSeriesNotZero) {
   EXPECT_NE(text.find("runc_isolcpus_knob_honoured{knob=\"cpu-quota\"} 1\n"), std::string::npos);
 }
 
+TEST(RenderMetrics, LastReconcileOnlyOnceOneRan) {
+  MetricsInput in = small_node();
+  EXPECT_EQ(render_metrics(in).find("last_reconcile"), std::string::npos);
+  in.last_reconcile = 1764390000;
+  EXPECT_NE(render_metrics(in).find("# TYPE runc_isolcpus_last_reconcile_timestamp_seconds gauge\n"
+                                    "runc_isolcpus_last_reconcile_timestamp_seconds 1764390000\n"),
+            std::string::npos)
+      << render_metrics(in);
+}
+
 // Overlapping or unsettled entries: CPUs count once, and only where the
 // tuning is in place.
 TEST(RenderMetrics, TunedCpusAreAUnionOfSettledContainers) {
