@@ -3,6 +3,7 @@
 #include "isolcpus/tuner.hpp"
 
 #include <algorithm>
+#include <map>
 
 namespace isolcpus {
 namespace {
@@ -161,23 +162,39 @@ TuningRelease Tuner::release(const std::vector<TuningChange>& mine, const std::v
 }
 
 std::vector<std::string> Tuner::enforce(const std::vector<TuningChange>& held) {
-  std::vector<std::string> notes;
-  std::vector<std::string> done;
+  // By file, once (a node with thousands of IRQs holds thousands of files).
+  std::map<std::string, std::vector<TuningChange>> by_file;
   for (const auto& change : held) {
-    if (std::find(done.begin(), done.end(), change.file) != done.end() || !files_.exists(change.file)) {
+    by_file[change.file].push_back(change);
+  }
+  std::map<Knob, std::vector<std::string>> set_back;
+  for (const auto& [file, holders] : by_file) {
+    const TuningChange& change = holders.front();
+    if (!files_.exists(file)) {
       continue;
     }
-    done.push_back(change.file);
-    const auto holders = holders_of(change.file, held);
     const std::string value = want(holders);
-    auto now = files_.read(change.file);
+    auto now = files_.read(file);
     if (now && driver(change.knob).holds(holders, *now)) {
       continue;
     }
     auto wrote = put(change, value);
-    notes.push_back(
-        std::string(knob_name(change.knob)) + ": " + change.file + " read \"" + (now ? *now : "?") + "\", " +
+    set_back[change.knob].push_back(
+        file + " read \"" + (now ? *now : "?") + "\", " +
         (wrote ? "set back to \"" + value + "\"" : "cannot set it back: " + wrote.error().message));
+  }
+  // One line per knob: irqbalance without our list moves hundreds of IRQs.
+  constexpr std::size_t kShown = 3;
+  std::vector<std::string> notes;
+  for (const auto& [knob, lines] : set_back) {
+    std::string note = std::string(knob_name(knob)) + ": ";
+    for (std::size_t i = 0; i < lines.size() && i < kShown; ++i) {
+      note += (i == 0 ? "" : "; ") + lines[i];
+    }
+    if (lines.size() > kShown) {
+      note += "; and " + std::to_string(lines.size() - kShown) + " more";
+    }
+    notes.push_back(std::move(note));
   }
   return notes;
 }

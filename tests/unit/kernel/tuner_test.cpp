@@ -463,5 +463,19 @@ TEST_F(IrqTest, EnforceFightsOnlyAMaskBackOnAHeldCpu) {
   EXPECT_EQ(irq("1"), "3");
 }
 
+TEST_F(IrqTest, EnforceSaysOneLinePerKnob) {
+  auto held = take({{Knob::kIrqLoadBalancing, "disable"}}, CpuSet::of({2, 3}), kC1);
+  for (const char* f : {"1/smp_affinity", "4/smp_affinity", "24/smp_affinity", "default_smp_affinity"}) {
+    host.write_file(std::string("proc/irq/") + f, "f\n");  // an untold irqbalance, an operator
+  }
+  const auto notes = tuner.enforce(held);
+  ASSERT_EQ(notes.size(), 1U);
+  EXPECT_NE(notes[0].find("irq-load-balancing: /proc/irq/1/smp_affinity read \"f\", set back to \"3\""),
+            std::string::npos)
+      << notes[0];
+  EXPECT_NE(notes[0].find("; and 1 more"), std::string::npos) << notes[0];
+  EXPECT_EQ(irq("24"), "3");
+}
+
 }  // namespace
 }  // namespace isolcpus
