@@ -119,6 +119,7 @@ def sd_tunings(s: Scenario) -> None:
         if glob.glob("/run/irqbalance/irqbalance*.sock"):
             break
         time.sleep(0.2)
+    s.expect_null_domains("before", [])
     ib0 = irqbalance()
     s.info(f"irqbalance before: {ib0}")
     control_daemon_reload_rewrites_raw_quota(s)

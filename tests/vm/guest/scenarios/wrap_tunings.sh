@@ -28,6 +28,7 @@ bundle_annotate $ID cpu-quota.crio.io disable
 bundle_annotate $ID irq-load-balancing.crio.io disable
 bundle_annotate $ID cpu-c-states.crio.io disable
 
+expect_null_domains before ""
 irq_masks() { for f in /proc/irq/[0-9]*/smp_affinity; do printf '%s=%s ' "${f#/proc/irq/}" "$(cat "$f")"; done; }
 pm_qos() { for c in 0 1 2 3; do printf 'cpu%s=%s ' $c "$(cat /sys/devices/system/cpu/cpu$c/power/pm_qos_resume_latency_us)"; done; }
 before_irqs=$(irq_masks)
