@@ -1,11 +1,15 @@
 // reconcile: give back what dead containers hold, finish or undo half-done work.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <filesystem>
-#include <fstream>
 #include <ostream>
+#include <string>
 
 #include "commands.hpp"
 #include "isolcpus/dispatch.hpp"
 #include "isolcpus/log.hpp"
+#include "isolcpus/unique_fd.hpp"
 #include "isolcpus/wall_clock.hpp"
 
 namespace isolcpus {
@@ -26,8 +30,11 @@ int cmd_reconcile(const ConfigLoad& loaded, std::ostream& out, std::ostream& err
   }
   // For metrics: a stamp on the ledger's tmpfs, outside the lock (a lost
   // stamp only shows an older time).
-  std::ofstream(std::filesystem::path(loaded.config.state_dir) / kLastReconcileFile, std::ios::trunc)
-      << unix_seconds_now() << '\n';
+  const auto stamp = std::filesystem::path(loaded.config.state_dir) / kLastReconcileFile;
+  const std::string now = std::to_string(unix_seconds_now()) + "\n";
+  if (UniqueFd fd(::open(stamp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644)); fd) {
+    (void)!::write(fd.get(), now.data(), now.size());
+  }
   out << "released " << report->released << ", undone " << report->undone << ", dropped " << report->dropped
       << ", settled " << report->settled << ", isolated again " << report->reisolated << '\n';
   return 0;
