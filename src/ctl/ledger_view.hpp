@@ -27,6 +27,11 @@ struct LedgerView {
 // Reads the kernel only through node's isolator; no writes.
 LedgerView view_ledger(NodeSession& node, std::vector<LedgerEntry> entries);
 
+struct StatusInput;
+// status' view of the kernel (isolator, kernel_isolated, culprits, undone
+// isolations as problems), shared with metrics so both count alike.
+Expected<void> kernel_view(NodeSession& node, const Config& config, const LedgerView& view, StatusInput& in);
+
 // "container X is recorded isolated, but <reason>" for an isolated entry.
 std::string describe_undone(const KernelUndid& undone);
 

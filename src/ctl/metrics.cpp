@@ -28,34 +28,6 @@ namespace isolcpus {
 namespace fs = std::filesystem;
 namespace {
 
-// status.cpp's view of the kernel, so that `problems` is the count status
-// reports: what the isolator says is isolated and why not, and the
-// isolations the kernel undid.
-void kernel_view(NodeSession& node, const Config& config, const LedgerView& view, StatusInput& in) {
-  auto iso = node.isolator();
-  auto tree = node.tree();
-  if (!iso || !tree) {
-    return;  // kernel_isolated unset: status counts no kernel-side problem either
-  }
-  IsolationContext ctx;
-  ctx.online = in.online;
-  ctx.boot_isolated = in.boot_isolated;
-  ctx.min_housekeeping_cpus = config.min_housekeeping_cpus;
-  ctx.v1_manage_root_flag = config.v1_manage_root_flag;
-  for (const auto& e : in.entries) {
-    if (e.isolation) {
-      ctx.others.push_back(*e.isolation);
-    }
-  }
-  in.kernel_isolated = (*iso)->kernel_isolated(ctx);
-  in.culprits = (*iso)->culprits(ctx);
-  for (const auto& undone : view.undone) {
-    if (undone.recorded_isolated) {
-      in.problems.push_back(describe_undone(undone));
-    }
-  }
-}
-
 // Only the knobs config.knobs names: the config accepts no knob the Tuner
 // lacks a driver for, and Tuner::unavailable() has no answer for one.
 std::optional<std::vector<KnobAvailability>> availability(NodeSession& node, const Config& config,
@@ -131,7 +103,7 @@ int cmd_metrics(const ConfigLoad& loaded, const std::string& output, std::ostrea
   in.boot_isolated = (*host)->boot_isolated;
   const LedgerView view = view_ledger(node, ledger->entries);
   in.entries = view.entries;
-  kernel_view(node, config, view, in);
+  (void)kernel_view(node, config, view, in);  // unknown: status counts no kernel-side problem either
   auto readings = read_tunings(node, in.entries);
   in.tuning_reads = std::move(readings.reads);
   in.tuning_wants = std::move(readings.wants);

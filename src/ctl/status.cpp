@@ -11,19 +11,34 @@
 #include "tuning_readings.hpp"
 
 namespace isolcpus {
-namespace {
 
-// An isolation the kernel undid (v2: an invalidated partition) is a problem
-// while the entry says isolated; the isolator names it among the culprits.
-void undone_problems(const LedgerView& view, StatusInput& in) {
+Expected<void> kernel_view(NodeSession& node, const Config& config, const LedgerView& view, StatusInput& in) {
+  auto iso = node.isolator();
+  auto tree = node.tree();
+  if (!iso || !tree) {
+    return make_error(iso ? tree.error().message : iso.error().message);
+  }
+  in.isolator = std::string((*iso)->name());
+  IsolationContext ctx;
+  ctx.online = in.online;
+  ctx.boot_isolated = in.boot_isolated;
+  ctx.min_housekeeping_cpus = config.min_housekeeping_cpus;
+  ctx.v1_manage_root_flag = config.v1_manage_root_flag;
+  for (const auto& e : in.entries) {
+    if (e.isolation) {
+      ctx.others.push_back(*e.isolation);
+    }
+  }
+  in.kernel_isolated = (*iso)->kernel_isolated(ctx);
+  in.culprits = (*iso)->culprits(ctx);
+  // An isolation the kernel undid is a problem while the entry says isolated.
   for (const auto& undone : view.undone) {
     if (undone.recorded_isolated) {
       in.problems.push_back(describe_undone(undone));
     }
   }
+  return {};
 }
-
-}  // namespace
 
 int cmd_status(const ConfigLoad& loaded, bool json, std::ostream& out, std::ostream& err) {
   const Config config = effective_config(loaded);
@@ -50,25 +65,8 @@ int cmd_status(const ConfigLoad& loaded, bool json, std::ostream& out, std::ostr
   const LedgerView view = view_ledger(node, ledger->entries);
   in.entries = view.entries;
 
-  auto iso = node.isolator();
-  auto tree = node.tree();
-  if (iso && tree) {
-    in.isolator = std::string((*iso)->name());
-    IsolationContext ctx;
-    ctx.online = in.online;
-    ctx.boot_isolated = in.boot_isolated;
-    ctx.min_housekeeping_cpus = config.min_housekeeping_cpus;
-    ctx.v1_manage_root_flag = config.v1_manage_root_flag;
-    for (const auto& e : in.entries) {
-      if (e.isolation) {
-        ctx.others.push_back(*e.isolation);
-      }
-    }
-    in.kernel_isolated = (*iso)->kernel_isolated(ctx);
-    in.culprits = (*iso)->culprits(ctx);
-    undone_problems(view, in);
-  } else {
-    in.notes.push_back("the kernel's view is unknown: " + (iso ? tree.error().message : iso.error().message));
+  if (auto known = kernel_view(node, config, view, in); !known) {
+    in.notes.push_back("the kernel's view is unknown: " + known.error().message);
   }
   auto readings = read_tunings(node, in.entries);
   in.tuning_reads = std::move(readings.reads);
