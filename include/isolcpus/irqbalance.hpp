@@ -8,10 +8,12 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "isolcpus/cpuset.hpp"
+#include "isolcpus/expected.hpp"
 
 namespace isolcpus {
 
@@ -27,5 +29,30 @@ IrqBalanceReport tell_irqbalance(const std::filesystem::path& host_root, const C
 
 // The sockets found (for check and status), host paths.
 std::vector<std::string> irqbalance_sockets(const std::filesystem::path& host_root);
+
+// irqbalance's environment file (host path), nullopt when neither
+// Debian's nor RHEL's is there.
+std::optional<std::string> irqbalance_config_file(const std::filesystem::path& host_root);
+
+// Keeps `banned` (with what irqbalance bans on its own) in our block of
+// that file, or removes the block when `banned` is empty; with
+// `only_if_kept`, only a file that already has the block is touched.  True
+// when the file changed: the daemon learns it at its next start, which
+// `ctl reconcile` brings about while `mark` (created before any change)
+// exists.  A local file and no child: safe under the node lock.
+Expected<bool> keep_irqbalance_file(const std::filesystem::path& host_root, const CpuSet& banned,
+                                    bool only_if_kept, const std::filesystem::path& mark);
+
+// What the installed daemon reads, from the names in its binary (no child
+// process: this runs under the node lock too).
+struct IrqBalanceBinary {
+  std::string path;             // "" when not installed
+  bool reads_list = false;      // IRQBALANCE_BANNED_CPULIST (1.8+)
+  bool reads_mask_only = false;  // IRQBALANCE_BANNED_CPUS alone (before 1.8)
+};
+IrqBalanceBinary irqbalance_binary(const std::filesystem::path& host_root);
+
+// The mark's name in the state directory.
+inline constexpr std::string_view kIrqBalanceFileMark = "irqbalance-file-changed";
 
 }  // namespace isolcpus

@@ -7,6 +7,7 @@
 #include "check_rules.hpp"
 #include "commands.hpp"
 #include "isolcpus/cgroup_tree.hpp"
+#include "isolcpus/irqbalance.hpp"
 #include "isolcpus/ledger.hpp"
 #include "isolcpus/locate_runtime.hpp"
 #include "isolcpus/node_session.hpp"
@@ -34,6 +35,15 @@ void gather_knobs(NodeSession& node, CheckFacts& f) {
   for (const Knob knob : f.config.knobs) {
     f.knobs.push_back({knob, (*tuner)->unavailable(knob, f.host.online)});
   }
+}
+
+void gather_irqbalance(CheckFacts& f) {
+  const auto binary = irqbalance_binary(f.config.host_root);
+  f.irqbalance.binary = binary.path;
+  f.irqbalance.reads_list = binary.reads_list;
+  f.irqbalance.reads_mask_only = binary.reads_mask_only;
+  f.irqbalance.sockets = irqbalance_sockets(f.config.host_root);
+  f.irqbalance.config_file = irqbalance_config_file(f.config.host_root);
 }
 
 // Drift, read as status reads it: every file a tuning changed, against what
@@ -94,6 +104,7 @@ int cmd_check(const ConfigLoad& loaded, bool json, std::ostream& out, std::ostre
       gather_cgroups(f);
     }
     gather_knobs(node, f);
+    gather_irqbalance(f);
   } else {
     f.probe_error = host.error().message;
   }

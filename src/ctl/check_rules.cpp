@@ -308,6 +308,42 @@ void knob_finding(const CheckFacts& f, const KnobReadiness& k, std::vector<Findi
                      f.config_path + " (its annotation is then ignored with a warning)"});
 }
 
+std::string irqbalance_reads(const IrqBalanceFacts& b) {
+  return b.reads_mask_only ? "IRQBALANCE_BANNED_CPUS (before 1.8)"
+         : b.reads_list    ? "IRQBALANCE_BANNED_CPULIST"
+                           : "neither ban variable we know";
+}
+
+// irqbalance moves IRQs back within ~10 s unless it is told: how it will be.
+void check_irqbalance(const CheckFacts& f, std::vector<Finding>& out) {
+  const IrqBalanceFacts& b = f.irqbalance;
+  if (!b.sockets.empty()) {
+    out.push_back({Severity::kOk, "irqbalance",
+                   "answers at " + b.sockets.front() + ": it is given the ban list live, never restarted", ""});
+  } else if (b.binary.empty()) {
+    out.push_back({Severity::kOk, "irqbalance", "not installed: the IRQ masks we write are nobody else's", ""});
+  } else if (!b.config_file) {
+    out.push_back({Severity::kWarn, "irqbalance",
+                   b.binary + " is installed but has no socket here and neither /etc/default/irqbalance nor "
+                              "/etc/sysconfig/irqbalance exists: it cannot be told the CPUs of pods with "
+                              "irq-load-balancing, and moves their IRQs back",
+                   "create the EnvironmentFile its irqbalance.service reads (it may be empty), or stop "
+                   "irqbalance"});
+  } else if (!b.reads_list && !b.reads_mask_only) {
+    out.push_back({Severity::kWarn, "irqbalance",
+                   b.binary + " names neither IRQBALANCE_BANNED_CPULIST nor IRQBALANCE_BANNED_CPUS: the ban "
+                              "list written in " + *b.config_file + " may be ignored",
+                   "use Debian's or RHEL's irqbalance, or stop irqbalance"});
+  } else {
+    out.push_back({Severity::kOk, "irqbalance",
+                   "no socket here (not running, or built without one): the ban list goes in " +
+                       *b.config_file + " as " + irqbalance_reads(b) +
+                       ", and `runc-isolcpus-ctl reconcile` restarts irqbalance.service when it runs with an "
+                       "older list, at most once a minute and within its start limit",
+                   ""});
+  }
+}
+
 // Tunings: can this node honour each knob the config names, on every online
 // CPU (a superset of the CPUs a pod can be given, so "ok" is never too
 // hopeful)?  A knob it cannot honour is a warning, never an error: check's
@@ -332,6 +368,9 @@ void check_tunings(const CheckFacts& f, std::vector<Finding>& out) {
         std::find_if(f.knobs.begin(), f.knobs.end(), [&](const KnobReadiness& k) { return k.knob == knob; });
     if (it != f.knobs.end()) {
       knob_finding(f, *it, out);
+      if (knob == Knob::kIrqLoadBalancing && it->unavailable.empty()) {
+        check_irqbalance(f, out);
+      }
     }
   }
 }

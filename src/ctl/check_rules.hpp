@@ -40,6 +40,15 @@ struct KnobReadiness {
   std::string unavailable;
 };
 
+// How irqbalance can be told the CPUs IRQ tunings hold.
+struct IrqBalanceFacts {
+  std::string binary;                // "" when not installed
+  bool reads_list = false;           // IRQBALANCE_BANNED_CPULIST
+  bool reads_mask_only = false;      // only the old IRQBALANCE_BANNED_CPUS
+  std::vector<std::string> sockets;  // runtime sockets found
+  std::optional<std::string> config_file;
+};
+
 struct CheckFacts {
   // config
   std::string config_path;
@@ -61,6 +70,7 @@ struct CheckFacts {
   // host could not be probed or the tuner not made: tuner_error says why)
   std::vector<KnobReadiness> knobs;
   std::optional<std::string> tuner_error;
+  IrqBalanceFacts irqbalance;
 };
 
 // Pure.  What status calls drift: a file a tuning of an isolated entry

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "irqbalance_restart.hpp"
 #include "isolcpus/dispatch.hpp"
 #include "isolcpus/log.hpp"
 #include "isolcpus/unique_fd.hpp"
@@ -26,6 +27,11 @@ int cmd_reconcile(const ConfigLoad& loaded, std::ostream& out, std::ostream& err
     return 1;
   }
   for (const auto& note : report->notes) {
+    out << note << '\n';
+  }
+  // After the lock is released: a restart waits for systemd.
+  for (const auto& note : restart_irqbalance_if_due(loaded.config)) {
+    log.info(note);
     out << note << '\n';
   }
   // For metrics: a stamp on the ledger's tmpfs, outside the lock (a lost

@@ -171,6 +171,18 @@ Expected<void> wait_for_job(const Bus& b, const std::string& job, const std::str
   }
 }
 
+// A fixed-size property ('t' or 'u') into `out`.
+template <typename T>
+Expected<void> trivial_property(const Bus& b, const std::string& path, const char* interface, const char* name,
+                                char type, T& out) {
+  BusError error(b.sd.get());
+  if (const int r = b.sd->get_trivial(b.bus, kSystemd, path.c_str(), interface, name, &error.e, type, &out);
+      r < 0) {
+    return make_error("reading " + std::string(name) + " of " + path + ": " + error.why(r));
+  }
+  return {};
+}
+
 }  // namespace
 
 Expected<void> restart_unit(const std::string& unit, std::chrono::seconds timeout) {
@@ -215,15 +227,42 @@ Expected<bool> unit_started_before(const std::string& unit, std::int64_t realtim
   if (!active || active->value_or("") != "active") {
     return active ? Expected<bool>(false) : Expected<bool>(active.error());
   }
-  BusError error(b->sd.get());
   std::uint64_t since = 0;
-  if (const int r =
-          b->sd->get_trivial(b->bus, kSystemd, path->value().c_str(), "org.freedesktop.systemd1.Unit",
-                             "ActiveEnterTimestamp", &error.e, 't', &since);
-      r < 0) {
-    return make_error("reading ActiveEnterTimestamp of " + unit + ": " + error.why(r));
+  if (auto ok = trivial_property(*b, **path, "org.freedesktop.systemd1.Unit", "ActiveEnterTimestamp", 't', since);
+      !ok) {
+    return ok.error();
   }
   return static_cast<std::int64_t>(since) < realtime_usec;
+}
+
+Expected<std::optional<ServiceFacts>> service_facts(const std::string& unit) {
+  auto b = open_bus(unit);
+  if (!b) {
+    return b.error();
+  }
+  auto path = object_of(*b, "GetUnit", unit);
+  if (!path || !*path) {
+    return path ? Expected<std::optional<ServiceFacts>>(std::nullopt)
+                : Expected<std::optional<ServiceFacts>>(path.error());
+  }
+  auto active = string_property(*b, **path, "org.freedesktop.systemd1.Unit", "ActiveState");
+  if (!active) {
+    return active.error();
+  }
+  ServiceFacts facts;
+  facts.active = active->value_or("") == "active";
+  constexpr const char* kUnit = "org.freedesktop.systemd1.Unit";
+  for (auto ok : {trivial_property(*b, **path, kUnit, "ActiveEnterTimestamp", 't', facts.active_enter_usec),
+                  trivial_property(*b, **path, kUnit, "StartLimitIntervalUSec", 't',
+                                   facts.start_limit_interval_usec),
+                  trivial_property(*b, **path, kUnit, "StartLimitBurst", 'u', facts.start_limit_burst),
+                  trivial_property(*b, **path, "org.freedesktop.systemd1.Service", "MainPID", 'u',
+                                   facts.main_pid)}) {
+    if (!ok) {
+      return ok.error();
+    }
+  }
+  return std::optional<ServiceFacts>(facts);
 }
 
 }  // namespace isolcpus

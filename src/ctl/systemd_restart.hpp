@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "isolcpus/expected.hpp"
@@ -17,5 +18,17 @@ Expected<void> restart_unit(const std::string& unit, std::chrono::seconds timeou
 // Whether `unit` is active and entered that state before `realtime_usec`
 // (a file's mtime): it then runs with an older config than the file's.
 Expected<bool> unit_started_before(const std::string& unit, std::int64_t realtime_usec);
+
+// What a restart decision needs of a loaded service unit.
+struct ServiceFacts {
+  bool active = false;
+  std::uint32_t main_pid = 0;
+  std::uint64_t active_enter_usec = 0;  // realtime
+  std::uint64_t start_limit_interval_usec = 0;
+  std::uint32_t start_limit_burst = 0;
+};
+
+// nullopt when the unit is not loaded.
+Expected<std::optional<ServiceFacts>> service_facts(const std::string& unit);
 
 }  // namespace isolcpus

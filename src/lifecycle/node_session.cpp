@@ -327,8 +327,24 @@ bool NodeSession::sync_irqbalance() {
       }
     }
   }
+  const auto sockets = irqbalance_sockets(config_.host_root);
+  // Without a socket the file is the only way in (a restart, later and
+  // outside the lock, by `ctl reconcile`); with one, a block written
+  // before is kept in step so that it goes when the last holder goes.
+  auto file = keep_irqbalance_file(config_.host_root, banned, /*only_if_kept=*/!sockets.empty(),
+                                   std::filesystem::path(config_.state_dir) / kIrqBalanceFileMark);
+  if (!file) {
+    log_.warn(file.error().message);
+  } else if (*file) {
+    log_.info("irqbalance: banned CPUs " + (banned.empty() ? std::string("none") : banned.to_string()) +
+              " in its file, for its next start");
+  }
+  return !sockets.empty() && tell_irqbalance_sockets(sockets, banned);
+}
+
+bool NodeSession::tell_irqbalance_sockets(const std::vector<std::string>& sockets, const CpuSet& banned) {
   std::string key;
-  for (const auto& socket : irqbalance_sockets(config_.host_root)) {
+  for (const auto& socket : sockets) {
     key += socket + " ";
   }
   key += "=" + banned.to_string();
@@ -787,15 +803,14 @@ void NodeSession::extend_irq_tunings(LedgerEntry& entry, ReconcileReport& report
 }
 
 void NodeSession::enforce_tunings(ReconcileReport& report) {
-  bool irqs = false;
   for (auto& e : ledger_->data().entries) {
     if (e.state == EntryState::kIsolated) {
       extend_irq_tunings(e, report);
     }
-    irqs = irqs || holds_irqs(e);
   }
-  // A restarted irqbalance forgot the list, or a missed one is still due.
-  if ((irqs || !ledger_->data().irqbalance_told.empty()) && sync_irqbalance()) {
+  // A restarted irqbalance forgot the list, or a missed one is still due;
+  // its file may keep a list nobody holds any longer.
+  if (sync_irqbalance()) {
     (void)save("irqbalance's ban list");
   }
   std::vector<TuningChange> held;

@@ -66,7 +66,8 @@ SYSTEMD_BOOTS = [
     ("6.12", "v2", ("sd_kubelet", "sd_kubelet_restarts", "sd_reconcile_timer", "sd_crun", "sd_tunings",
                       "sd_configure", "sd_installer", "sd_reboot")),
     # The legacy shape: cgroup v1 under systemd (systemd.unified_cgroup_hierarchy=0).
-    ("6.1", "v1", ("sd_kubelet", "sd_kubelet_restarts", "sd_reconcile_timer", "sd_crun", "sd_tunings")),
+    ("6.1", "v1", ("sd_kubelet", "sd_kubelet_restarts", "sd_reconcile_timer", "sd_crun", "sd_tunings",
+                   "sd_irqbalance_file")),
 ]
 SYSTEMD_CASES = [(k, cg, scens, s) for k, cg, scens in SYSTEMD_BOOTS for s in scens]
 SYSTEMD_TIMEOUT = 660  # sd_tunings waits out irqbalance passes (about 200 s in the 6.12 boot)

@@ -315,6 +315,63 @@ TEST(CheckRules, UnreadableTunerIsOneWarning) {
   EXPECT_EQ(find(evaluate_checks(f), Severity::kWarn, "cannot tell"), nullptr);
 }
 
+// ---- irqbalance: how it is told the ban list ----
+
+struct IrqBalanceRow {
+  const char* name;
+  IrqBalanceFacts facts;
+  Severity severity;
+  const char* what;  // a part of the line
+};
+
+class IrqBalanceRule : public ::testing::TestWithParam<IrqBalanceRow> {};
+
+TEST_P(IrqBalanceRule, OneLineUnderTheIrqKnob) {
+  const auto& row = GetParam();
+  CheckFacts f = healthy_v1();
+  f.config.knobs = {Knob::kIrqLoadBalancing};
+  f.knobs = {{Knob::kIrqLoadBalancing, ""}};
+  f.irqbalance = row.facts;
+  const auto fs = evaluate_checks(f);
+  const Finding* line = find(fs, row.severity, row.what);
+  ASSERT_NE(line, nullptr) << render_findings_text(fs);
+  EXPECT_EQ(line->topic, "irqbalance");
+  EXPECT_EQ(line->fix.empty(), row.severity == Severity::kOk);
+  EXPECT_FALSE(blocks_isolation(fs));
+  // No line when the IRQ knob is not honoured or unavailable.
+  f.knobs = {{Knob::kIrqLoadBalancing, "no /proc/irq"}};
+  const auto none = evaluate_checks(f);
+  EXPECT_EQ(std::count_if(none.begin(), none.end(), [](const Finding& x) { return x.topic == "irqbalance"; }),
+            0);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Rows, IrqBalanceRule,
+    ::testing::Values(
+        IrqBalanceRow{"SocketIsLive",
+                      {"/usr/sbin/irqbalance", true, false, {"/run/irqbalance/irqbalance7.sock"}, "/etc/default/irqbalance"},
+                      Severity::kOk,
+                      "answers at /run/irqbalance/irqbalance7.sock: it is given the ban list live, never restarted"},
+        IrqBalanceRow{"NotInstalled", {}, Severity::kOk, "not installed"},
+        IrqBalanceRow{"FileWithTheList",
+                      {"/usr/sbin/irqbalance", true, false, {}, "/etc/default/irqbalance"},
+                      Severity::kOk,
+                      "goes in /etc/default/irqbalance as IRQBALANCE_BANNED_CPULIST, and `runc-isolcpus-ctl "
+                      "reconcile` restarts irqbalance.service"},
+        IrqBalanceRow{"OldDaemonReadsTheMask",
+                      {"/usr/sbin/irqbalance", false, true, {}, "/etc/sysconfig/irqbalance"},
+                      Severity::kOk,
+                      "as IRQBALANCE_BANNED_CPUS (before 1.8)"},
+        IrqBalanceRow{"NoFileToWrite",
+                      {"/usr/sbin/irqbalance", true, false, {}, std::nullopt},
+                      Severity::kWarn,
+                      "neither /etc/default/irqbalance nor /etc/sysconfig/irqbalance exists"},
+        IrqBalanceRow{"UnknownDaemon",
+                      {"/sbin/irqbalance", false, false, {}, "/etc/default/irqbalance"},
+                      Severity::kWarn,
+                      "names neither IRQBALANCE_BANNED_CPULIST nor IRQBALANCE_BANNED_CPUS"}),
+    [](const ::testing::TestParamInfo<IrqBalanceRow>& row) { return std::string(row.param.name); });
+
 // ---- Drift: a tuning's file that reads otherwise than its holders want ----
 
 LedgerEntry tuned(const char* id, EntryState state, std::vector<TuningChange> changes) {

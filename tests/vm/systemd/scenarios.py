@@ -621,9 +621,10 @@ def after_reboot(s: Scenario, kubelet) -> None:
     s.expect_null_domains("after", [])
 
 
-from tunings import sd_tunings  # noqa: E402
+from tunings import sd_irqbalance_file, sd_tunings  # noqa: E402
 
 SCENARIOS = {"sd_kubelet": sd_kubelet, "sd_kubelet_restarts": sd_kubelet_restarts, "sd_tunings": sd_tunings,
+             "sd_irqbalance_file": sd_irqbalance_file,
              "sd_reconcile_timer": sd_reconcile_timer, "sd_crun": sd_crun, "sd_configure": sd_configure,
              "sd_installer": sd_installer, "sd_reboot": sd_reboot}
 

@@ -212,3 +212,104 @@ def sd_tunings(s: Scenario) -> None:
            f"{log.count('irqbalance: banned CPUs')} times, did not take it {len(refused)} times"
            + (f", e.g. {refused[-1]}" if refused else ""))
     s.check("the ledger is empty", not json.loads(read("/run/runc-isolcpus/ledger.json")).get("entries"))
+
+
+# ---- irqbalance without a socket: the environment-file fallback ----
+
+DROPIN = Path("/run/systemd/system/irqbalance.service.d/50-isolvm-no-socket.conf")
+
+
+def irqbalance_unit() -> dict:
+    show = run(["systemctl", "show", "irqbalance", "-p", "MainPID", "-p", "NRestarts", "-p", "ActiveState",
+                "-p", "ActiveEnterTimestampMonotonic"], check=False).stdout
+    props = dict(line.split("=", 1) for line in show.split() if "=" in line)
+    env = None
+    try:
+        for item in Path(f"/proc/{props.get('MainPID', '0')}/environ").read_bytes().split(b"\0"):
+            if item.startswith(b"IRQBALANCE_BANNED_CPULIST="):
+                env = item.split(b"=", 1)[1].decode()
+    except OSError:
+        env = "<no process>"
+    return {"pid": props.get("MainPID"), "state": props.get("ActiveState"), "restarts": props.get("NRestarts"),
+            "started": int(props.get("ActiveEnterTimestampMonotonic", "0")) / 1e6, "list": env}
+
+
+def reconcile_until(s: Scenario, what: str, pred, seconds: float) -> dict:
+    """`ctl reconcile` every 10 s (the timer runs it every minute too) until
+    irqbalance's own environment satisfies `pred`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        out = run(["runc-isolcpus-ctl", "reconcile"], check=False).stdout
+        unit = irqbalance_unit()
+        if pred(unit) or time.monotonic() > deadline:
+            s.info(f"{what}: {unit}; reconcile said: {out.strip().splitlines()[:-1]}")
+            return unit
+        time.sleep(10)
+
+
+def sd_irqbalance_file(s: Scenario) -> None:
+    """An irqbalance whose socket the node cannot reach (older than 1.8, or
+    built without one; here its /run/irqbalance is private to it): the ban
+    list goes in /etc/default/irqbalance, and reconcile restarts the daemon
+    outside the lock, never sooner than a minute after its last start, so a
+    burst of pods is one restart and systemd's start limit is never hit."""
+    from kubelet import Kubelet
+
+    env_file = Path("/etc/default/irqbalance")
+    original = env_file.read_bytes()
+    DROPIN.parent.mkdir(parents=True, exist_ok=True)
+    DROPIN.write_text("[Service]\nTemporaryFileSystem=/run/irqbalance\n")
+    run(["systemctl", "daemon-reload"])
+    run(["systemctl", "restart", "irqbalance"])
+    time.sleep(2)
+    u0 = irqbalance_unit()
+    s.require("irqbalance runs with its socket out of the node's reach",
+              u0["state"] == "active" and not glob.glob("/run/irqbalance/*.sock"), str(u0))
+    s.expect_null_domains("before", [])
+    check = run(["runc-isolcpus-ctl", "check"], check=False).stdout
+    s.check("check says the ban list goes in the file", "goes in /etc/default/irqbalance as "
+            "IRQBALANCE_BANNED_CPULIST" in check, check)
+
+    kubelet = Kubelet(Path("/var/log/pods"))
+    kubelet.start()
+    pods = []
+    for cpu in ("2", "3"):  # a burst of two: one restart for both
+        p = kubelet.run_pod(f"irqfile-{cpu}", "guaranteed", "isolcpus", {"irq-load-balancing.crio.io": "disable"},
+                            cpus=1)
+        kubelet.add_container(p, "rt", cpu, 1024)
+        pods.append(p)
+    text = env_file.read_text()
+    s.check("the file bans CPUs 2-3 in our block, after the package's lines",
+            text.startswith(original.decode()) and "\nIRQBALANCE_BANNED_CPULIST=2-3\n# END runc-isolcpus\n" in text,
+            text[len(original):])
+    out = run(["runc-isolcpus-ctl", "reconcile"], check=False).stdout
+    s.check("a reconcile within a minute of irqbalance's start defers the restart", "restart deferred" in out, out)
+    s.check_eq("irqbalance was not restarted yet", u0["pid"], irqbalance_unit()["pid"])
+    u1 = reconcile_until(s, "restarted with the list", lambda u: u["list"] == "2-3", 100)
+    s.check_eq("irqbalance restarted once and runs with CPUs 2-3 banned (its environment)", "2-3", u1["list"])
+    s.check("its restart came at least a minute after its start", u1["started"] - u0["started"] >= 60,
+            f"{u1['started'] - u0['started']:.1f}s")
+    time.sleep(12)  # one pass of irqbalance with its new list
+    held_irqs_off(s, "after a pass of the restarted irqbalance", {2, 3})
+    out = run(["runc-isolcpus-ctl", "reconcile"], check=False).stdout
+    s.check_eq("a reconcile with nothing new leaves it alone", u1["pid"], irqbalance_unit()["pid"])
+
+    for p in pods:
+        kubelet.remove_pod(p)
+    s.expect_null_domains("after", [])
+    s.check("the file is back byte for byte once the pods are gone", env_file.read_bytes() == original,
+            env_file.read_text()[-300:])
+    u2 = reconcile_until(s, "restarted without the list", lambda u: u["list"] is None, 100)
+    s.check("irqbalance runs with its own configuration again (no list in its environment)",
+            u2["list"] is None and u2["pid"] != u1["pid"], str(u2))
+    s.check("spaced a minute from the one before", u2["started"] - u1["started"] >= 60,
+            f"{u2['started'] - u1['started']:.1f}s")
+    s.check_eq("irqbalance is active and systemd counted no failure restart", ("active", "0"),
+               (u2["state"], u2["restarts"]))
+    starts = run(["journalctl", "-u", "irqbalance", "--no-pager", "-o", "cat"], check=False).stdout
+    s.info(f"OBSERVED irqbalance starts by systemd: {starts.count('Started')} in this boot; "
+           f"environments {u0['list']!r} -> {u1['list']!r} -> {u2['list']!r}")
+    s.check("the mark for a pending restart is gone", not Path("/run/runc-isolcpus/irqbalance-file-changed").exists())
+    DROPIN.unlink()
+    run(["systemctl", "daemon-reload"])
+    run(["systemctl", "restart", "irqbalance"], check=False)
