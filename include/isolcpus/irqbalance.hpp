@@ -46,8 +46,8 @@ Expected<bool> keep_irqbalance_file(const std::filesystem::path& host_root, cons
 // What the installed daemon reads, from the names in its binary (no child
 // process: this runs under the node lock too).
 struct IrqBalanceBinary {
-  std::string path;             // "" when not installed
-  bool reads_list = false;      // IRQBALANCE_BANNED_CPULIST (1.8+)
+  std::string path;              // "" when not installed
+  bool reads_list = false;       // IRQBALANCE_BANNED_CPULIST (1.8+)
   bool reads_mask_only = false;  // IRQBALANCE_BANNED_CPUS alone (before 1.8)
 };
 IrqBalanceBinary irqbalance_binary(const std::filesystem::path& host_root);

@@ -64,8 +64,7 @@ struct RestartDecision {
 // least restart_spacing() after its last start.  `file_list`: the file's
 // value now (nullopt: unset).
 RestartDecision decide_irqbalance_restart(const IrqBalanceUnit& unit,
-                                          const std::optional<std::string>& file_list,
-                                          std::int64_t now_usec);
+                                          const std::optional<std::string>& file_list, std::int64_t now_usec);
 
 // Restarts spaced by more than interval / (burst - 1) put at most burst - 1
 // starts in any window systemd counts, leaving one for the daemon's own

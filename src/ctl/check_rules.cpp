@@ -319,9 +319,11 @@ void check_irqbalance(const CheckFacts& f, std::vector<Finding>& out) {
   const IrqBalanceFacts& b = f.irqbalance;
   if (!b.sockets.empty()) {
     out.push_back({Severity::kOk, "irqbalance",
-                   "answers at " + b.sockets.front() + ": it is given the ban list live, never restarted", ""});
+                   "answers at " + b.sockets.front() + ": it is given the ban list live, never restarted",
+                   ""});
   } else if (b.binary.empty()) {
-    out.push_back({Severity::kOk, "irqbalance", "not installed: the IRQ masks we write are nobody else's", ""});
+    out.push_back(
+        {Severity::kOk, "irqbalance", "not installed: the IRQ masks we write are nobody else's", ""});
   } else if (!b.config_file) {
     out.push_back({Severity::kWarn, "irqbalance",
                    b.binary + " is installed but has no socket here and neither /etc/default/irqbalance nor "
@@ -331,8 +333,10 @@ void check_irqbalance(const CheckFacts& f, std::vector<Finding>& out) {
                    "irqbalance"});
   } else if (!b.reads_list && !b.reads_mask_only) {
     out.push_back({Severity::kWarn, "irqbalance",
-                   b.binary + " names neither IRQBALANCE_BANNED_CPULIST nor IRQBALANCE_BANNED_CPUS: the ban "
-                              "list written in " + *b.config_file + " may be ignored",
+                   b.binary +
+                       " names neither IRQBALANCE_BANNED_CPULIST nor IRQBALANCE_BANNED_CPUS: the ban "
+                       "list written in " +
+                       *b.config_file + " may be ignored",
                    "use Debian's or RHEL's irqbalance, or stop irqbalance"});
   } else {
     out.push_back({Severity::kOk, "irqbalance",

@@ -173,8 +173,8 @@ Expected<void> wait_for_job(const Bus& b, const std::string& job, const std::str
 
 // A fixed-size property ('t' or 'u') into `out`.
 template <typename T>
-Expected<void> trivial_property(const Bus& b, const std::string& path, const char* interface, const char* name,
-                                char type, T& out) {
+Expected<void> trivial_property(const Bus& b, const std::string& path, const char* interface,
+                                const char* name, char type, T& out) {
   BusError error(b.sd.get());
   if (const int r = b.sd->get_trivial(b.bus, kSystemd, path.c_str(), interface, name, &error.e, type, &out);
       r < 0) {
@@ -228,7 +228,8 @@ Expected<bool> unit_started_before(const std::string& unit, std::int64_t realtim
     return active ? Expected<bool>(false) : Expected<bool>(active.error());
   }
   std::uint64_t since = 0;
-  if (auto ok = trivial_property(*b, **path, "org.freedesktop.systemd1.Unit", "ActiveEnterTimestamp", 't', since);
+  if (auto ok =
+          trivial_property(*b, **path, "org.freedesktop.systemd1.Unit", "ActiveEnterTimestamp", 't', since);
       !ok) {
     return ok.error();
   }
@@ -252,12 +253,11 @@ Expected<std::optional<ServiceFacts>> service_facts(const std::string& unit) {
   ServiceFacts facts;
   facts.active = active->value_or("") == "active";
   constexpr const char* kUnit = "org.freedesktop.systemd1.Unit";
-  for (auto ok : {trivial_property(*b, **path, kUnit, "ActiveEnterTimestamp", 't', facts.active_enter_usec),
-                  trivial_property(*b, **path, kUnit, "StartLimitIntervalUSec", 't',
-                                   facts.start_limit_interval_usec),
-                  trivial_property(*b, **path, kUnit, "StartLimitBurst", 'u', facts.start_limit_burst),
-                  trivial_property(*b, **path, "org.freedesktop.systemd1.Service", "MainPID", 'u',
-                                   facts.main_pid)}) {
+  for (auto ok :
+       {trivial_property(*b, **path, kUnit, "ActiveEnterTimestamp", 't', facts.active_enter_usec),
+        trivial_property(*b, **path, kUnit, "StartLimitIntervalUSec", 't', facts.start_limit_interval_usec),
+        trivial_property(*b, **path, kUnit, "StartLimitBurst", 'u', facts.start_limit_burst),
+        trivial_property(*b, **path, "org.freedesktop.systemd1.Service", "MainPID", 'u', facts.main_pid)}) {
     if (!ok) {
       return ok.error();
     }

@@ -1,14 +1,12 @@
 #include "isolcpus/irqbalance.hpp"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-
-#include <array>
-
-#include <fcntl.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <system_error>
@@ -26,7 +24,8 @@ namespace fs = std::filesystem;
 
 constexpr std::string_view kSocketDir = "run/irqbalance";
 // Debian's and RHEL's EnvironmentFile for irqbalance.service.
-constexpr std::array<std::string_view, 2> kConfigFiles = {"etc/default/irqbalance", "etc/sysconfig/irqbalance"};
+constexpr std::array<std::string_view, 2> kConfigFiles = {"etc/default/irqbalance",
+                                                          "etc/sysconfig/irqbalance"};
 
 CpuSet kernel_list(const fs::path& host_root, const char* file) {
   auto text = read_file_if_any(host_root / file);
@@ -41,8 +40,7 @@ CpuSet full_ban_list(const fs::path& host_root, const CpuSet& banned, std::strin
     return banned;
   }
   return banned | own_ban_list(config_text, kernel_list(host_root, "sys/devices/system/cpu/isolated"),
-                               kernel_list(host_root, "sys/devices/system/cpu/nohz_full"),
-                               mask_only);
+                               kernel_list(host_root, "sys/devices/system/cpu/nohz_full"), mask_only);
 }
 
 // Read under the node lock: never waits (a FIFO there is refused), never
@@ -51,8 +49,9 @@ Expected<std::string> read_config(const fs::path& path, off_t limit = 1 << 20) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW));
   struct stat st {};
   if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > limit) {
-    return make_error("cannot read " + path.string() + ": " +
-                      (fd ? "not a regular file of a config file's size" : std::string(std::strerror(errno))));
+    return make_error(
+        "cannot read " + path.string() + ": " +
+        (fd ? "not a regular file of a config file's size" : std::string(std::strerror(errno))));
   }
   std::string text;
   char buf[4096];
@@ -78,8 +77,9 @@ std::string config_text(const fs::path& host_root) {
 Expected<void> replace_config(const fs::path& target, const std::string& text) {
   struct stat st {};
   if (::lstat(target.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
-    return make_error(target.string() + " is not a regular file (a link?): not edited; ban the CPUs in it "
-                                        "yourself or replace the link with the file");
+    return make_error(target.string() +
+                      " is not a regular file (a link?): not edited; ban the CPUs in it "
+                      "yourself or replace the link with the file");
   }
   const fs::path temp = target.string() + ".runc-isolcpus." + std::to_string(::getpid());
   (void)::unlink(temp.c_str());  // a crashed writer's of the same pid

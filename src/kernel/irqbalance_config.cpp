@@ -28,7 +28,8 @@ std::optional<Span> find_block(std::string_view text) {
     if (!line_at(at, kBegin)) {
       continue;
     }
-    for (std::size_t end = text.find(kEnd, at); end != std::string_view::npos; end = text.find(kEnd, end + 1)) {
+    for (std::size_t end = text.find(kEnd, at); end != std::string_view::npos;
+         end = text.find(kEnd, end + 1)) {
       if (line_at(end, kEnd)) {
         const std::size_t past = std::min(text.size(), end + kEnd.size() + 1);
         return Span{at, past};

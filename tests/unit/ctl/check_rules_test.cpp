@@ -348,10 +348,15 @@ TEST_P(IrqBalanceRule, OneLineUnderTheIrqKnob) {
 INSTANTIATE_TEST_SUITE_P(
     Rows, IrqBalanceRule,
     ::testing::Values(
-        IrqBalanceRow{"SocketIsLive",
-                      {"/usr/sbin/irqbalance", true, false, {"/run/irqbalance/irqbalance7.sock"}, "/etc/default/irqbalance"},
-                      Severity::kOk,
-                      "answers at /run/irqbalance/irqbalance7.sock: it is given the ban list live, never restarted"},
+        IrqBalanceRow{
+            "SocketIsLive",
+            {"/usr/sbin/irqbalance",
+             true,
+             false,
+             {"/run/irqbalance/irqbalance7.sock"},
+             "/etc/default/irqbalance"},
+            Severity::kOk,
+            "answers at /run/irqbalance/irqbalance7.sock: it is given the ban list live, never restarted"},
         IrqBalanceRow{"NotInstalled", {}, Severity::kOk, "not installed"},
         IrqBalanceRow{"FileWithTheList",
                       {"/usr/sbin/irqbalance", true, false, {}, "/etc/default/irqbalance"},

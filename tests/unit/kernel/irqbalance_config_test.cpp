@@ -20,12 +20,13 @@ constexpr std::string_view kDebian =
 TEST(IrqBalanceConfig, ReadsTheLastAssignmentLikeSystemd) {
   EXPECT_EQ(env_file_value(kDebian, kIrqBalanceListVar), std::nullopt);  // commented out
   EXPECT_EQ(env_file_value("A=1\nIRQBALANCE_BANNED_CPULIST=1\n", kIrqBalanceListVar), "1");
-  EXPECT_EQ(env_file_value("IRQBALANCE_BANNED_CPULIST=1\nIRQBALANCE_BANNED_CPULIST=\"4-5\"\n",
-                           kIrqBalanceListVar),
-            "4-5");
+  EXPECT_EQ(
+      env_file_value("IRQBALANCE_BANNED_CPULIST=1\nIRQBALANCE_BANNED_CPULIST=\"4-5\"\n", kIrqBalanceListVar),
+      "4-5");
   EXPECT_EQ(env_file_value("  IRQBALANCE_BANNED_CPULIST = '7' ", kIrqBalanceListVar), "7");
-  EXPECT_EQ(env_file_value("IRQBALANCE_BANNED_CPULISTX=1\nXIRQBALANCE_BANNED_CPULIST=2\n", kIrqBalanceListVar),
-            std::nullopt);
+  EXPECT_EQ(
+      env_file_value("IRQBALANCE_BANNED_CPULISTX=1\nXIRQBALANCE_BANNED_CPULIST=2\n", kIrqBalanceListVar),
+      std::nullopt);
   EXPECT_EQ(env_file_value("IRQBALANCE_BANNED_CPULIST=", kIrqBalanceListVar), "");
 }
 

@@ -167,11 +167,13 @@ TEST(IrqBalanceFile, ALinkOrAFifoIsRefusedWithoutWaiting) {
   std::filesystem::create_symlink(host / "elsewhere", host / "etc/default/irqbalance");
   auto changed = keep_irqbalance_file(host.path(), CpuSet::of({2}), false, host / "mark");
   ASSERT_FALSE(changed);
-  EXPECT_NE(changed.error().message.find("/etc/default/irqbalance"), std::string::npos) << changed.error().message;
+  EXPECT_NE(changed.error().message.find("/etc/default/irqbalance"), std::string::npos)
+      << changed.error().message;
   EXPECT_EQ(host.read_file("elsewhere"), "IRQBALANCE_ARGS=\n");
   std::filesystem::remove(host / "etc/default/irqbalance");
   ASSERT_EQ(::mkfifo((host / "etc/default/irqbalance").c_str(), 0644), 0);
-  changed = keep_irqbalance_file(host.path(), CpuSet::of({2}), false, host / "mark");  // would hang on a blocking open
+  changed = keep_irqbalance_file(host.path(), CpuSet::of({2}), false,
+                                 host / "mark");  // would hang on a blocking open
   ASSERT_FALSE(changed);
   EXPECT_NE(changed.error().message.find("not a regular file"), std::string::npos) << changed.error().message;
 }
@@ -193,7 +195,9 @@ TEST(IrqBalanceFile, AnOldDaemonGetsTheMaskANewOneOnlyTheList) {
   host.write_file("proc/irq/default_smp_affinity", "00000000,000000ff\n");
   host.write_file("etc/default/irqbalance", "IRQBALANCE_BANNED_CPUS=00000000,00000001\n");
   using namespace std::string_literals;
-  host.write_file("usr/sbin/irqbalance", "\x7f" "ELF junk\0IRQBALANCE_BANNED_CPUS\0more"s);
+  host.write_file("usr/sbin/irqbalance",
+                  "\x7f"
+                  "ELF junk\0IRQBALANCE_BANNED_CPUS\0more"s);
   const auto old = irqbalance_binary(host.path());
   EXPECT_EQ(old.path, "/usr/sbin/irqbalance");
   EXPECT_TRUE(old.reads_mask_only);

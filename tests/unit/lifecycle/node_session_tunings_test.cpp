@@ -301,10 +301,11 @@ TEST_F(TuningsSessionTest, WithoutASocketTheBanListIsKeptInIrqbalancesFile) {
 TEST_F(TuningsSessionTest, ReconcileTakesBackABlockNobodyHolds) {
   // Left by a wrapper killed between its file write and its ledger save.
   const std::string original = "IRQBALANCE_ARGS=--journal\n";
-  host.write_file("etc/default/irqbalance",
-                  original +
-                      "# BEGIN runc-isolcpus: CPUs of pods with irq-load-balancing.crio.io, kept by runc-isolcpus; "
-                      "removed when the last such pod goes\nIRQBALANCE_BANNED_CPULIST=2-3\n# END runc-isolcpus\n");
+  host.write_file(
+      "etc/default/irqbalance",
+      original +
+          "# BEGIN runc-isolcpus: CPUs of pods with irq-load-balancing.crio.io, kept by runc-isolcpus; "
+          "removed when the last such pod goes\nIRQBALANCE_BANNED_CPULIST=2-3\n# END runc-isolcpus\n");
   {
     NodeSession node(config, log, seams);
     (void)node.reconcile();
