@@ -8,12 +8,25 @@
 namespace isolcpus {
 namespace {
 
-std::vector<TuningChange> holders_of(const std::string& file, const std::vector<TuningChange>& changes) {
-  std::vector<TuningChange> out;
-  std::copy_if(changes.begin(), changes.end(), std::back_inserter(out),
-               [&](const TuningChange& c) { return c.file == file; });
-  return out;
-}
+// The other holders of each file, gathered once per call: a node with
+// thousands of IRQs and dozens of pods has ~10^5 changes, and a scan per
+// file would be quadratic.
+class Holders {
+ public:
+  explicit Holders(const std::vector<TuningChange>& changes) {
+    for (const auto& c : changes) {
+      by_file_[c.file].push_back(c);
+    }
+  }
+  [[nodiscard]] const std::vector<TuningChange>& of(const std::string& file) const {
+    const auto it = by_file_.find(file);
+    return it == by_file_.end() ? none_ : it->second;
+  }
+
+ private:
+  std::map<std::string, std::vector<TuningChange>> by_file_;
+  std::vector<TuningChange> none_;
+};
 
 std::vector<TuningChange> with(std::vector<TuningChange> changes, const TuningChange& more) {
   changes.push_back(more);
@@ -76,6 +89,7 @@ Expected<std::vector<TuningChange>> Tuner::plan(const std::vector<Tuning>& tunin
                                                 const std::vector<TuningChange>& others,
                                                 const SystemdUnits& units) {
   std::vector<TuningChange> all;
+  const Holders holders(others);
   for (const auto& tuning : tunings) {
     const KnobDriver& d = driver(tuning.knob);
     auto planned = driver(tuning.knob).plan(KnobTarget{tuning, cpus, cgroup, units});
@@ -84,7 +98,7 @@ Expected<std::vector<TuningChange>> Tuner::plan(const std::vector<Tuning>& tunin
                         planned.error().message);
     }
     for (auto& change : *planned) {
-      const auto held = holders_of(change.file, others);
+      const auto& held = holders.of(change.file);
       if (held.empty() && d.combines() && change.original == change.written) {
         continue;  // an IRQ already off these CPUs: nothing to hold
       }
@@ -107,8 +121,9 @@ Expected<std::vector<TuningChange>> Tuner::plan(const std::vector<Tuning>& tunin
 Expected<TuningApplied> Tuner::apply(const std::vector<TuningChange>& mine,
                                      const std::vector<TuningChange>& others) {
   TuningApplied applied;
+  const Holders holders(others);
   for (const auto& change : mine) {
-    const std::string value = want(with(holders_of(change.file, others), change));
+    const std::string value = want(with(holders.of(change.file), change));
     auto wrote = put(change, value);
     if (wrote) {
       applied.made.push_back(change);
@@ -136,13 +151,14 @@ Expected<TuningApplied> Tuner::apply(const std::vector<TuningChange>& mine,
 
 TuningRelease Tuner::release(const std::vector<TuningChange>& mine, const std::vector<TuningChange>& others) {
   TuningRelease result;
+  const Holders holders(others);
   // Reverse order: a pod's quota comes back after its container's.
   for (auto it = mine.rbegin(); it != mine.rend(); ++it) {
     const TuningChange& change = *it;
     if (!files_.exists(change.file)) {
       continue;  // gone with its cgroup: nothing left to restore
     }
-    const auto held = holders_of(change.file, others);
+    const auto& held = holders.of(change.file);
     const std::string target = held.empty() ? change.original : want(held);
     auto now = files_.read(change.file);
     if (now && *now == target) {

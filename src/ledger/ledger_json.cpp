@@ -6,6 +6,7 @@
 
 #include "isolcpus/ledger.hpp"
 #include "isolcpus/utf8.hpp"
+#include "change_runs.hpp"
 #include "json_text.hpp"
 
 namespace isolcpus {
@@ -215,18 +216,6 @@ void read_v02_fields(const json& j, const std::string& where, LedgerEntry& e) {
   }
 }
 
-json tuning_changes_json(const std::vector<TuningChange>& changes) {
-  json out = json::array();
-  for (const auto& c : changes) {
-    json j = {{"knob", knob_name(c.knob)}, {"cpus", cpus_json(c.cpus)}};
-    put_text(j, "file", c.file);
-    put_text(j, "original", c.original);
-    put_text(j, "written", c.written);
-    out.push_back(std::move(j));
-  }
-  return out;
-}
-
 Knob knob_from(const json& j, const std::string& where) {
   const std::string name = text(j, "knob", where);
   const auto knob = knob_from_name(name);
@@ -235,6 +224,51 @@ Knob knob_from(const json& j, const std::string& where) {
   }
   return *knob;
 }
+
+// One record per change, or per run of changes alike (change_runs.hpp):
+// "file" or "file_prefix", "file_numbers" and "file_suffix".
+json tuning_changes_json(const std::vector<TuningChange>& changes) {
+  json out = json::array();
+  for (const auto& run : group_runs(changes)) {
+    const TuningChange& c = run.first;
+    json j = {{"knob", knob_name(c.knob)}, {"cpus", cpus_json(c.cpus)}};
+    if (run.numbers.empty()) {
+      put_text(j, "file", c.file);
+    } else {
+      put_text(j, "file_prefix", run.prefix);
+      j["file_numbers"] = format_ranges(run.numbers);
+      put_text(j, "file_suffix", run.suffix);
+    }
+    put_text(j, "original", c.original);
+    put_text(j, "written", c.written);
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+void read_tuning_change(const json& j, const std::string& where, std::vector<TuningChange>& out) {
+  TuningChange c{.knob = knob_from(j, where),
+                 .file = "",
+                 .original = bytes(j, "original", where),
+                 .written = bytes(j, "written", where),
+                 .cpus = cpus_from(j, "cpus", where)};
+  if (!j.contains("file_numbers")) {
+    c.file = bytes(j, "file", where);
+    out.push_back(std::move(c));
+    return;
+  }
+  const auto numbers = parse_ranges(text(j, "file_numbers", where));
+  if (!numbers.error.empty() || numbers.numbers.size() < 2) {
+    corrupt(at(where, "file_numbers"), numbers.error.empty() ? "a run of one file" : numbers.error);
+  }
+  const std::string prefix = bytes(j, "file_prefix", where);
+  const std::string suffix = bytes(j, "file_suffix", where);
+  for (const unsigned n : numbers.numbers) {
+    c.file = prefix + std::to_string(n) + suffix;
+    out.push_back(c);
+  }
+}
+
 
 void add_v03_fields(const LedgerEntry& e, json& j) {
   if (!e.cpuset_isolation) {
@@ -271,11 +305,7 @@ void read_v03_fields(const json& j, const std::string& where, LedgerEntry& e) {
     for (std::size_t i = 0; i < changes.size(); ++i) {
       const std::string one = at(where, "tuning_changes") + "[" + std::to_string(i) + "]";
       object(changes[i], one);
-      e.tuning_changes.push_back(TuningChange{.knob = knob_from(changes[i], one),
-                                              .file = bytes(changes[i], "file", one),
-                                              .original = bytes(changes[i], "original", one),
-                                              .written = bytes(changes[i], "written", one),
-                                              .cpus = cpus_from(changes[i], "cpus", one)});
+      read_tuning_change(changes[i], one, e.tuning_changes);
     }
   }
 }

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <set>
 
 #include "container_cgroup.hpp"
 #include "fault.hpp"
@@ -763,25 +764,38 @@ void NodeSession::extend_irq_tunings(LedgerEntry& entry, ReconcileReport& report
   if (!t) {
     return;
   }
-  auto planned = (*t)->plan({*irq}, entry.cpus, CgroupPath{}, tunings_held_by_others(&entry));
-  if (!planned) {
+  std::set<std::string> held;
+  for (const auto& c : entry.tuning_changes) {
+    held.insert(c.file);
+  }
+  // Without the others' holds first: every reconcile comes here for every
+  // IRQ-holding container, and gathering ~10^5 holds each time is the cost
+  // of a node with thousands of IRQs.  Only when an IRQ is new is it
+  // planned again with them (a shared IRQ's original is its first holder's).
+  const auto new_files = [&](const std::vector<TuningChange>& others) {
+    auto planned = (*t)->plan({*irq}, entry.cpus, CgroupPath{}, others);
+    std::vector<TuningChange> out;
+    for (auto& c : planned ? *planned : std::vector<TuningChange>{}) {
+      if (!held.contains(c.file)) {
+        out.push_back(std::move(c));
+      }
+    }
+    return out;
+  };
+  if (new_files({}).empty()) {
     return;
   }
-  std::vector<TuningChange> fresh;
-  for (auto& c : *planned) {
-    if (std::none_of(entry.tuning_changes.begin(), entry.tuning_changes.end(),
-                     [&](const TuningChange& held) { return held.file == c.file; })) {
-      fresh.push_back(std::move(c));
-    }
-  }
+  std::vector<TuningChange> fresh = new_files(tunings_held_by_others(&entry));
   if (fresh.empty()) {
     return;
   }
   const std::string who = entry.runc_root;
   const std::string id = entry.container_id;
-  const auto is_fresh = [&](const TuningChange& c) {
-    return std::any_of(fresh.begin(), fresh.end(), [&](const TuningChange& f) { return f.file == c.file; });
-  };
+  std::set<std::string> fresh_files;
+  for (const auto& c : fresh) {
+    fresh_files.insert(c.file);
+  }
+  const auto is_fresh = [&](const TuningChange& c) { return fresh_files.contains(c.file); };
   entry.tuning_changes.insert(entry.tuning_changes.end(), fresh.begin(), fresh.end());
   if (!save("new IRQs to hold")) {
     std::erase_if(entry.tuning_changes, is_fresh);  // unrecorded: not to be written

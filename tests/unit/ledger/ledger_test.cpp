@@ -98,6 +98,72 @@ TEST(LedgerFormat, EachIsolatorReadsOnlyItsOwnRecord) {
 
 // 0.3's keys are optional: an entry without them (every older ledger) is
 // load balancing only, and one with them names every file it changed.
+// A node's IRQs: one record per run of files changed alike, not per file.
+LedgerData many_irqs(unsigned irqs, unsigned entries) {
+  LedgerData data;
+  for (unsigned e = 0; e < entries; ++e) {
+    LedgerEntry entry = sample().entries[2];
+    entry.container_id = "c" + std::to_string(e);
+    entry.tuning_changes.clear();
+    entry.tuning_changes.push_back({Knob::kIrqLoadBalancing, "/proc/irq/default_smp_affinity", "ff", "f3",
+                                    CpuSet::of({2, 3})});
+    for (unsigned irq = 0; irq < irqs; ++irq) {
+      // IRQs 0 and 2 refused (held with no CPUs), one with another original.
+      const bool refused = irq == 0 || irq == 2;
+      entry.tuning_changes.push_back({Knob::kIrqLoadBalancing, "/proc/irq/" + std::to_string(irq) + "/smp_affinity",
+                                      irq == 40 ? "0f" : "ff", refused ? "ff" : irq == 40 ? "03" : "f3",
+                                      refused ? CpuSet{} : CpuSet::of({2, 3})});
+    }
+    entry.tuning_changes.push_back({Knob::kCStates, "/sys/devices/system/cpu/cpu2/power/pm_qos_resume_latency_us",
+                                    "0", "n/a", CpuSet::of({2})});
+    data.entries.push_back(std::move(entry));
+  }
+  return data;
+}
+
+TEST(LedgerFormat, RunsOfFilesChangedAlikeAreOneRecordAndRoundTripExactly) {
+  const LedgerData data = many_irqs(1500, 40);
+  const std::string text = serialize_ledger(data);
+  auto parsed = parse_ledger(text, "x");
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_EQ(*parsed, data);
+  const auto doc = nlohmann::json::parse(text);
+  const auto& changes = doc["entries"][0]["tuning_changes"];
+  // default, 0, 1, 2, 3-39, 40, 41-1499, C-state
+  ASSERT_EQ(changes.size(), 8U) << changes.dump();
+  EXPECT_EQ(changes[4]["file_prefix"], "/proc/irq/");
+  EXPECT_EQ(changes[4]["file_numbers"], "3-39");
+  EXPECT_EQ(changes[4]["file_suffix"], "/smp_affinity");
+  EXPECT_EQ(changes[1]["file"], "/proc/irq/0/smp_affinity");  // a run of one stays a file
+  // 40 containers holding 1,500 IRQs each: kilobytes, not megabytes.
+  EXPECT_LT(text.size(), 100'000U) << text.size();
+}
+
+TEST(LedgerFormat, OutOfOrderOrOddlyNumberedFilesStayOneRecordEach) {
+  LedgerData data = many_irqs(0, 1);
+  auto& changes = data.entries[0].tuning_changes;
+  for (const char* file : {"/proc/irq/9/smp_affinity", "/proc/irq/8/smp_affinity", "/proc/irq/08/smp_affinity",
+                           "/proc/irq/10/smp_affinity", "/x/7", "/x/8"}) {
+    changes.push_back({Knob::kIrqLoadBalancing, file, "ff", "f3", CpuSet::of({2})});
+  }
+  auto parsed = parse_ledger(serialize_ledger(data), "x");
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_EQ(*parsed, data);
+}
+
+TEST(LedgerFormat, HostileRunsAreRefusedNamingTheRecord) {
+  const auto doc = nlohmann::json::parse(serialize_ledger(many_irqs(10, 1)));
+  for (const char* numbers : {"", "5", "3-1", "1,1", "2,1", "0-4000000000", "1-x", "-1", "1--2", "0-16777216",
+                              "1,,2", " 1-2"}) {
+    auto bad = doc;
+    bad["entries"][0]["tuning_changes"][4]["file_numbers"] = numbers;
+    auto refused = parse_ledger(bad.dump(), "x");
+    ASSERT_FALSE(refused) << numbers;
+    EXPECT_NE(refused.error().message.find("entries[0].tuning_changes[4].file_numbers"), std::string::npos)
+        << refused.error().message;
+  }
+}
+
 TEST(LedgerFormat, TuningsAreOptionalAndExact) {
   const auto doc = nlohmann::json::parse(serialize_ledger(sample()));
   EXPECT_FALSE(doc["entries"][0].contains("tunings"));
