@@ -100,4 +100,44 @@ check_eq "pm_qos untouched by the refused pod" "$before_qos" "$(pm_qos)"
 expect_null_domains "after the refusal" ""
 ctl check || true
 check_contains "check says the governor is unavailable" "cpu-freq-governor" "$(cat $RT_OUT)"
+# Hook mode (CRI-O's or podman's hooks.d, no wrapper): the same engine from
+# `runc-isolcpus-ctl hook`, run by real runc from the bundle's hooks.
+hooks_on() { # ID: createRuntime isolates, poststop releases
+	h="\"path\": \"$CTL\", \"args\": [\"runc-isolcpus-ctl\", \"--config\", \"$RUNC_ISOLCPUS_CONFIG\", \"hook\""
+	sed -i "1s|^{|{\"hooks\": {\"createRuntime\": [{$h, \"createRuntime\"]}], \"poststop\": [{$h, \"poststop\"]}]},|" \
+		"/run/bundles/$1/config.json"
+}
+HK=hooked
+make_bundle $HK 2-3 2048 "/$POD/$HK" disable
+bundle_annotate $HK irq-load-balancing.crio.io disable
+bundle_annotate $HK cpu-c-states.crio.io max_latency:20
+hooks_on $HK
+ctr_up runc $HK || die "runc create/start with the hooks"
+expect_null_domains "hook mode, during" "2 3"
+check_eq "hook mode: CPU 2's latency limit" 20 "$(cat /sys/devices/system/cpu/cpu2/power/pm_qos_resume_latency_us)"
+check_eq "hook mode: default_smp_affinity without CPUs 2-3" 3 "$(cat /proc/irq/default_smp_affinity)"
+check_ledger_has $HK
+rt runc kill $HK KILL || fail "runc kill $HK"
+wait_stopped $HK
+rt runc delete $HK || fail "runc delete $HK (poststop releases)"
+check_ledger_clean $HK
+expect_null_domains "hook mode, after" ""
+check_eq "hook mode: pm_qos restored" "$before_qos" "$(pm_qos)"
+check_eq "hook mode: every IRQ's mask restored" "$before_irqs" "$(irq_masks)"
+check_eq "hook mode: default_smp_affinity restored" "$before_default" "$(cat /proc/irq/default_smp_affinity)"
+
+# on_failure = "warn": the pod asking for a governor this node cannot give
+# starts, without its isolation and tunings, and nothing is left changed.
+write_wrapper_config warn
+WN=warned
+make_bundle $WN 2-3 2048 "/$POD/$WN" disable
+bundle_annotate $WN cpu-c-states.crio.io disable
+bundle_annotate $WN cpu-freq-governor.crio.io performance
+ctr_up wrap $WN || fail "on_failure=warn: the container did not start"
+check_eq "on_failure=warn: running" running "$(ctr_status $WN)"
+expect_null_domains "on_failure=warn, during" ""
+check_eq "on_failure=warn: no C-state limit left from the failed tunings" "$before_qos" "$(pm_qos)"
+check_contains "on_failure=warn: the log names cpufreq" "cpufreq" "$(cat /tmp/isolcpus.log)"
+ctr_down $WN
+check_ledger_clean $WN
 rmdir "$CPUCG/$POD" 2>/dev/null || true
