@@ -50,6 +50,9 @@ struct NewDecision {
 struct LocatedContainer {
   CgroupPath cgroup;
   ProcessRef init;  // empty: not known (yet)
+  // Where its processes run, when that is below `cgroup` (crun's subgroup
+  // of its scope on cgroup v2): its CFS quota is the container's too.
+  std::optional<CgroupPath> workload;
 };
 // Each adapter finds the cgroup its own way: the wrapper from runc's state or
 // the cgroup it makes before runc runs, the hook from the init's /proc entry.
@@ -148,6 +151,9 @@ class NodeSession {
   // undone before returning (a save that fails after apply included) and
   // the entry is back to kDecided, or kReleasing with what the kernel kept.
   Expected<void> isolate(std::string_view root, std::string_view id, const CgroupPath& cgroup);
+  // `workload`: where the container's processes run, for its tunings.
+  Expected<void> isolate(std::string_view root, std::string_view id, const CgroupPath& cgroup,
+                         const CgroupPath& workload);
 
   // Releases the kernel side and keeps the entry (kDecided, its CPUs still
   // claimed).  False when something is left: the entry is then kReleasing
@@ -190,7 +196,7 @@ class NodeSession {
   // What every entry but `self` holds of the tunings now (in the kernel or about to be).
   std::vector<TuningChange> tunings_held_by_others(const LedgerEntry* self) const;
   Expected<std::optional<Isolation>> record_plan(LedgerEntry& entry, Isolator& iso, const CgroupPath& cgroup,
-                                                 IsolationContext& ctx);
+                                                 const CgroupPath& workload, IsolationContext& ctx);
   Expected<std::vector<TuningChange>> plan_tunings(const LedgerEntry& entry, const CgroupPath& cgroup);
   Expected<void> apply_tunings(LedgerEntry& entry);
   void settle_update(const std::string& root, const std::string& id, ReconcileReport& report);

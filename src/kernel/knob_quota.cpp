@@ -22,6 +22,8 @@ bool is_pod_cgroup(std::string_view name) {
          name.find("-pod") != std::string_view::npos;
 }
 
+bool is_unit(std::string_view name) { return name.ends_with(".scope") || name.ends_with(".slice"); }
+
 class QuotaDriver final : public KnobDriver {
  public:
   QuotaDriver(KernelFiles& files, TuningHost host) : files_(files), host_(std::move(host)) {}
@@ -32,15 +34,30 @@ class QuotaDriver final : public KnobDriver {
     if (auto why = unavailable(target.cpus); !why.empty()) {
       return make_error(why);
     }
-    std::vector<TuningChange> changes;
-    const CgroupPath parent = target.cgroup.parent();
+    // Outermost first: the pod, crun's scope around its subgroup, the container.
+    std::vector<CgroupPath> levels = {target.cgroup};
+    CgroupPath parent = target.cgroup.parent();
+    const bool subgroup = !target.cgroup.is_root() && !is_unit(target.cgroup.parts().back()) &&
+                          !parent.is_root() && parent.parts().back().ends_with(".scope");
+    if (subgroup && !files_.exists(file_of(target.cgroup))) {
+      levels.clear();  // no cpu controller below the scope: no limit there either
+    }
+    if (subgroup) {
+      // crun runs the workload in a subgroup of its scope and may put the
+      // limit on either (crun 1.8.1 on cgroup v2: the subgroup).
+      levels.insert(levels.begin(), parent);
+      parent = parent.parent();
+    }
     if (!parent.is_root() && is_pod_cgroup(parent.parts().back())) {
-      if (auto ok = add(parent, target.units.slice, target.cpus, changes); !ok) {
+      levels.insert(levels.begin(), parent);
+    }
+    std::vector<TuningChange> changes;
+    for (const auto& level : levels) {
+      const std::string& unit =
+          level.parts().back().ends_with(".slice") ? target.units.slice : target.units.scope;
+      if (auto ok = add(level, unit, target.cpus, changes); !ok) {
         return ok.error();
       }
-    }
-    if (auto ok = add(target.cgroup, target.units.scope, target.cpus, changes); !ok) {
-      return ok.error();
     }
     return changes;
   }

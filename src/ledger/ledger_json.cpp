@@ -4,9 +4,9 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "change_runs.hpp"
 #include "isolcpus/ledger.hpp"
 #include "isolcpus/utf8.hpp"
-#include "change_runs.hpp"
 #include "json_text.hpp"
 
 namespace isolcpus {
@@ -268,7 +268,6 @@ void read_tuning_change(const json& j, const std::string& where, std::vector<Tun
     out.push_back(c);
   }
 }
-
 
 void add_v03_fields(const LedgerEntry& e, json& j) {
   if (!e.cpuset_isolation) {

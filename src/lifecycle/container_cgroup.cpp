@@ -65,6 +65,7 @@ Expected<LocatedCgroup> locate_container_cgroup(const LedgerEntry& entry, NodeSe
       }
       located.path =
           crun_cgroup_to_isolate(*path, located.init.systemd_scope, (*facts)->mode == CgroupMode::kV2);
+      located.workload = *path;
       located.source = proc_cgroup_file("/proc", located.init.init_pid).string();
       return located;
     }
@@ -78,6 +79,7 @@ Expected<LocatedCgroup> locate_container_cgroup(const LedgerEntry& entry, NodeSe
                       entry.cgroups_path + "\": " + path.error().message);
   }
   located.path = std::move(*path);
+  located.workload = located.path;  // crun's subgroup, if any, is not known here
   located.source = "cgroupsPath";
   return located;
 }

@@ -12,9 +12,10 @@
 namespace isolcpus {
 
 struct LocatedCgroup {
-  CgroupPath path;
-  RuncState init;      // init_pid 0 when located from cgroupsPath
-  std::string source;  // for the log: "/proc/123/cgroup" or "cgroupsPath"
+  CgroupPath path;      // the one to isolate
+  CgroupPath workload;  // where the init runs (below `path` for crun's v2 subgroup)
+  RuncState init;       // init_pid 0 when located from cgroupsPath
+  std::string source;   // for the log: "/proc/123/cgroup" or "cgroupsPath"
 };
 
 Expected<LocatedCgroup> locate_container_cgroup(const LedgerEntry& entry, NodeSession& node);

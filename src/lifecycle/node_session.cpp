@@ -421,7 +421,9 @@ Expected<void> NodeSession::apply_tunings(LedgerEntry& entry) {
 // plan before anything is written; on failure the entry and the node record
 // are as they were.  The cpuset plan, nullopt when load balancing stays on.
 Expected<std::optional<Isolation>> NodeSession::record_plan(LedgerEntry& entry, Isolator& iso,
-                                                            const CgroupPath& cgroup, IsolationContext& ctx) {
+                                                            const CgroupPath& cgroup,
+                                                            const CgroupPath& workload,
+                                                            IsolationContext& ctx) {
   const V1NodeRecord node_before = ledger_->data().v1;
   std::optional<Isolation> plan;
   if (entry.cpuset_isolation) {
@@ -432,7 +434,7 @@ Expected<std::optional<Isolation>> NodeSession::record_plan(LedgerEntry& entry, 
     }
     plan = std::move(*planned);
   }
-  auto tunings = plan_tunings(entry, cgroup);
+  auto tunings = plan_tunings(entry, workload);
   if (!tunings) {
     ledger_->data().v1 = node_before;
     return tunings.error();
@@ -452,6 +454,11 @@ Expected<std::optional<Isolation>> NodeSession::record_plan(LedgerEntry& entry, 
 }
 
 Expected<void> NodeSession::isolate(std::string_view root, std::string_view id, const CgroupPath& cgroup) {
+  return isolate(root, id, cgroup, cgroup);
+}
+
+Expected<void> NodeSession::isolate(std::string_view root, std::string_view id, const CgroupPath& cgroup,
+                                    const CgroupPath& workload) {
   auto l = ledger();
   if (!l) {
     return l.error();
@@ -465,7 +472,7 @@ Expected<void> NodeSession::isolate(std::string_view root, std::string_view id, 
     return make_error("container " + std::string(id) + " has no decision in the ledger");
   }
   IsolationContext ctx = context_for(entry);
-  auto planned = record_plan(*entry, **iso, cgroup, ctx);
+  auto planned = record_plan(*entry, **iso, cgroup, workload, ctx);
   if (!planned) {
     return planned.error();
   }
@@ -667,7 +674,8 @@ void NodeSession::settle_update(const std::string& root, const std::string& id, 
 void NodeSession::isolate_again(const std::string& root, const std::string& id, ReconcileReport& report) {
   const LedgerEntry* e = ledger_->find(root, id);
   auto located = locate_container_cgroup(*e, *this);
-  Expected<void> done = located ? isolate(root, id, located->path) : Expected<void>(located.error());
+  Expected<void> done =
+      located ? isolate(root, id, located->path, located->workload) : Expected<void>(located.error());
   if (done) {
     ++report.reisolated;
     report.notes.push_back("isolated container " + id + " again: it runs, and had lost its isolation");
@@ -963,7 +971,7 @@ Expected<void> NodeSession::isolate_container(Ledger& ledger, std::string_view r
     release(root, id);
     return make_error(what + ": " + located.error().message);
   }
-  if (auto done = isolate(root, id, located->cgroup); !done) {
+  if (auto done = isolate(root, id, located->cgroup, located->workload.value_or(located->cgroup)); !done) {
     release(root, id);
     return make_error(what + " in cgroup " + located->cgroup.str() + ": " + done.error().message);
   }
@@ -1007,7 +1015,7 @@ Expected<LocatedContainer> NodeSession::locate_by_process(int pid) {
     return make_error("its cgroup \"" + *raw + "\" is not a safe path: " + cgroup.error().message);
   }
   // Its init is recorded with the decision: nothing more to learn here.
-  return LocatedContainer{.cgroup = *cgroup, .init = {}};
+  return LocatedContainer{.cgroup = *cgroup, .init = {}, .workload = *cgroup};
 }
 
 }  // namespace isolcpus

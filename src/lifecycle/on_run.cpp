@@ -38,8 +38,10 @@ Expected<LocatedContainer> prepare_cgroup(const Call& call, NodeSession& node,
     return make_error("cannot prepare cgroup " + cgroup->str() + ": " + ok.error().message);
   }
   const int self = static_cast<int>(::getpid());
+  // crun's subgroup is not made yet: its quota is what crun writes later.
   return LocatedContainer{.cgroup = *cgroup,
-                          .init = ProcessRef{self, process_start_ticks(node.proc(), self).value_or(0)}};
+                          .init = ProcessRef{self, process_start_ticks(node.proc(), self).value_or(0)},
+                          .workload = std::nullopt};
 }
 
 }  // namespace

@@ -46,7 +46,8 @@ Expected<LocatedContainer> from_runc_state(NodeSession& node, const LedgerEntry&
     return located.error();
   }
   return LocatedContainer{.cgroup = located->path,
-                          .init = ProcessRef{located->init.init_pid, located->init.init_start_ticks}};
+                          .init = ProcessRef{located->init.init_pid, located->init.init_start_ticks},
+                          .workload = located->workload};
 }
 
 }  // namespace

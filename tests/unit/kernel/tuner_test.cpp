@@ -142,6 +142,48 @@ TEST_F(TunerTest, QuotaWritesNoDropInForAUnitTheSpecDoesNotName) {
   }
 }
 
+// crun runs the workload in a subgroup of its scope and (1.8.1 on cgroup
+// v2, seen in the systemd guest) writes the limit there: the pod's slice,
+// the scope and the subgroup all lose it, outermost first.
+TEST_F(TunerTest, QuotaUnderCrunLiftsItsSubgroupItsScopeAndThePod) {
+  const std::string pod = "kubepods.slice/kubepods-podcrun1.slice";
+  const std::string scope = pod + "/crio-c1.scope";
+  host.write_file("sys/fs/cgroup/" + pod + "/cpu.max", "max 100000\n");
+  host.write_file("sys/fs/cgroup/" + scope + "/cpu.max", "max 100000\n");
+  host.write_file("sys/fs/cgroup/" + scope + "/payload/cpu.max", "200000 100000\n");
+  auto plan =
+      tuner.plan({{Knob::kCpuQuota, "disable"}}, CpuSet::of({2}), *CgroupPath::parse(scope + "/payload"), {},
+                 SystemdUnits{"kubepods-podcrun1.slice", "crio-c1.scope"});
+  ASSERT_TRUE(plan) << plan.error().message;
+  std::vector<std::string> files_in_order;
+  for (const auto& c : *plan) {
+    files_in_order.push_back(c.file);
+  }
+  EXPECT_EQ(files_in_order,
+            (std::vector<std::string>{
+                "/run/systemd/system.control/kubepods-podcrun1.slice.d/90-runc-isolcpus-cpu-quota.conf",
+                "/sys/fs/cgroup/" + pod + "/cpu.max",
+                "/run/systemd/system.control/crio-c1.scope.d/90-runc-isolcpus-cpu-quota.conf",
+                "/sys/fs/cgroup/" + scope + "/cpu.max", "/sys/fs/cgroup/" + scope + "/payload/cpu.max"}));
+  ASSERT_TRUE(tuner.apply(*plan, {}));
+  EXPECT_EQ(file("sys/fs/cgroup/" + scope + "/payload/cpu.max"), "max 100000");
+  EXPECT_TRUE(tuner.release(*plan, {}).left.empty());
+  EXPECT_EQ(file("sys/fs/cgroup/" + scope + "/payload/cpu.max"), "200000 100000");
+}
+
+TEST_F(TunerTest, QuotaUnderCrunWithoutACpuControllerInTheSubgroupTakesTheScope) {
+  const std::string pod = "kubepods.slice/kubepods-podcrun1.slice";
+  const std::string scope = pod + "/crio-c1.scope";
+  host.write_file("sys/fs/cgroup/" + pod + "/cpu.max", "max 100000\n");
+  host.write_file("sys/fs/cgroup/" + scope + "/cpu.max", "200000 100000\n");
+  host.make_dirs("sys/fs/cgroup/" + scope + "/container");
+  auto held = take({{Knob::kCpuQuota, "disable"}}, CpuSet::of({2}), *CgroupPath::parse(scope + "/container"));
+  ASSERT_EQ(held.size(), 2U);  // no unit named by a spec: raw files only
+  EXPECT_EQ(held[0].file, "/sys/fs/cgroup/" + pod + "/cpu.max");
+  EXPECT_EQ(held[1].file, "/sys/fs/cgroup/" + scope + "/cpu.max");
+  EXPECT_EQ(file("sys/fs/cgroup/" + scope + "/cpu.max"), "max 100000");
+}
+
 TEST_F(TunerTest, QuotaLeavesAParentThatIsNotAPodAlone) {
   host.write_file("sys/fs/cgroup/machine.slice/cpu.max", "100000 100000\n");
   host.write_file("sys/fs/cgroup/machine.slice/libpod-x.scope/cpu.max", "100000 100000\n");

@@ -105,17 +105,22 @@ LedgerData many_irqs(unsigned irqs, unsigned entries) {
     LedgerEntry entry = sample().entries[2];
     entry.container_id = "c" + std::to_string(e);
     entry.tuning_changes.clear();
-    entry.tuning_changes.push_back({Knob::kIrqLoadBalancing, "/proc/irq/default_smp_affinity", "ff", "f3",
-                                    CpuSet::of({2, 3})});
+    entry.tuning_changes.push_back(
+        {Knob::kIrqLoadBalancing, "/proc/irq/default_smp_affinity", "ff", "f3", CpuSet::of({2, 3})});
     for (unsigned irq = 0; irq < irqs; ++irq) {
       // IRQs 0 and 2 refused (held with no CPUs), one with another original.
       const bool refused = irq == 0 || irq == 2;
-      entry.tuning_changes.push_back({Knob::kIrqLoadBalancing, "/proc/irq/" + std::to_string(irq) + "/smp_affinity",
-                                      irq == 40 ? "0f" : "ff", refused ? "ff" : irq == 40 ? "03" : "f3",
+      entry.tuning_changes.push_back({Knob::kIrqLoadBalancing,
+                                      "/proc/irq/" + std::to_string(irq) + "/smp_affinity",
+                                      irq == 40 ? "0f" : "ff",
+                                      refused     ? "ff"
+                                      : irq == 40 ? "03"
+                                                  : "f3",
                                       refused ? CpuSet{} : CpuSet::of({2, 3})});
     }
-    entry.tuning_changes.push_back({Knob::kCStates, "/sys/devices/system/cpu/cpu2/power/pm_qos_resume_latency_us",
-                                    "0", "n/a", CpuSet::of({2})});
+    entry.tuning_changes.push_back({Knob::kCStates,
+                                    "/sys/devices/system/cpu/cpu2/power/pm_qos_resume_latency_us", "0", "n/a",
+                                    CpuSet::of({2})});
     data.entries.push_back(std::move(entry));
   }
   return data;
@@ -142,8 +147,8 @@ TEST(LedgerFormat, RunsOfFilesChangedAlikeAreOneRecordAndRoundTripExactly) {
 TEST(LedgerFormat, OutOfOrderOrOddlyNumberedFilesStayOneRecordEach) {
   LedgerData data = many_irqs(0, 1);
   auto& changes = data.entries[0].tuning_changes;
-  for (const char* file : {"/proc/irq/9/smp_affinity", "/proc/irq/8/smp_affinity", "/proc/irq/08/smp_affinity",
-                           "/proc/irq/10/smp_affinity", "/x/7", "/x/8"}) {
+  for (const char* file : {"/proc/irq/9/smp_affinity", "/proc/irq/8/smp_affinity",
+                           "/proc/irq/08/smp_affinity", "/proc/irq/10/smp_affinity", "/x/7", "/x/8"}) {
     changes.push_back({Knob::kIrqLoadBalancing, file, "ff", "f3", CpuSet::of({2})});
   }
   auto parsed = parse_ledger(serialize_ledger(data), "x");
@@ -153,8 +158,8 @@ TEST(LedgerFormat, OutOfOrderOrOddlyNumberedFilesStayOneRecordEach) {
 
 TEST(LedgerFormat, HostileRunsAreRefusedNamingTheRecord) {
   const auto doc = nlohmann::json::parse(serialize_ledger(many_irqs(10, 1)));
-  for (const char* numbers : {"", "5", "3-1", "1,1", "2,1", "0-4000000000", "1-x", "-1", "1--2", "0-16777216",
-                              "1,,2", " 1-2"}) {
+  for (const char* numbers :
+       {"", "5", "3-1", "1,1", "2,1", "0-4000000000", "1-x", "-1", "1--2", "0-16777216", "1,,2", " 1-2"}) {
     auto bad = doc;
     bad["entries"][0]["tuning_changes"][4]["file_numbers"] = numbers;
     auto refused = parse_ledger(bad.dump(), "x");

@@ -487,6 +487,20 @@ def crun_gone(s: Scenario, label: str, cid: str) -> None:
             "; ".join(left))
 
 
+def crun_quota_lifted(s: Scenario, label: str) -> None:
+    """Every level crun's container runs under, from the pod's slice down to
+    its subgroup, without a CFS limit (crun may write the limit at any)."""
+    root = Path("/sys/fs/cgroup") if V2 else Path("/sys/fs/cgroup/cpu,cpuacct")
+    name = "cpu.max" if V2 else "cpu.cfs_quota_us"
+    levels = ["kubepods.slice/kubepods-podcrun1.slice", "kubepods.slice/kubepods-podcrun1.slice/crio-crun-cs.scope",
+              "kubepods.slice/kubepods-podcrun1.slice/crio-crun-cs.scope/payload"]
+    quotas = {lv.rsplit("/", 1)[1]: (root / lv / name).read_text().strip() if (root / lv / name).exists() else None
+              for lv in levels}
+    s.info(f"{label}: {name} {quotas}")
+    limited = {k: v for k, v in quotas.items() if v is not None and not (v.startswith("max") or v == "-1")}
+    s.check(f"{label}: no CFS limit from the pod's slice down to crun's subgroup", not limited, str(limited))
+
+
 def sd_crun(s: Scenario) -> None:
     """crun (bookworm's 1.8.1) with its systemd cgroup manager, as podman and
     CRI-O drive it: crun names its scope crun-<id>.scope (runc:
@@ -507,6 +521,9 @@ def sd_crun(s: Scenario) -> None:
     bundle = make_bundle(Path("/run/isolvm-crun-cs"), "2-3", 2048, "kubepods-podcrun1.slice:crio:crun-cs")
     spec = json.loads((bundle / "config.json").read_text())
     spec["annotations"]["run.oci.systemd.subgroup"] = "payload"
+    # cpu-quota too: crun's subgroup, its scope and the pod's slice all lose their limit.
+    spec["annotations"]["cpu-quota.crio.io"] = "disable"
+    spec["linux"]["resources"]["cpu"].update({"quota": 200000, "period": 100000})
     (bundle / "config.json").write_text(json.dumps(spec))
     r = crun_wrapper("--cgroup-manager=systemd", "create", "--bundle", str(bundle), "crun-cs", journal=True)
     s.require("runc-isolcpus --cgroup-manager=systemd create (runtime crun)", r.returncode == 0, r.stderr)
@@ -522,6 +539,7 @@ def sd_crun(s: Scenario) -> None:
                 e.get("RUNC_ISOLCPUS_CALL") == "start crun-cs" for e in entries), json.dumps(entries)[:2000])
     expect_crun_isolated(s, "create-start", "crun-cs",
                          "/kubepods.slice/kubepods-podcrun1.slice/crio-crun-cs.scope/payload")
+    crun_quota_lifted(s, "create-start")
     # systemd rewrites its units' cgroup files on a reload: the isolation stays.
     run(["systemctl", "daemon-reload"])
     expect_crun_isolated(s, "after daemon-reload", "crun-cs",
