@@ -35,25 +35,28 @@ std::string_view trim(std::string_view text) {
 
 std::string line(const CpuSet& cpus) { return cpus.to_string() + "\n"; }
 
+void put_file(const std::filesystem::path& file, std::string_view content) {
+  std::ofstream out(file, std::ios::binary | std::ios::trunc);
+  out << content;
+  if (!out) {
+    throw std::runtime_error("cannot write " + file.string());
+  }
+}
+
 }  // namespace
 
 FakeCgroupV2::FakeCgroupV2() : FakeCgroupV2(Options{}) {}
 
-FakeCgroupV2::FakeCgroupV2(Options options) : options_(std::move(options)), mount_(dir_ / "cgroup") {
+FakeCgroupV2::FakeCgroupV2(Options options)
+    : options_(std::move(options)), mount_(options_.mount.empty() ? dir_ / "cgroup" : options_.mount) {
   std::filesystem::create_directories(mount_);
   real_ = open_cgroup_tree(mount_);
   populate(CgroupPath{}, {});
 }
 
 void FakeCgroupV2::populate(const CgroupPath& cg, const CpuSet& cpus) {
-  const std::filesystem::path dir = dir_ / "cgroup" / cg.str();
-  const auto put = [&](std::string_view name, const std::string& content) {
-    std::ofstream out(dir / std::string(name), std::ios::binary | std::ios::trunc);
-    out << content;
-    if (!out) {
-      throw std::runtime_error("cannot populate " + (dir / std::string(name)).string());
-    }
-  };
+  const std::filesystem::path dir = mount_ / cg.str();
+  const auto put = [&](std::string_view name, const std::string& content) { put_file(dir / name, content); };
   if (cg.is_root()) {
     put("cgroup.controllers", "cpuset cpu io memory pids\n");
     put("cgroup.subtree_control", "cpuset\n");
@@ -73,6 +76,9 @@ void FakeCgroupV2::populate(const CgroupPath& cg, const CpuSet& cpus) {
     put(kExclusive, "\n");
   }
   put(kPartition, "member\n");
+  if (!options_.cpu_max.empty()) {
+    put("cpu.max", options_.cpu_max);
+  }
 }
 
 void FakeCgroupV2::add_cgroup(std::string_view cg, const CpuSet& cpus) {
@@ -82,7 +88,7 @@ void FakeCgroupV2::add_cgroup(std::string_view cg, const CpuSet& cpus) {
   for (const std::string& part : target.parts()) {
     walked = walked.child(part);
     if (!real_->exists(walked)) {
-      std::filesystem::create_directory(dir_ / "cgroup" / walked.str());
+      std::filesystem::create_directory(mount_ / walked.str());
       populate(walked, walked == target ? cpus : CpuSet{});
     }
     if (walked != target) {
@@ -95,7 +101,7 @@ void FakeCgroupV2::add_cgroup(std::string_view cg, const CpuSet& cpus) {
 }
 
 void FakeCgroupV2::set_file(std::string_view cg, std::string_view file, std::string_view content) {
-  dir_.write_file(std::filesystem::path("cgroup") / path_of(cg).str() / std::string(file), content);
+  put_file(mount_ / path_of(cg).str() / file, content);
 }
 
 std::string FakeCgroupV2::file(std::string_view cg, std::string_view name) const {
@@ -119,7 +125,7 @@ CpuSet FakeCgroupV2::root_isolated() const { return cpus_of(CgroupPath{}, "cpuse
 std::map<std::string, std::string> FakeCgroupV2::snapshot() const {
   std::map<std::string, std::string> out;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(mount_)) {
-    const std::string rel = std::filesystem::relative(entry.path(), mount_).string();
+    const std::string rel = entry.path().lexically_relative(mount_).string();  // no symlinks here
     if (entry.is_directory()) {
       out[rel + "/"] = "";
     } else {
@@ -369,7 +375,7 @@ Expected<void> FakeCgroupV2::remove(const CgroupPath& cg) {
     return make_error("cannot remove cgroup " + real_->describe(cg, "") + ": Device or resource busy");
   }
   // Kernel cgroup files vanish with their directory; a temp dir needs help.
-  for (const auto& entry : std::filesystem::directory_iterator(dir_ / "cgroup" / cg.str())) {
+  for (const auto& entry : std::filesystem::directory_iterator(mount_ / cg.str())) {
     std::filesystem::remove(entry.path());
   }
   if (auto ok = real_->remove(cg); !ok) {

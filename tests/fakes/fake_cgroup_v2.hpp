@@ -9,10 +9,13 @@
 //    or "isolated invalid (<reason>)"; the root's cpuset.cpus.isolated lists
 //    the valid isolated partitions' CPUs;
 //  - rmdir of a partition resets it (ancestors keep their exclusive CPUs);
-//  - fail_write(n): the n-th write from now fails, for rollback tests.
+//  - fail_write(n): the n-th write from now fails, for rollback tests;
+//  - optionally the cpu controller's cpu.max in every non-root cgroup (the
+//    cpu-quota knob's file), at a mount the caller chooses.
 #pragma once
 
 #include <cstddef>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -37,6 +40,13 @@ class FakeCgroupV2 final : public CgroupTree {
     bool has_exclusive = true;
     // false models a kernel before 6.8: no root cpuset.cpus.isolated.
     bool has_root_isolated = true;
+    // Where the hierarchy lives (an existing or creatable directory, e.g.
+    // <host root>/sys/fs/cgroup so KernelFiles reaches its cpu files); empty:
+    // a temp dir of its own.
+    std::filesystem::path mount = {};
+    // Non-empty: the cpu controller is enabled too, and every non-root
+    // cgroup starts with this cpu.max ("max 100000\n", the kernel's default).
+    std::string cpu_max = {};
   };
 
   FakeCgroupV2();

@@ -4,8 +4,12 @@
 // a model of runc and /proc around them.  Any step may crash the wrapper
 // (at any checkpoint, kernel write or ledger save), fail a kernel write or
 // fail a ledger save; `runc update` runs with the lock released and another
-// call interleaved; runc itself may fail a delete.  After every step the
-// invariants are checked; after a clean reconcile, strictly.
+// call interleaved; runc itself may fail a delete.  A third of the creates
+// ask for CRI-O's tunings (IRQs and C-states off, and most of them the
+// performance governor and no CFS quota on the container and its pod), and
+// the kernel sets up new IRQs and tears IRQs down while containers live.
+// After every step the invariants are checked; after a clean reconcile,
+// strictly.
 //
 // Seeded and reproducible: ISOLCPUS_MODEL_SEED and ISOLCPUS_MODEL_SEQUENCES
 // override the defaults; a failure prints the seed and the sequence shrunk
@@ -21,6 +25,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -36,6 +41,7 @@
 #include "isolcpus/log.hpp"
 #include "isolcpus/parse_invocation.hpp"
 #include "isolcpus/seams.hpp"
+#include "isolcpus/tuning.hpp"
 
 namespace isolcpus {
 namespace {
@@ -43,8 +49,30 @@ namespace {
 struct Crash {};  // not a std::exception: handle_call must not swallow it
 
 // kRuncStart: `runc start` run directly, around the wrapper; kInvalidate:
-// the kernel invalidates the container's partition on its own (v2).
-enum class Kind { kCreate, kStart, kUpdate, kDelete, kDie, kReconcile, kRuncStart, kInvalidate };
+// the kernel invalidates the container's partition on its own (v2);
+// kIrqNew: the kernel sets up an IRQ under a number never used before (a
+// device probed, a NIC's queues made); kIrqGone: an IRQ is torn down (its
+// /proc/irq/N goes); kIrqBack: a number torn down before is used again by a
+// new IRQ, with a mask of its own (not in the default mix: see
+// ModelIrq.DISABLED_ReusedNumber*).
+enum class Kind {
+  kCreate,
+  kStart,
+  kUpdate,
+  kDelete,
+  kDie,
+  kReconcile,
+  kRuncStart,
+  kInvalidate,
+  kIrqNew,
+  kIrqGone,
+  kIrqBack
+};
+
+// The smp_affinity a new IRQ starts with: the kernel's default mask as it
+// reads then (held or not), every CPU (a driver's spread, irqbalance), or
+// the op's CPUs (a driver's affinity hint on a container's CPUs).
+enum class IrqMask { kDefault, kAll, kOnCpus };
 
 // 1-based indices of the event within the step: 0 = no fault.
 struct Fault {
@@ -59,7 +87,11 @@ struct Op {
   std::string id;
   CpuSet cpus;
   bool annotated = true;
-  bool tuned = false;  // create: irq-load-balancing and cpu-c-states disabled too
+  bool tuned = false;                // create: irq-load-balancing and cpu-c-states disabled too
+  bool governor = false;             // ... and cpu-freq-governor=performance (tuned only)
+  bool quota = false;                // ... and cpu-quota disabled (tuned only)
+  unsigned irq = 0;                  // kIrqNew, kIrqGone, kIrqBack: its number
+  IrqMask mask = IrqMask::kDefault;  // kIrqNew, kIrqBack
   bool force = false;
   bool runc_fails = false;       // delete --force or update: runc itself fails
   bool runc_fails_late = false;  // update: ... after writing cpuset.cpus
@@ -69,10 +101,21 @@ struct Op {
 };
 
 std::string describe(const Op& op) {
-  static const char* const kNames[] = {"create", "start",     "update",     "delete",
-                                       "die",    "reconcile", "runc-start", "kernel-invalidates"};
+  static const char* const kNames[] = {"create",  "start",     "update",     "delete",
+                                       "die",     "reconcile", "runc-start", "kernel-invalidates",
+                                       "irq-new", "irq-gone",  "irq-back"};
+  static const char* const kMasks[] = {"the default mask", "every CPU", "the CPUs"};
   std::ostringstream out;
-  out << kNames[static_cast<int>(op.kind)] << ' ' << op.id;
+  out << kNames[static_cast<int>(op.kind)];
+  if (op.kind == Kind::kIrqNew || op.kind == Kind::kIrqGone || op.kind == Kind::kIrqBack) {
+    out << ' ' << op.irq;
+    if (op.kind != Kind::kIrqGone) {
+      out << " on " << kMasks[static_cast<int>(op.mask)]
+          << (op.mask == IrqMask::kOnCpus ? " " + op.cpus.to_string() : "");
+    }
+    return out.str();
+  }
+  out << ' ' << op.id;
   if (op.kind == Kind::kCreate || op.kind == Kind::kUpdate) {
     out << " cpus=" << op.cpus.to_string();
   }
@@ -80,7 +123,7 @@ std::string describe(const Op& op) {
     out << " (plain)";
   }
   if (op.kind == Kind::kCreate && op.tuned) {
-    out << " +tunings";
+    out << " +tunings(irq,c-states" << (op.governor ? ",governor" : "") << (op.quota ? ",quota" : "") << ")";
   }
   if (op.force) {
     out << " --force";
@@ -113,7 +156,16 @@ struct Counts {
   long save_failures = 0;
   long interleaved = 0;
   long violations = 0;
-  long tuned = 0;  // creates asking for IRQ and C-state tunings
+  long tuned = 0;     // containers created asking for IRQ and C-state tunings
+  long governor = 0;  // ... of them also for the performance governor
+  long quota = 0;     // ... of them also for no CFS quota
+  long irqs_new = 0;  // IRQs the kernel set up under a new number
+  long irqs_gone = 0;
+  long irqs_back = 0;  // numbers used again
+  // After a clean reconcile, T2 found in place for an isolated entry:
+  long held_governor = 0;  // its governor
+  long held_quota = 0;     // no quota on its cgroup and its pod's
+  long irqs_taken = 0;     // an IRQ set up on its CPUs since it started, moved off them
 };
 
 // runc's view of one container.
@@ -130,25 +182,36 @@ struct Container {
 class World {
  public:
   World(bool v1, Counts& counts) : v1_(v1), counts_(counts) {
+    // The kubelet's layout: every container in one pod, whose cgroup has a
+    // CFS quota (the cpu-quota knob lifts it with the pod's last such
+    // container); v1 has the cpu controller in a hierarchy of its own.
     if (v1_) {
       v1_fake_ = std::make_unique<FakeCgroupV1>(host_ / "cpuset");
-      v1_fake_->root("0-7").add("system", "0-1", true, "1").add("kubepods", "0-7");
+      v1_fake_->root("0-7").add("system", "0-1", true, "1").add("kubepods", "0-7").add(kPod, "0-7");
       v1_fake_->before_mutation = [this] { event(); };
       facts_.mode = CgroupMode::kV1;
       facts_.cpuset_mount = host_ / "cpuset";
+      facts_.cpu_mount = host_ / kV1CpuTree;
       facts_.kernel = KernelVersion{6, 1, "6.1.0-28-amd64"};
+      host_.write_file(quota_file("kubepods"), "-1\n");
+      host_.write_file(quota_file(kPod), "400000\n");
     } else {
-      v2_fake_ = std::make_unique<FakeCgroupV2>();
+      v2_fake_ = std::make_unique<FakeCgroupV2>(
+          FakeCgroupV2::Options{.mount = host_ / "sys/fs/cgroup", .cpu_max = "max 100000\n"});
       v2_fake_->add_cgroup("kubepods", CpuSet::range(0, 7));
       v2_fake_->set_file("kubepods", "cgroup.subtree_control", "cpuset\n");
+      v2_fake_->add_cgroup(kPod);
+      v2_fake_->set_file(kPod, "cgroup.subtree_control", "cpuset\n");
+      v2_fake_->set_file(kPod, "cpu.max", "400000 100000\n");
       v2_fake_->before_write = [this] { event(); };
       facts_.mode = CgroupMode::kV2;
       facts_.cpuset_mount = v2_fake_->mount();
+      facts_.cpu_mount = v2_fake_->mount();
       facts_.kernel = KernelVersion{6, 12, "6.12.9-amd64"};
     }
     facts_.online = CpuSet::range(0, 7);
     host_.make_dirs("proc");
-    tuning_files();
+    make_tuning_files();
     config_.host_root = host_.path().string();
     config_.state_dir = (host_ / "state").string();
     config_.log_level = "off";
@@ -163,7 +226,10 @@ class World {
     seams_.launch_update = [this](const std::optional<std::string>&) { return launch_update(); };
     seams_.spawn_exit_watcher = [] {};  // the model's clean reconciles do its work
     seams_.files = files_.get();
-    initial_ = kernel_snapshot();
+    initial_ = cgroup_snapshot();
+    for (const auto& [file, content] : tuning_snapshot()) {
+      births_[file] = content;
+    }
   }
 
   // "" when every invariant held; otherwise what broke.
@@ -183,21 +249,36 @@ class World {
  private:
   CgroupTree* tree() { return v1_ ? static_cast<CgroupTree*>(v1_fake_.get()) : v2_fake_.get(); }
 
-  // The tunings' files: PM QoS per CPU, the default IRQ mask and four IRQs
-  // (one only on CPUs 2-3).  Their writes are events like the cgroups'.
-  void tuning_files() {
+  // The tunings' files: PM QoS per CPU; cpufreq policies, one per CPU but
+  // CPUs 6 and 7 sharing one (two containers there share its governor);
+  // the default IRQ mask and four IRQs (one only on CPUs 2-3).  Quota files
+  // are the cgroups'.  Their writes are events like the cgroups'.
+  void make_tuning_files() {
     for (unsigned cpu = 0; cpu < 8; ++cpu) {
       host_.write_file(latency_file(cpu), "0\n");
+      const unsigned policy = policy_of(cpu);
+      const std::string dir = "sys/devices/system/cpu/cpufreq/policy" + std::to_string(policy);
+      const std::string cpus = policy == cpu && cpu < 6 ? std::to_string(cpu) : "6-7";
+      host_.write_file(dir + "/affected_cpus", cpus + "\n");
+      host_.write_file(dir + "/related_cpus", cpus + "\n");
+      host_.write_file(dir + "/scaling_available_governors", "performance powersave\n");
+      host_.write_file(dir + "/scaling_governor", "powersave\n");
+      std::filesystem::create_symlink(
+          "../cpufreq/policy" + std::to_string(policy),
+          host_ / ("sys/devices/system/cpu/cpu" + std::to_string(cpu) + "/cpufreq"));
     }
     host_.write_file("proc/irq/default_smp_affinity", "ff\n");
     for (const char* irq : {"1", "2", "3"}) {
       host_.write_file(std::string("proc/irq/") + irq + "/smp_affinity", "ff\n");
     }
     host_.write_file("proc/irq/4/smp_affinity", "0c\n");
+    irqs_seen_ = {1, 2, 3, 4};
     files_ = std::make_unique<FakeKernelFiles>(host_);
-    files_->refuse = [this](std::string_view, std::string_view) -> std::optional<std::string> {
+    files_->refuse = [this](std::string_view file, std::string_view) -> std::optional<std::string> {
+      written_.insert(std::string(file));
       event();
       if (armed_ && fault_.fail_write > 0 && ++tuning_writes_ == fault_.fail_write) {
+        refused_[std::string(file)] = generation(std::string(file));
         return "Input/output error";
       }
       return std::nullopt;
@@ -206,14 +287,50 @@ class World {
   static std::string latency_file(unsigned cpu) {
     return "sys/devices/system/cpu/cpu" + std::to_string(cpu) + "/power/pm_qos_resume_latency_us";
   }
+  static unsigned policy_of(unsigned cpu) { return cpu < 6 ? cpu : 6; }
+  static std::string governor_file(unsigned cpu) {
+    return "sys/devices/system/cpu/cpufreq/policy" + std::to_string(policy_of(cpu)) + "/scaling_governor";
+  }
+  static std::string irq_file(unsigned irq) { return "proc/irq/" + std::to_string(irq) + "/smp_affinity"; }
+  // The cpu controller's quota file of a cgroup, relative to the host root.
+  [[nodiscard]] std::string quota_file(const std::string& cgroup) const {
+    return v1_ ? std::string(kV1CpuTree) + "/" + cgroup + "/cpu.cfs_quota_us"
+               : "sys/fs/cgroup/" + cgroup + "/cpu.max";
+  }
+  [[nodiscard]] std::string no_quota() const { return v1_ ? "-1\n" : "max 100000\n"; }
+  // The IRQs the kernel has now.
+  [[nodiscard]] std::vector<unsigned> irqs() const {
+    std::vector<unsigned> out;
+    for (const auto& entry : std::filesystem::directory_iterator(host_ / "proc/irq")) {
+      const std::string name = entry.path().filename().string();
+      if (entry.is_directory() && name.find_first_not_of("0123456789") == std::string::npos) {
+        out.push_back(static_cast<unsigned>(std::stoul(name)));
+      }
+    }
+    return out;
+  }
+  // Every tuning file there is now ("/" + path from the host root, as the
+  // ledger names it) with its content: PM QoS, governors, IRQ masks, and
+  // the quota of kubepods, the pod and each cgroup in it.
   [[nodiscard]] std::map<std::string, std::string> tuning_snapshot() const {
     std::map<std::string, std::string> out;
+    const auto add = [&](const std::string& file) { out["/" + file] = host_.read_file(file); };
     for (unsigned cpu = 0; cpu < 8; ++cpu) {
-      out["/" + latency_file(cpu)] = host_.read_file(latency_file(cpu));
+      add(latency_file(cpu));
+      if (policy_of(cpu) == cpu) {
+        add(governor_file(cpu));
+      }
     }
-    for (const char* f :
-         {"default_smp_affinity", "1/smp_affinity", "2/smp_affinity", "3/smp_affinity", "4/smp_affinity"}) {
-      out[std::string("/proc/irq/") + f] = host_.read_file(std::string("proc/irq/") + f);
+    add("proc/irq/default_smp_affinity");
+    for (const unsigned irq : irqs()) {
+      add(irq_file(irq));
+    }
+    add(quota_file("kubepods"));
+    add(quota_file(kPod));
+    for (const auto& entry : std::filesystem::directory_iterator((host_ / quota_file(kPod)).parent_path())) {
+      if (entry.is_directory()) {
+        add(quota_file(std::string(kPod) + "/" + entry.path().filename().string()));
+      }
     }
     return out;
   }
@@ -305,18 +422,23 @@ class World {
 
   // --- runc ------------------------------------------------------------------
 
-  static std::string cgroup_of(const std::string& id) { return "kubepods/" + id; }
+  static std::string cgroup_of(const std::string& id) { return std::string(kPod) + "/" + id; }
 
   void runc_create(const Op& op, const std::string& bundle_dir) {
     Container& c = containers_[op.id];
     if (c.exists) {
       return;  // "container with given ID already exists"
     }
+    // runc gives the container a CFS quota of its CPUs' worth.
+    const std::string quota = std::to_string(op.cpus.count() * 100000);
     if (v1_) {
       v1_fake_->add(cgroup_of(op.id), op.cpus.to_string());
+      host_.write_file(quota_file(cgroup_of(op.id)), quota + "\n");
     } else {
       v2_fake_->add_cgroup(cgroup_of(op.id), op.cpus);
+      v2_fake_->set_file(cgroup_of(op.id), "cpu.max", quota + " 100000\n");
     }
+    births_["/" + quota_file(cgroup_of(op.id))] = host_.read_file(quota_file(cgroup_of(op.id)));
     const ProcessRef init = spawn("/" + cgroup_of(op.id));
     const std::string bundle = "bundle=" + bundle_dir;
     host_.write_file("runc/" + op.id + "/state.json", nlohmann::json{{"init_process_pid", init.pid},
@@ -326,6 +448,8 @@ class World {
     host_.write_file("runc/" + op.id + "/exec.fifo", "");  // "created" until runc start
     c = Container{true, true, false, op.annotated, init.pid, op.cpus, op.tuned};
     counts_.tuned += op.tuned ? 1 : 0;
+    counts_.governor += op.tuned && op.governor ? 1 : 0;
+    counts_.quota += op.tuned && op.quota ? 1 : 0;
   }
 
   void runc_delete(const Op& op) {
@@ -335,6 +459,9 @@ class World {
     }
     kill(c.pid);
     (void)tree()->remove(*CgroupPath::parse(cgroup_of(op.id)));
+    if (v1_) {
+      std::filesystem::remove_all((host_ / quota_file(cgroup_of(op.id))).parent_path());
+    }
     std::filesystem::remove_all(host_ / "runc" / op.id);
     c = Container{};
   }
@@ -419,6 +546,12 @@ class World {
     if (op.tuned) {
       annotations["irq-load-balancing.crio.io"] = "disable";
       annotations["cpu-c-states.crio.io"] = "disable";
+      if (op.governor) {
+        annotations["cpu-freq-governor.crio.io"] = "performance";
+      }
+      if (op.quota) {
+        annotations["cpu-quota.crio.io"] = "disable";
+      }
     }
     const nlohmann::json spec = {
         {"ociVersion", "1.0.2"},
@@ -509,6 +642,20 @@ class World {
         }
         break;
       }
+      case Kind::kIrqNew:
+      case Kind::kIrqBack: {
+        disarm();
+        irq_appears(op);
+        break;
+      }
+      case Kind::kIrqGone: {
+        disarm();
+        if (host_.exists("proc/irq/" + std::to_string(op.irq))) {
+          std::filesystem::remove_all(host_ / "proc/irq" / std::to_string(op.irq));
+          ++counts_.irqs_gone;
+        }
+        break;
+      }
       case Kind::kReconcile: {
         Log log;
         Seams seams = seams_;
@@ -524,7 +671,40 @@ class World {
     }
   }
 
+  // The kernel sets up an IRQ: under a number it never used (kIrqNew) or
+  // one it used before (kIrqBack), with a mask of its own.
+  void irq_appears(const Op& op) {
+    const std::string dir = "proc/irq/" + std::to_string(op.irq);
+    const bool used = irqs_seen_.contains(op.irq);
+    if (host_.exists(dir) || used != (op.kind == Kind::kIrqBack)) {
+      return;
+    }
+    std::string mask = "ff\n";
+    if (op.mask == IrqMask::kDefault) {
+      mask = host_.read_file("proc/irq/default_smp_affinity");
+    } else if (op.mask == IrqMask::kOnCpus) {
+      mask = format_cpu_mask_like("ff", op.cpus) + "\n";
+    }
+    host_.write_file(irq_file(op.irq), mask);
+    births_["/" + irq_file(op.irq)] = mask;
+    // Set up on a default mask the wrapper held, it would have had the
+    // default's own CPUs without it: given them back is as good as born.
+    unbanned_.erase("/" + irq_file(op.irq));
+    if (op.mask == IrqMask::kDefault) {
+      unbanned_["/" + irq_file(op.irq)] = births_.at("/proc/irq/default_smp_affinity");
+    }
+    irqs_seen_.insert(op.irq);
+    irqs_set_up_.insert(op.irq);
+    ++generations_["/" + irq_file(op.irq)];
+    ++(used ? counts_.irqs_back : counts_.irqs_new);
+  }
+
   // --- invariants --------------------------------------------------------------
+
+  [[nodiscard]] bool as_born(const std::string& file, const std::string& content) const {
+    const auto unbanned = unbanned_.find(file);
+    return content == births_.at(file) || (unbanned != unbanned_.end() && content == unbanned->second);
+  }
 
   static CpuSet claim_of(const LedgerEntry& e) {
     CpuSet claim = e.cpus;
@@ -562,21 +742,27 @@ class World {
            v2_fake_->root_isolated().contains(e.cpus);
   }
 
-  std::map<std::string, std::string> kernel_snapshot() const {
-    auto all = v1_ ? v1_fake_->snapshot() : v2_fake_->snapshot();
-    all.merge(tuning_snapshot());
-    return all;
+  std::map<std::string, std::string> cgroup_snapshot() const {
+    return v1_ ? v1_fake_->snapshot() : v2_fake_->snapshot();
   }
 
-  // T1: a tuning's file reads otherwise than before only while some entry
+  // T1: a tuning's file reads otherwise than when it came to be (the host's
+  // setup, runc's create, the kernel's new IRQ) only while some entry
   // records its change (recorded before it is written, kept until undone).
+  // Only the wrapper changes them, through files_: the files it wrote are
+  // the ones to look at (teardown looks at every one).
   std::string tuning_owned(const LedgerData& data) const {
-    const auto before = initial_;
-    for (const auto& [path, content] : tuning_snapshot()) {
-      if (content == before.at(path)) {
+    for (const std::string& file : written_) {
+      if (!host_.exists(file.substr(1))) {
         continue;
       }
-      const std::string& file = path;  // (a structured binding cannot be captured before clang 16)
+      const std::string content = host_.read_file(file.substr(1));
+      if (!births_.contains(file)) {
+        return "model: the wrapper wrote " + file + ", which came from nowhere";
+      }
+      if (as_born(file, content)) {
+        continue;
+      }
       const bool held = std::any_of(data.entries.begin(), data.entries.end(), [&](const LedgerEntry& e) {
         return std::any_of(e.tuning_changes.begin(), e.tuning_changes.end(),
                            [&](const TuningChange& c) { return c.file == file; });
@@ -588,21 +774,81 @@ class World {
     return "";
   }
 
-  // T2: a live isolated container's tunings are in the kernel.
+  // T2: a live isolated container's tunings are in the kernel, each knob
+  // it asked for: C-states, governor, no quota on its cgroup and its pod's,
+  // and IRQs off its CPUs: the default mask and every IRQ there is now, new
+  // ones too (reconcile takes them), but those the kernel refused to move
+  // (recorded as left to it: a managed IRQ, or here a failed write).
   std::string tunings_in_place(const LedgerEntry& e) const {
-    if (e.state != EntryState::kIsolated || e.tunings.empty()) {
+    if (e.state != EntryState::kIsolated) {
       return "";
     }
-    for (const unsigned cpu : e.cpus.cpus()) {
-      if (host_.read_file(latency_file(cpu)) != "n/a\n") {
-        return "T2: entry " + e.container_id + " is isolated with cpu-c-states=disable but CPU " +
-               std::to_string(cpu) + " reads " + host_.read_file(latency_file(cpu));
+    const std::string who = "T2: entry " + e.container_id + " is isolated with ";
+    for (const auto& tuning : e.tunings) {
+      switch (tuning.knob) {
+        case Knob::kCStates:
+          for (const unsigned cpu : e.cpus.cpus()) {
+            if (host_.read_file(latency_file(cpu)) != "n/a\n") {
+              return who + "cpu-c-states=disable but CPU " + std::to_string(cpu) + " reads " +
+                     host_.read_file(latency_file(cpu));
+            }
+          }
+          break;
+        case Knob::kGovernor:
+          for (const unsigned cpu : e.cpus.cpus()) {
+            if (host_.read_file(governor_file(cpu)) != "performance\n") {
+              return who + "cpu-freq-governor=performance but /" + governor_file(cpu) + " reads " +
+                     host_.read_file(governor_file(cpu));
+            }
+          }
+          ++counts_.held_governor;
+          break;
+        case Knob::kCpuQuota:
+          for (const std::string& cg : {std::string(kPod), cgroup_of(e.container_id)}) {
+            if (host_.read_file(quota_file(cg)) != no_quota()) {
+              return who + "cpu-quota=disable but /" + quota_file(cg) + " reads " +
+                     host_.read_file(quota_file(cg));
+            }
+          }
+          ++counts_.held_quota;
+          break;
+        case Knob::kIrqLoadBalancing:
+          if (auto stray = irqs_on(e); !stray.empty()) {
+            return who + "irq-load-balancing=disable but " + stray;
+          }
+          break;
       }
     }
+    return "";
+  }
+
+  // How many times the kernel set up an IRQ under this file since the start.
+  [[nodiscard]] unsigned generation(const std::string& file) const {
+    const auto it = generations_.find(file);
+    return it == generations_.end() ? 0 : it->second;
+  }
+
+  // "" when no IRQ may run on e's CPUs; otherwise the first that may.
+  std::string irqs_on(const LedgerEntry& e) const {
     auto mask = parse_cpu_mask(host_.read_file("proc/irq/default_smp_affinity"));
     if (!mask || mask->intersects(e.cpus)) {
-      return "T2: entry " + e.container_id + " keeps IRQs off CPUs " + e.cpus.to_string() +
-             " but default_smp_affinity reads " + host_.read_file("proc/irq/default_smp_affinity");
+      return "default_smp_affinity reads " + host_.read_file("proc/irq/default_smp_affinity");
+    }
+    for (const unsigned irq : irqs()) {
+      const std::string file = "/" + irq_file(irq);
+      const std::string content = host_.read_file(irq_file(irq));
+      auto now = parse_cpu_mask(content);
+      // Left alone after this very IRQ refused a write: a managed IRQ's EIO.
+      const auto refused = refused_.find(file);
+      const bool left_to_kernel =
+          refused != refused_.end() && refused->second == generation(file) &&
+          std::any_of(e.tuning_changes.begin(), e.tuning_changes.end(),
+                      [&](const TuningChange& c) { return c.file == file && c.cpus.empty(); });
+      if ((!now || now->intersects(e.cpus)) && !left_to_kernel) {
+        return file + " reads " + content;
+      }
+      auto born = parse_cpu_mask(births_.at(file));
+      counts_.irqs_taken += irqs_set_up_.contains(irq) && born && born->intersects(e.cpus) ? 1 : 0;
     }
     return "";
   }
@@ -645,6 +891,7 @@ class World {
       return;
     }
     v2_fake_->add_cgroup(kIntruder.str());
+    births_["/" + quota_file(kIntruder.str())] = host_.read_file(quota_file(kIntruder.str()));
     (void)v2_fake_->write(kIntruder, "cpuset.cpus", c.cpus.to_string());
   }
 
@@ -738,14 +985,26 @@ class World {
     if (!data || !data->entries.empty() || !(data->v1 == V1NodeRecord{})) {
       return "teardown: the ledger is not empty after every container went";
     }
-    if (kernel_snapshot() != initial_) {
+    if (cgroup_snapshot() != initial_) {
       return "teardown: the kernel's files are not back as they were (held: " + kernel_held().to_string() +
              ")";
+    }
+    for (const auto& [file, content] : tuning_snapshot()) {
+      const auto birth = births_.find(file);
+      if (birth == births_.end()) {
+        return "model: " + file + " came from nowhere";
+      }
+      if (!as_born(file, content)) {
+        return "teardown: " + file + " reads " + content + " but read " + birth->second +
+               " when it came to be";
+      }
     }
     return "";
   }
 
-  inline static const CgroupPath kIntruder = *CgroupPath::parse("kubepods/intruder");
+  static constexpr const char* kPod = "kubepods/pod0";
+  static constexpr const char* kV1CpuTree = "sys/fs/cgroup/cpu,cpuacct";
+  inline static const CgroupPath kIntruder = *CgroupPath::parse("kubepods/pod0/intruder");
 
   bool v1_;
   Counts& counts_;
@@ -757,7 +1016,16 @@ class World {
   Seams seams_;
   std::string runc_root_;
   std::map<std::string, Container> containers_;
-  std::map<std::string, std::string> initial_;
+  std::map<std::string, std::string> initial_;  // the cgroup files
+  // Each tuning file's content when it came to be: the host's setup, runc's
+  // create (quota), the kernel's new IRQ.  What teardown must give back.
+  std::map<std::string, std::string> births_;
+  std::set<unsigned> irqs_seen_;                 // IRQ numbers the kernel has used
+  std::set<unsigned> irqs_set_up_;               // ... by kIrqNew or kIrqBack
+  std::map<std::string, unsigned> generations_;  // IRQ file -> how many times set up since the start
+  std::map<std::string, unsigned> refused_;      // file -> its generation when a write to it failed
+  std::map<std::string, std::string> unbanned_;  // IRQ set up on the default mask -> the default's own
+  std::set<std::string> written_;                // tuning files the wrapper wrote (or tried to)
   const Op* current_update_ = nullptr;
   int next_pid_ = 1000;
   Fault fault_;
@@ -770,19 +1038,33 @@ class World {
 
 // --- generation and shrinking --------------------------------------------------
 
-Op random_op(std::mt19937_64& rng, bool allow_nested) {
+// reuse_irqs: a torn-down IRQ's number may come back (kIrqBack).
+Op random_op(std::mt19937_64& rng, bool allow_nested, bool reuse_irqs = false) {
   const auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<std::uint64_t>(n)); };
-  static const Kind kWeighted[] = {Kind::kCreate,    Kind::kCreate,    Kind::kCreate, Kind::kStart,
-                                   Kind::kStart,     Kind::kStart,     Kind::kUpdate, Kind::kUpdate,
-                                   Kind::kDelete,    Kind::kDelete,    Kind::kDie,    Kind::kReconcile,
-                                   Kind::kRuncStart, Kind::kInvalidate};
+  static const Kind kWeighted[] = {Kind::kCreate,    Kind::kCreate,     Kind::kCreate, Kind::kStart,
+                                   Kind::kStart,     Kind::kStart,      Kind::kUpdate, Kind::kUpdate,
+                                   Kind::kDelete,    Kind::kDelete,     Kind::kDie,    Kind::kReconcile,
+                                   Kind::kRuncStart, Kind::kInvalidate, Kind::kIrqNew, Kind::kIrqGone};
+  // With reuse: IRQs come and go more than twice as often, half of them back,
+  // and most containers hold them.
+  static const Kind kIrqChurn[] = {Kind::kIrqGone, Kind::kIrqGone, Kind::kIrqBack, Kind::kIrqBack};
   Op op;
-  op.kind = kWeighted[pick(std::size(kWeighted))];
+  const auto drawn =
+      static_cast<std::size_t>(pick(static_cast<int>(std::size(kWeighted)) + (reuse_irqs ? 4 : 0)));
+  op.kind = drawn < std::size(kWeighted) ? kWeighted[drawn] : kIrqChurn[drawn - std::size(kWeighted)];
   op.id = "c" + std::to_string(pick(4));
   const unsigned first = 2 + static_cast<unsigned>(pick(6));
   op.cpus = pick(3) == 0 && first < 7 ? CpuSet::range(first, first + 1) : CpuSet::of({first});
   op.annotated = pick(5) != 0;
-  op.tuned = pick(3) == 0;
+  op.tuned = pick(3) < (reuse_irqs ? 2 : 1);  // a third of creates; with reuse, two thirds
+  op.governor = op.tuned && pick(3) != 0;
+  op.quota = op.tuned && pick(3) != 0;
+  // IRQs 1-4 are there from the start (4 only on CPUs 2-3); 5-8 come new.
+  // With reuse, IRQs 1, 4 and 5 come and go (often enough to meet).
+  op.irq = op.kind == Kind::kIrqNew ? 5 + static_cast<unsigned>(pick(4))
+           : reuse_irqs             ? std::array{1U, 4U, 5U}[static_cast<std::size_t>(pick(3))]
+                                    : 1 + static_cast<unsigned>(pick(5));
+  op.mask = static_cast<IrqMask>(pick(3));
   op.force = pick(2) == 0;
   op.runc_fails = pick(6) == 0;
   op.runc_fails_late = op.runc_fails && pick(2) == 0;
@@ -800,7 +1082,7 @@ Op random_op(std::mt19937_64& rng, bool allow_nested) {
     }
   }
   if (allow_nested && op.kind == Kind::kUpdate && pick(3) == 0) {
-    Op nested = random_op(rng, false);
+    Op nested = random_op(rng, false, reuse_irqs);
     nested.fault = Fault{};
     op.nested = std::make_shared<Op>(nested);
     op.nested_after = pick(2) == 0;
@@ -873,20 +1155,27 @@ long env_number(const char* name, long fallback) {
   return text != nullptr && *text != '\0' ? std::strtol(text, nullptr, 0) : fallback;
 }
 
-void run_model(bool v1) {
-  // Every step saves the ledger with fsync: on tmpfs that costs nothing.
+// Every step saves the ledger with fsync: on tmpfs that costs nothing.
+void on_tmpfs() {
   if (std::filesystem::is_directory("/dev/shm")) {
     ::setenv("TMPDIR", "/dev/shm", 1);  // NOLINT(concurrency-mt-unsafe)
   }
+}
+
+void run_model(bool v1) {
+  on_tmpfs();
   const auto seed = static_cast<std::uint64_t>(env_number("ISOLCPUS_MODEL_SEED", 0x15011CB5));
   const long sequences = env_number("ISOLCPUS_MODEL_SEQUENCES", 5000);
+  // 1: torn-down IRQ numbers come back too (kIrqBack), which finds the
+  // stale records of ModelIrq.DISABLED_ReusedNumber*.
+  const bool reuse_irqs = env_number("ISOLCPUS_MODEL_IRQ_REUSE", 0) != 0;
   Counts counts;
   const QuietStderr quiet;
   for (long n = 0; n < sequences; ++n) {
     std::mt19937_64 rng(seed + static_cast<std::uint64_t>(n));
     std::vector<Op> ops(4 + rng() % 7);
     for (auto& op : ops) {
-      op = random_op(rng, true);
+      op = random_op(rng, true, reuse_irqs);
     }
     ++counts.sequences;
     const std::string broken = run_fresh(v1, ops, counts);
@@ -907,11 +1196,14 @@ void run_model(bool v1) {
   }
   std::printf(
       "model (%s): %ld sequences, %ld steps, %ld crashes injected, %ld kernel write failures armed, %ld "
-      "ledger save "
-      "failures, %ld calls interleaved with runc update, %ld containers with tunings, %ld invariant "
-      "violations\n",
+      "ledger save failures, %ld calls interleaved with runc update, %ld containers with tunings (IRQs and "
+      "C-states; %ld also the governor, %ld also no quota), %ld IRQs set up under a new number, %ld torn "
+      "down, %ld numbers used again; after clean reconciles %ld governors, %ld lifted quotas and %ld new "
+      "IRQs moved off isolated CPUs seen in place; %ld invariant violations\n",
       v1 ? "cgroup v1" : "cgroup v2", counts.sequences, counts.steps, counts.crashes, counts.write_failures,
-      counts.save_failures, counts.interleaved, counts.tuned, counts.violations);
+      counts.save_failures, counts.interleaved, counts.tuned, counts.governor, counts.quota, counts.irqs_new,
+      counts.irqs_gone, counts.irqs_back, counts.held_governor, counts.held_quota, counts.irqs_taken,
+      counts.violations);
 }
 
 TEST(Model, CgroupV2RemotePartitionsKeepTheInvariants) { run_model(false); }
@@ -919,7 +1211,7 @@ TEST(Model, CgroupV2RemotePartitionsKeepTheInvariants) { run_model(false); }
 TEST(Model, CgroupV1SchedLoadBalanceKeepsTheInvariants) { run_model(true); }
 
 // Exhaustive beside the random walk: in a lifecycle of two containers
-// (create, start, update, interleaved create, delete), a crash at EVERY
+// (create, start, a new IRQ, update, interleaved create, delete), a crash at EVERY
 // event of EVERY step, a failure of EVERY kernel write and of EVERY ledger
 // save, one at a time.
 void every_fault(bool v1) {
@@ -935,18 +1227,25 @@ void every_fault(bool v1) {
                        op(Kind::kStart, "a"),
                        op(Kind::kCreate, "b", CpuSet::range(4, 5)),
                        op(Kind::kStart, "b"),
+                       op(Kind::kIrqNew, ""),  // taken by the update's reconcile
                        op(Kind::kUpdate, "a", CpuSet::of({3})),
                        op(Kind::kDelete, "b"),
                        op(Kind::kDie, "a"),
                        op(Kind::kReconcile, "")};
-  life[4].nested = std::make_shared<Op>(op(Kind::kCreate, "c", CpuSet::of({6})));
-  life[0].tuned = true;  // load balancing, IRQs and C-states
-  life[2].tuned = true;  // IRQs and C-states alone
+  life[4].irq = 5;
+  life[4].mask = IrqMask::kAll;
+  life[5].nested = std::make_shared<Op>(op(Kind::kCreate, "c", CpuSet::of({6})));
+  life[0].tuned = life[0].governor = life[0].quota = true;  // load balancing and every tuning
+  life[2].tuned = life[2].quota = true;                     // IRQs, C-states and quota alone
   life[2].annotated = false;
+  on_tmpfs();
   const QuietStderr quiet;
   long runs = 0;
   long hit = 0;
   for (std::size_t at = 0; at < life.size(); ++at) {
+    if (life[at].kind == Kind::kIrqNew) {
+      continue;  // the kernel's: no wrapper call to fail
+    }
     for (int knob = 0; knob < 3; ++knob) {
       for (int n = 1;; ++n) {
         std::vector<Op> ops = life;
@@ -958,7 +1257,7 @@ void every_fault(bool v1) {
         ASSERT_EQ(broken, "") << describe(ops[at]) << " in step " << at + 1;
         const bool triggered = knob == 0   ? counts.crashes > 0
                                : knob == 2 ? counts.save_failures > 0
-                                           : n <= 12;
+                                           : n <= 24;  // any step writes at most 20
         if (!triggered) {
           break;
         }
@@ -1013,6 +1312,110 @@ TEST(Model, InterruptedUpdateOfACreatedContainerSettlesOnTheSetItRunsOn) {
 }
 
 TEST(Model, CgroupV1EveryCrashWriteAndSaveFailureOfALifecycle) { every_fault(true); }
+
+Op tuned_create(std::string id, CpuSet cpus) {
+  Op o = make_op(Kind::kCreate, std::move(id), std::move(cpus));
+  o.tuned = o.governor = o.quota = true;
+  return o;
+}
+
+Op irq_op(Kind kind, unsigned irq, IrqMask mask = IrqMask::kAll, CpuSet cpus = {}) {
+  Op o = make_op(kind, "", std::move(cpus));
+  o.irq = irq;
+  o.mask = mask;
+  return o;
+}
+
+Op force_delete(std::string id) {
+  Op o = make_op(Kind::kDelete, std::move(id));
+  o.force = true;
+  return o;
+}
+
+// Every knob, held by two containers at once (CPUs 6 and 7 share a cpufreq
+// policy, and both are in one pod whose quota comes back with the last),
+// while the kernel sets up IRQs on their CPUs and tears down one they hold.
+TEST(ModelTunings, EveryKnobSharedByTwoContainersWhileIrqsComeAndGo) {
+  for (const bool v1 : {false, true}) {
+    Counts counts;
+    const QuietStderr quiet;
+    EXPECT_EQ(
+        run_fresh(v1,
+                  {tuned_create("a", CpuSet::of({6})), make_op(Kind::kStart, "a"),
+                   tuned_create("b", CpuSet::of({7})), make_op(Kind::kStart, "b"), irq_op(Kind::kIrqNew, 5),
+                   irq_op(Kind::kIrqNew, 6, IrqMask::kOnCpus, CpuSet::of({7})), irq_op(Kind::kIrqGone, 2),
+                   force_delete("a"), irq_op(Kind::kIrqNew, 7, IrqMask::kDefault), force_delete("b")},
+                  counts),
+        "")
+        << (v1 ? "v1" : "v2");
+    EXPECT_GT(counts.held_governor, 0);
+    EXPECT_GT(counts.held_quota, 0);
+    EXPECT_GE(counts.irqs_taken, 3);  // 5 by a and b, 6 by b
+  }
+}
+
+// The three below fail today (src/kernel/tuner.cpp, knob_irq.cpp; see the
+// commit that added them): run with --gtest_also_run_disabled_tests.
+//
+// An IRQ number the kernel used again while a container held the old IRQ:
+// the new IRQ inherits the old one's record, and its release writes the
+// old IRQ's mask (0c: CPUs 2-3) over the new one's (ff).
+TEST(ModelIrq, DISABLED_ReusedNumberGetsItsOwnMaskBack) {
+  for (const bool v1 : {false, true}) {
+    Counts counts;
+    const QuietStderr quiet;
+    EXPECT_EQ(run_fresh(v1,
+                        {tuned_create("a", CpuSet::of({2})), make_op(Kind::kStart, "a"),
+                         irq_op(Kind::kIrqGone, 4), irq_op(Kind::kIrqBack, 4), force_delete("a")},
+                        counts),
+              "")
+        << (v1 ? "v1" : "v2");
+  }
+}
+
+// An IRQ that refused its write (a managed IRQ's EIO) is recorded as left to
+// the kernel; a new IRQ under its number inherits that record, so reconcile
+// never takes it (extend_irq_tunings skips recorded files) and it runs on the
+// container's CPU for the container's life.
+TEST(ModelIrq, DISABLED_ReusedNumberOfARefusedIrqIsTakenByReconcile) {
+  for (const bool v1 : {false, true}) {
+    for (int n = 1; n <= 8; ++n) {  // the n-th tuning write fails (n = 2: IRQ 1's)
+      Op create = tuned_create("a", CpuSet::of({2}));
+      create.annotated = false;  // tunings alone: every kernel write is a tuning's
+      Op start = make_op(Kind::kStart, "a");
+      start.fault.fail_write = n;
+      Counts counts;
+      const QuietStderr quiet;
+      EXPECT_EQ(run_fresh(v1, {create, start, irq_op(Kind::kIrqGone, 1), irq_op(Kind::kIrqBack, 1)}, counts),
+                "")
+          << (v1 ? "v1" : "v2") << ", write " << n << " fails";
+    }
+  }
+}
+
+// Found by the IRQ model: IRQ 4 runs only on CPUs 2-3 (0c).  Held by a
+// container on 2-3 it moves to the default mask's CPUs (f3), by a second one
+// on 7 too (73).  When the second goes, the first's value is computed from
+// the default mask as it reads before its own restore (still without 7):
+// 73 stays; when the first goes, 73 is neither what it wrote nor what the
+// holders would write, so it is taken for an operator's and left: IRQ 4
+// stays off CPU 7 and off its own CPUs for good, with no entry (T1).
+TEST(ModelTunings, DISABLED_IrqOnlyOnOneContainersCpusGetsItsMaskBackAfterTwoHolders) {
+  for (const bool v1 : {false, true}) {
+    Op c2 = make_op(Kind::kCreate, "c2", CpuSet::range(2, 3));
+    c2.tuned = true;
+    Op c1 = make_op(Kind::kCreate, "c1", CpuSet::of({7}));
+    c1.tuned = true;
+    Counts counts;
+    const QuietStderr quiet;
+    EXPECT_EQ(run_fresh(v1,
+                        {c2, make_op(Kind::kStart, "c2"), c1, make_op(Kind::kStart, "c1"), force_delete("c1"),
+                         force_delete("c2")},
+                        counts),
+              "")
+        << (v1 ? "v1" : "v2");
+  }
+}
 
 }  // namespace
 }  // namespace isolcpus
