@@ -115,6 +115,11 @@ class Tuner {
   TuningRelease release(const std::vector<TuningChange>& mine, const std::vector<TuningChange>& others);
   // `held`: every change live containers hold.  Notes name each file rewritten.
   std::vector<std::string> enforce(const std::vector<TuningChange>& held);
+
+  // Whether the file a change was made to is gone (an IRQ torn down): its
+  // record restores nothing, and would be taken for a new IRQ's that gets
+  // the same number.
+  [[nodiscard]] bool vanished(const TuningChange& change) const;
   // Why this node cannot honour `knob` on `cpus` ("" = it can), for check.
   [[nodiscard]] std::string unavailable(Knob knob, const CpuSet& cpus) const;
   // What a tuning's file reads now (for status): nullopt when it is gone.

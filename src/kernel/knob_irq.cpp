@@ -41,7 +41,6 @@ class IrqDriver final : public KnobDriver {
     if (!fallback) {
       return fallback.error();
     }
-    changes.push_back(std::move(*fallback));
     for (const auto& name : files_.list("/proc/irq")) {
       const std::string file = "/proc/irq/" + name + "/smp_affinity";
       if (!all_digits(name) || !files_.exists(file)) {
@@ -52,6 +51,13 @@ class IrqDriver final : public KnobDriver {
         changes.push_back(std::move(*change));
       }
     }
+    // The default mask last, so released first: an IRQ whose own CPUs are
+    // all banned falls back to the default mask's CPUs (allowed()), and its
+    // value must be computed, at every release, from a default mask that no
+    // longer bans the leaving holder's CPUs.  Released after the IRQs, it
+    // left a second holder's value unrecognisable at the last release, and
+    // the IRQ kept it for good (found by the IRQ model).
+    changes.push_back(std::move(*fallback));
     return changes;
   }
 

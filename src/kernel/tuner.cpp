@@ -177,6 +177,10 @@ TuningRelease Tuner::release(const std::vector<TuningChange>& mine, const std::v
   return result;
 }
 
+bool Tuner::vanished(const TuningChange& change) const {
+  return change.original != kAbsentFile && !files_.exists(change.file);
+}
+
 std::vector<std::string> Tuner::enforce(const std::vector<TuningChange>& held) {
   // By file, once (a node with thousands of IRQs holds thousands of files).
   std::map<std::string, std::vector<TuningChange>> by_file;

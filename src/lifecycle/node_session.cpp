@@ -824,7 +824,37 @@ void NodeSession::extend_irq_tunings(LedgerEntry& entry, ReconcileReport& report
                          " (or left to the kernel, which manages them)");
 }
 
+// An IRQ torn down while a container holds it leaves a record that restores
+// nothing; kept, it would be taken for a new IRQ's under the same number
+// (the old original written over the new IRQ's mask at release, or the new
+// IRQ never taken).  Forgotten at each reconcile: a number torn down and
+// used again between two reconciles is still mistaken (docs/OPERATIONS.md
+// 8.2).
+void NodeSession::forget_vanished_irqs(ReconcileReport& report) {
+  const auto& entries = ledger_->data().entries;
+  if (std::none_of(entries.begin(), entries.end(), [](const LedgerEntry& e) { return holds_irqs(e); })) {
+    return;
+  }
+  auto t = tuner();
+  if (!t) {
+    return;
+  }
+  std::size_t forgotten = 0;
+  for (auto& e : ledger_->data().entries) {
+    if (e.state == EntryState::kIsolated) {
+      forgotten += std::erase_if(e.tuning_changes, [&](const TuningChange& c) {
+        return c.knob == Knob::kIrqLoadBalancing && (*t)->vanished(c);
+      });
+    }
+  }
+  if (forgotten > 0 && save("IRQs gone from the kernel")) {
+    report.notes.push_back(std::to_string(forgotten) +
+                           " IRQ record(s) forgotten: the kernel tore those IRQs down");
+  }
+}
+
 void NodeSession::enforce_tunings(ReconcileReport& report) {
+  forget_vanished_irqs(report);
   for (auto& e : ledger_->data().entries) {
     if (e.state == EntryState::kIsolated) {
       extend_irq_tunings(e, report);

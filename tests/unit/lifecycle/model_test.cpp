@@ -1354,8 +1354,39 @@ TEST(ModelTunings, EveryKnobSharedByTwoContainersWhileIrqsComeAndGo) {
   }
 }
 
-// The three below fail today (src/kernel/tuner.cpp, knob_irq.cpp; see the
-// commit that added them): run with --gtest_also_run_disabled_tests.
+// A number torn down and used again with a reconcile between: reconcile
+// forgets the torn-down IRQ's record, so the new IRQ is a new one (its own
+// mask back at release; taken even where the old one refused its write).
+TEST(ModelIrq, ReusedNumberAfterAReconcileIsANewIrq) {
+  for (const bool v1 : {false, true}) {
+    Counts counts;
+    const QuietStderr quiet;
+    EXPECT_EQ(
+        run_fresh(v1,
+                  {tuned_create("a", CpuSet::of({2})), make_op(Kind::kStart, "a"), irq_op(Kind::kIrqGone, 4),
+                   make_op(Kind::kReconcile, ""), irq_op(Kind::kIrqBack, 4), force_delete("a")},
+                  counts),
+        "")
+        << (v1 ? "v1" : "v2");
+    for (int n = 1; n <= 8; ++n) {  // the n-th tuning write fails (n = 2: IRQ 1's)
+      Op create = tuned_create("a", CpuSet::of({2}));
+      create.annotated = false;
+      Op start = make_op(Kind::kStart, "a");
+      start.fault.fail_write = n;
+      EXPECT_EQ(run_fresh(v1,
+                          {create, start, irq_op(Kind::kIrqGone, 1), make_op(Kind::kReconcile, ""),
+                           irq_op(Kind::kIrqBack, 1)},
+                          counts),
+                "")
+          << (v1 ? "v1" : "v2") << ", write " << n << " fails";
+    }
+  }
+}
+
+// The two below still fail: a number torn down and used again between two
+// reconciles (the same IRQ directory to every file read) inherits the old
+// record.  Kept as the known limit (docs/OPERATIONS.md 8.2); run with
+// --gtest_also_run_disabled_tests.
 //
 // An IRQ number the kernel used again while a container held the old IRQ:
 // the new IRQ inherits the old one's record, and its release writes the
@@ -1394,13 +1425,14 @@ TEST(ModelIrq, DISABLED_ReusedNumberOfARefusedIrqIsTakenByReconcile) {
 }
 
 // Found by the IRQ model: IRQ 4 runs only on CPUs 2-3 (0c).  Held by a
-// container on 2-3 it moves to the default mask's CPUs (f3), by a second one
-// on 7 too (73).  When the second goes, the first's value is computed from
-// the default mask as it reads before its own restore (still without 7):
-// 73 stays; when the first goes, 73 is neither what it wrote nor what the
-// holders would write, so it is taken for an operator's and left: IRQ 4
-// stays off CPU 7 and off its own CPUs for good, with no entry (T1).
-TEST(ModelTunings, DISABLED_IrqOnlyOnOneContainersCpusGetsItsMaskBackAfterTwoHolders) {
+// container on 2-3 it moves to the other CPUs (f3), by a second one on 7
+// too (73).  The fallback used to be read from the live default mask, which
+// the holders also change and restore in their own order: when the second
+// went, the first's value was computed with 7 still banned (73 stayed), and
+// when the first went, 73 was neither what it wrote nor what the holders
+// would write, so it was taken for an operator's and left, with no entry
+// (T1).  The fallback is now a function of the holders' CPUs alone.
+TEST(ModelTunings, IrqOnlyOnOneContainersCpusGetsItsMaskBackAfterTwoHolders) {
   for (const bool v1 : {false, true}) {
     Op c2 = make_op(Kind::kCreate, "c2", CpuSet::range(2, 3));
     c2.tuned = true;
