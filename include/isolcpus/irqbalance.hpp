@@ -38,8 +38,8 @@ std::optional<std::string> irqbalance_config_file(const std::filesystem::path& h
 // that file, or removes the block when `banned` is empty; with
 // `only_if_kept`, only a file that already has the block is touched.  True
 // when the file changed: the daemon learns it at its next start, which
-// `ctl reconcile` brings about while `mark` (created before any change)
-// exists.  A local file and no child: safe under the node lock.
+// `ctl reconcile` brings about while `mark` (emptied before any change)
+// exists.  A file on /etc's disk, fsynced: never under the node lock.
 Expected<bool> keep_irqbalance_file(const std::filesystem::path& host_root, const CpuSet& banned,
                                     bool only_if_kept, const std::filesystem::path& mark);
 

@@ -30,6 +30,11 @@ std::optional<std::string> env_file_value(std::string_view text, std::string_vie
 // Whether our block is in the text.
 bool has_ban_block(std::string_view text);
 
+// "" when our markers are whole (none, or one BEGIN and its END); else what
+// is wrong, and the text must not be edited (a lone BEGIN followed later by
+// a new block's END would take the operator's lines between them along).
+std::string ban_block_problem(std::string_view text);
+
 // `text` with our block replaced by one banning `cpus`, or removed when
 // `cpus` is empty: the bytes outside the block are kept exactly (but a
 // missing final newline, added before the block, stays added).  `mask`:
@@ -45,11 +50,14 @@ std::string with_ban_block(std::string_view text, const CpuSet& cpus, std::strin
 CpuSet own_ban_list(std::string_view text, const CpuSet& isolated, const CpuSet& nohz_full,
                     bool mask_only = false);
 
+// A start limit counted over longer than this is not worked around.
+inline constexpr std::uint64_t kLongestStartLimitUsec = 24ULL * 3600 * 1000 * 1000;
+
 // The running daemon, as systemd and /proc show it.
 struct IrqBalanceUnit {
   bool active = false;
   std::optional<std::string> running_list;  // its environment's list
-  std::int64_t started_usec = 0;            // ActiveEnterTimestamp, realtime
+  std::int64_t started_usec = 0;            // ActiveEnterTimestampMonotonic (CLOCK_MONOTONIC)
   std::uint64_t start_limit_interval_usec = 0;
   unsigned start_limit_burst = 0;
 };
@@ -61,8 +69,9 @@ struct RestartDecision {
 };
 
 // Restart when the daemon runs with a list other than the file's, and at
-// least restart_spacing() after its last start.  `file_list`: the file's
-// value now (nullopt: unset).
+// least restart_spacing() after its last start, and never when its start
+// limit is counted over more than a day (infinity).  `file_list`: the
+// file's value now (nullopt: unset); `now_usec` monotonic.
 RestartDecision decide_irqbalance_restart(const IrqBalanceUnit& unit,
                                           const std::optional<std::string>& file_list, std::int64_t now_usec);
 

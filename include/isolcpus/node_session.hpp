@@ -213,9 +213,8 @@ class NodeSession {
   void enforce_tunings(ReconcileReport& report);  // what live containers' tunings hold
   void extend_irq_tunings(LedgerEntry& entry, ReconcileReport& report);
   void forget_vanished_irqs(ReconcileReport& report);
-  // The CPUs IRQ tunings hold, to irqbalance's socket, or its file when it
-  // has none; true when a socket was told something new (recorded in
-  // memory, saved by the caller).
+  // The CPUs IRQ tunings hold, to irqbalance's socket; true when it was
+  // told something new (recorded in memory, saved by the caller).
   bool sync_irqbalance();
   bool tell_irqbalance_sockets(const std::vector<std::string>& sockets, const CpuSet& banned);
 

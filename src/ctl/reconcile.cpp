@@ -29,8 +29,9 @@ int cmd_reconcile(const ConfigLoad& loaded, std::ostream& out, std::ostream& err
   for (const auto& note : report->notes) {
     out << note << '\n';
   }
-  // After the lock is released: a restart waits for systemd.
-  for (const auto& note : restart_irqbalance_if_due(loaded.config)) {
+  // After the lock is released: a file on /etc's disk, and a restart that
+  // waits for systemd.
+  for (const auto& note : keep_irqbalance(loaded.config, irqbalance_service())) {
     log.info(note);
     out << note << '\n';
   }

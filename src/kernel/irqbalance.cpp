@@ -81,8 +81,10 @@ Expected<void> replace_config(const fs::path& target, const std::string& text) {
                       " is not a regular file (a link?): not edited; ban the CPUs in it "
                       "yourself or replace the link with the file");
   }
-  const fs::path temp = target.string() + ".runc-isolcpus." + std::to_string(::getpid());
-  (void)::unlink(temp.c_str());  // a crashed writer's of the same pid
+  // One fixed name: its writers (`ctl reconcile`) are serialized, and a
+  // crashed one's leftover is taken over, not multiplied.
+  const fs::path temp = target.string() + ".runc-isolcpus.tmp";
+  (void)::unlink(temp.c_str());
   UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (!fd || ::fchown(fd.get(), st.st_uid, st.st_gid) != 0 || ::fchmod(fd.get(), st.st_mode & 07777) != 0) {
     const int e = errno;
@@ -91,7 +93,11 @@ Expected<void> replace_config(const fs::path& target, const std::string& text) {
     }
     return make_error("cannot write beside " + target.string() + ": " + std::strerror(e));
   }
-  return replace_with_temp(fd.get(), temp, target, text, /*dir_sync_required=*/false);
+  auto ok = replace_with_temp(fd.get(), temp, target, text, /*dir_sync_required=*/false);
+  if (!ok) {
+    (void)::unlink(temp.c_str());
+  }
+  return ok;
 }
 
 std::string send_to(const fs::path& socket_path, const std::string& message) {
@@ -177,10 +183,13 @@ Expected<bool> keep_irqbalance_file(const fs::path& host_root, const CpuSet& ban
   if (!old) {
     return make_error(old.error().message + "; irqbalance may move IRQs back onto isolated CPUs");
   }
+  if (auto broken = ban_block_problem(*old); !broken.empty()) {
+    return make_error(*file + ": " + broken + "; not edited: remove runc-isolcpus' lines from it by hand");
+  }
   if (only_if_kept && !has_ban_block(*old)) {
     return false;
   }
-  const bool mask_only = irqbalance_binary(host_root).reads_mask_only;
+  const bool mask_only = !banned.empty() && irqbalance_binary(host_root).reads_mask_only;
   const CpuSet all = full_ban_list(host_root, banned, *old, mask_only);
   std::string mask;
   if (!all.empty() && mask_only) {
@@ -191,9 +200,12 @@ Expected<bool> keep_irqbalance_file(const fs::path& host_root, const CpuSet& ban
   if (text == *old) {
     return false;
   }
-  // Marked before the change: a crash after it still leaves the restart
-  // due (the mark, not the block, says a removal needs one).
-  if (UniqueFd m(::open(mark.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)); !m) {
+  // Marked (emptied: "a restart is due") before the change: a crash after
+  // it still leaves the restart due (the mark, not the block, says a
+  // removal needs one).
+  if (UniqueFd m(
+          ::open(mark.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600));
+      !m) {
     return make_error("cannot mark " + mark.string() + ": " + std::strerror(errno) + "; " + *file +
                       " not changed");
   }

@@ -76,6 +76,26 @@ std::optional<std::string> env_file_value(std::string_view text, std::string_vie
 
 bool has_ban_block(std::string_view text) { return find_block(text).has_value(); }
 
+std::string ban_block_problem(std::string_view text) {
+  std::size_t begins = 0;
+  std::size_t ends = 0;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const std::size_t eol = std::min(text.find('\n', at), text.size());
+    const std::string_view line = text.substr(at, eol - at);
+    begins += line == kBegin ? 1 : 0;
+    ends += line == kEnd ? 1 : 0;
+    if (ends > begins) {
+      return "an END line of runc-isolcpus without its BEGIN";
+    }
+    at = eol + 1;
+  }
+  if (begins > 1) {
+    return "more than one runc-isolcpus block";
+  }
+  return begins != ends ? "a BEGIN line of runc-isolcpus without its END" : "";
+}
+
 std::string with_ban_block(std::string_view text, const CpuSet& cpus, std::string_view mask) {
   std::string out = without_block(text);
   if (cpus.empty()) {
@@ -105,6 +125,7 @@ CpuSet own_ban_list(std::string_view text, const CpuSet& isolated, const CpuSet&
 std::chrono::microseconds restart_spacing(std::uint64_t interval_usec, unsigned burst) {
   using std::chrono::microseconds;
   const microseconds floor = std::chrono::minutes(1);
+  interval_usec = std::min(interval_usec, kLongestStartLimitUsec);  // the caller refuses longer ones
   if (interval_usec == 0 || burst == 0) {
     return floor;  // no start limit (or none read): a minute still coalesces a burst of pods
   }
@@ -118,6 +139,13 @@ RestartDecision decide_irqbalance_restart(const IrqBalanceUnit& unit,
   if (!unit.active) {
     return {false, 0, "irqbalance is not running: it reads the file when it starts"};
   }
+  if (unit.start_limit_interval_usec > kLongestStartLimitUsec) {
+    // infinity (UINT64_MAX) among them: systemd never forgets a start, so
+    // every restart of ours brings its limit closer for good.
+    return {false, 0,
+            "irqbalance.service counts starts over more than a day (StartLimitIntervalSec): not restarted; "
+            "restart it yourself to give it the ban list in its file"};
+  }
   const auto normal = [](const std::optional<std::string>& list) {
     auto cpus = list ? CpuSet::parse(*list) : Expected<CpuSet>(CpuSet{});
     return cpus ? cpus->to_string() : "?" + *list;  // unparsable: compared as written
@@ -129,6 +157,7 @@ RestartDecision decide_irqbalance_restart(const IrqBalanceUnit& unit,
                              "\", its file now says \"" + file_list.value_or("") + "\"";
   const std::int64_t earliest =
       unit.started_usec + restart_spacing(unit.start_limit_interval_usec, unit.start_limit_burst).count();
+  // (interval <= a day: no overflow)
   if (now_usec < earliest) {
     return {false, earliest, change + "; restart deferred, to stay within its start limit"};
   }

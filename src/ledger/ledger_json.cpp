@@ -15,6 +15,11 @@ namespace {
 using nlohmann::json;
 
 constexpr int kFormatVersion = 1;
+// Written only when a record is a run of files (change_runs.hpp), so that
+// a ledger without one still reads in a version before runs: an older
+// runc-isolcpus then refuses a ledger with runs by its version, naming what
+// to do, instead of calling it corrupt.
+constexpr int kFormatVersionWithRuns = 2;
 
 constexpr std::pair<EntryState, std::string_view> kStates[] = {
     {EntryState::kDecided, "decided"},
@@ -261,6 +266,9 @@ void read_tuning_change(const json& j, const std::string& where, std::vector<Tun
   if (!numbers.error.empty() || numbers.numbers.size() < 2) {
     corrupt(at(where, "file_numbers"), numbers.error.empty() ? "a run of one file" : numbers.error);
   }
+  if (out.size() + numbers.numbers.size() > kMaxRunCount) {
+    corrupt(at(where, "file_numbers"), "more than " + std::to_string(kMaxRunCount) + " tuning changes");
+  }
   const std::string prefix = bytes(j, "file_prefix", where);
   const std::string suffix = bytes(j, "file_suffix", where);
   for (const unsigned n : numbers.numbers) {
@@ -417,7 +425,13 @@ std::string serialize_ledger(const LedgerData& data) {
   if (data.v1.root_flag_original) {
     v1["root_flag_original"] = *data.v1.root_flag_original;
   }
-  json doc = {{"version", kFormatVersion}, {"entries", entries}, {"v1", v1}};
+  bool runs = false;
+  for (const auto& e : entries) {
+    for (const auto& c : e.value("tuning_changes", json::array())) {
+      runs = runs || c.contains("file_numbers");
+    }
+  }
+  json doc = {{"version", runs ? kFormatVersionWithRuns : kFormatVersion}, {"entries", entries}, {"v1", v1}};
   if (!data.irqbalance_told.empty()) {
     put_text(doc, "irqbalance_told", data.irqbalance_told);  // 0.3
   }
@@ -438,16 +452,23 @@ Expected<LedgerData> parse_ledger(std::string_view json_text, std::string_view o
   try {
     object(doc, "(top level)");
     const int version = integer<int>(doc, "version", "");
-    if (version != kFormatVersion) {
+    if (version != kFormatVersion && version != kFormatVersionWithRuns) {
       return make_error(std::string(origin) + ": ledger format version " + std::to_string(version) +
                         " is not understood by this runc-isolcpus (expects " +
-                        std::to_string(kFormatVersion) +
+                        std::to_string(kFormatVersion) + " or " + std::to_string(kFormatVersionWithRuns) +
                         "); run the matching version's `runc-isolcpus-ctl reconcile` first");
     }
     LedgerData data;
     const json& entries = array(doc, "entries", "");
+    std::size_t changes = 0;
     for (std::size_t i = 0; i < entries.size(); ++i) {
       data.entries.push_back(entry_from(entries[i], "entries[" + std::to_string(i) + "]"));
+      // Runs expand: a few bytes of hostile ledger must not become gigabytes.
+      changes += data.entries.back().tuning_changes.size();
+      if (changes > kMaxRunCount) {
+        corrupt("entries[" + std::to_string(i) + "].tuning_changes",
+                "more than " + std::to_string(kMaxRunCount) + " tuning changes in the ledger");
+      }
     }
     data.v1 = v1_from(member(doc, "v1", ""));
     if (doc.contains("irqbalance_told")) {

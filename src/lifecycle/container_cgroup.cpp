@@ -65,7 +65,14 @@ Expected<LocatedCgroup> locate_container_cgroup(const LedgerEntry& entry, NodeSe
       }
       located.path =
           crun_cgroup_to_isolate(*path, located.init.systemd_scope, (*facts)->mode == CgroupMode::kV2);
-      located.workload = *path;
+      // crun's subgroup: one level below the scope it isolates, not a unit
+      // (an init that moved on, e.g. systemd inside the container, is the
+      // container's own business: its scope's quota is the one lifted).
+      const std::string& leaf = path->is_root() ? std::string() : path->parts().back();
+      located.workload =
+          path->parent() == located.path && !leaf.ends_with(".scope") && !leaf.ends_with(".slice")
+              ? *path
+              : located.path;
       located.source = proc_cgroup_file("/proc", located.init.init_pid).string();
       return located;
     }

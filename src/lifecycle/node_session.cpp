@@ -328,18 +328,10 @@ bool NodeSession::sync_irqbalance() {
       }
     }
   }
+  // Its socket only: an irqbalance without one learns the list from its
+  // file at a restart, both done by `ctl reconcile` outside the node lock
+  // (src/ctl/irqbalance_restart.cpp).
   const auto sockets = irqbalance_sockets(config_.host_root);
-  // Without a socket the file is the only way in (a restart, later and
-  // outside the lock, by `ctl reconcile`); with one, a block written
-  // before is kept in step so that it goes when the last holder goes.
-  auto file = keep_irqbalance_file(config_.host_root, banned, /*only_if_kept=*/!sockets.empty(),
-                                   std::filesystem::path(config_.state_dir) / kIrqBalanceFileMark);
-  if (!file) {
-    log_.warn(file.error().message);
-  } else if (*file) {
-    log_.info("irqbalance: banned CPUs " + (banned.empty() ? std::string("none") : banned.to_string()) +
-              " in its file, for its next start");
-  }
   return !sockets.empty() && tell_irqbalance_sockets(sockets, banned);
 }
 
@@ -860,9 +852,10 @@ void NodeSession::enforce_tunings(ReconcileReport& report) {
       extend_irq_tunings(e, report);
     }
   }
-  // A restarted irqbalance forgot the list, or a missed one is still due;
-  // its file may keep a list nobody holds any longer.
-  if (sync_irqbalance()) {
+  // A restarted irqbalance forgot the list, or a missed one is still due.
+  const auto& all = ledger_->data().entries;
+  const bool irqs = std::any_of(all.begin(), all.end(), [](const LedgerEntry& e) { return holds_irqs(e); });
+  if ((irqs || !ledger_->data().irqbalance_told.empty()) && sync_irqbalance()) {
     (void)save("irqbalance's ban list");
   }
   std::vector<TuningChange> held;

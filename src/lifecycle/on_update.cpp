@@ -85,18 +85,23 @@ Expected<int> run_update_child(Call& call, NodeSession& node, Ledger& ledger, co
 std::optional<Expected<void>> isolate_moved(NodeSession& node, const LedgerEntry& entry,
                                             const UpdateInFlight& update) {
   std::string cgroup_text = update.cgroup;
-  if (cgroup_text.empty() && entry.init_pid > 0) {
-    // Started, but had lost its isolation (a failed delete or isolation):
-    // the new set is isolated where the container runs.
+  std::optional<CgroupPath> workload;  // crun's subgroup, whose quota crun just wrote again
+  if (entry.init_pid > 0) {
     if (auto located = locate_container_cgroup(entry, node)) {
-      cgroup_text = located->path.str();
+      // Started, but had lost its isolation (a failed delete or isolation):
+      // the new set is isolated where the container runs.
+      cgroup_text = cgroup_text.empty() ? located->path.str() : cgroup_text;
+      if (located->path.str() == cgroup_text) {
+        workload = located->workload;
+      }
     }
   }
   if (cgroup_text.empty()) {
     return std::nullopt;
   }
   auto cgroup = CgroupPath::parse(cgroup_text);
-  return cgroup ? node.isolate(entry.runc_root, entry.container_id, *cgroup) : Expected<void>(cgroup.error());
+  return cgroup ? node.isolate(entry.runc_root, entry.container_id, *cgroup, workload.value_or(*cgroup))
+                : Expected<void>(cgroup.error());
 }
 
 // Back under the lock (taken again: the child ran without it): the entry

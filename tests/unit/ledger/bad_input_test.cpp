@@ -107,12 +107,12 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& row) { return row.param.name; });
 
 TEST(CorruptLedger, NewerFormatSaysWhichVersionToRun) {
-  const auto parsed = parse_ledger(R"({"version": 2})", "ledger.json");
+  const auto parsed = parse_ledger(R"({"version": 3})", "ledger.json");
   ASSERT_FALSE(parsed.has_value());
   EXPECT_EQ(
       parsed.error().message,
-      "ledger.json: ledger format version 2 is not understood by this runc-isolcpus (expects 1); run the "
-      "matching version's `runc-isolcpus-ctl reconcile` first");
+      "ledger.json: ledger format version 3 is not understood by this runc-isolcpus (expects 1 or 2); run "
+      "the matching version's `runc-isolcpus-ctl reconcile` first");
 }
 
 // The directory and the file themselves.

@@ -156,6 +156,39 @@ TEST(LedgerFormat, OutOfOrderOrOddlyNumberedFilesStayOneRecordEach) {
   EXPECT_EQ(*parsed, data);
 }
 
+TEST(LedgerFormat, ALedgerWithRunsSaysSoByItsVersionAndOneWithoutKeepsTheOld) {
+  EXPECT_EQ(nlohmann::json::parse(serialize_ledger(many_irqs(10, 1)))["version"], 2);
+  EXPECT_EQ(nlohmann::json::parse(serialize_ledger(many_irqs(0, 1)))["version"], 1);
+  EXPECT_EQ(nlohmann::json::parse(serialize_ledger(sample()))["version"], 1);
+}
+
+TEST(LedgerFormat, RunsCannotExpandBeyondAMillionChanges) {
+  auto doc = nlohmann::json::parse(serialize_ledger(many_irqs(10, 1)));
+  auto& changes = doc["entries"][0]["tuning_changes"];
+  const auto run = changes[4];
+  for (int i = 0; i < 4; ++i) {
+    auto big = run;
+    big["file_numbers"] = "0-1048574";  // 2^20 - 1 each: under the per-run cap
+    big["file_prefix"] = "/p" + std::to_string(i) + "/";
+    changes.push_back(big);
+  }
+  auto refused = parse_ledger(doc.dump(), "x");
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("more than 1048576 tuning changes"), std::string::npos)
+      << refused.error().message;
+  // Across entries too.
+  auto doc2 = nlohmann::json::parse(serialize_ledger(many_irqs(10, 3)));
+  for (int e = 0; e < 3; ++e) {
+    auto big = doc2["entries"][e]["tuning_changes"][4];
+    big["file_numbers"] = "0-400000";
+    doc2["entries"][e]["tuning_changes"].push_back(big);
+  }
+  refused = parse_ledger(doc2.dump(), "x");
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("entries[2].tuning_changes: more than"), std::string::npos)
+      << refused.error().message;
+}
+
 TEST(LedgerFormat, HostileRunsAreRefusedNamingTheRecord) {
   const auto doc = nlohmann::json::parse(serialize_ledger(many_irqs(10, 1)));
   for (const char* numbers :
@@ -197,14 +230,14 @@ TEST(LedgerFormat, EmptyRoundTrips) {
 }
 
 TEST(LedgerFormat, RejectsCorruptionWithTheFileName) {
-  for (const char* bad : {"", "{", "{\"version\":1}", "{\"version\":2,\"entries\":[],\"v1\":{}}", "[]",
+  for (const char* bad : {"", "{", "{\"version\":1}", "{\"version\":3,\"entries\":[],\"v1\":{}}", "[]",
                           "{\"version\":1,\"entries\":[{\"runc_root\":1}],\"v1\":{}}"}) {
     auto parsed = parse_ledger(bad, "/run/runc-isolcpus/ledger.json");
     ASSERT_FALSE(parsed.has_value()) << bad;
     EXPECT_NE(parsed.error().message.find("/run/runc-isolcpus/ledger.json"), std::string::npos);
   }
-  auto v2 = parse_ledger("{\"version\":2,\"entries\":[],\"v1\":{}}", "x");
-  EXPECT_NE(v2.error().message.find("version 2"), std::string::npos);
+  auto v3 = parse_ledger("{\"version\":3,\"entries\":[],\"v1\":{}}", "x");
+  EXPECT_NE(v3.error().message.find("version 3"), std::string::npos);
 }
 
 TEST(LedgerFormat, RejectsUnknownStateAndBadCpus) {

@@ -267,50 +267,18 @@ TEST_F(TuningsSessionTest, ReconcileSetsBackAQuotaSomethingElseRewrote) {
   EXPECT_EQ(quota("kubepods/pod1/c1"), "-1");
 }
 
-// irqbalance without a socket: the ban list in its environment file, the
-// union of every holder's CPUs, gone byte for byte with the last holder.
-TEST_F(TuningsSessionTest, WithoutASocketTheBanListIsKeptInIrqbalancesFile) {
+// The node lock is never held over irqbalance's file (on /etc's disk,
+// fsynced): `ctl reconcile` keeps it (tests/unit/ctl/irqbalance_restart_test.cpp).
+TEST_F(TuningsSessionTest, TheWrapperLeavesIrqbalancesFileToReconcile) {
   const std::string original = "#IRQBALANCE_BANNED_CPULIST=\n";
   host.write_file("etc/default/irqbalance", original);
   host.write_file("proc/irq/default_smp_affinity", "f\n");
   host.write_file("proc/irq/5/smp_affinity", "f\n");
-  host.write_file("sys/devices/system/cpu/nohz_full", "(null)\n");  // as the kernel prints no list
   seed("c1", "2", false, {{Knob::kIrqLoadBalancing, "disable"}});
-  seed("c2", "3", false, {{Knob::kIrqLoadBalancing, "disable"}});
   ASSERT_TRUE(isolate("c1"));
-  const std::string irqbalance_file = "etc/default/irqbalance";
-  EXPECT_NE(host.read_file(irqbalance_file).find("\nIRQBALANCE_BANNED_CPULIST=2\n"), std::string::npos)
-      << host.read_file(irqbalance_file);
-  EXPECT_TRUE(std::filesystem::exists(host / "state/irqbalance-file-changed"));
-  ASSERT_TRUE(isolate("c2"));
-  EXPECT_NE(host.read_file(irqbalance_file).find("\nIRQBALANCE_BANNED_CPULIST=2-3\n"), std::string::npos);
-  EXPECT_EQ(read("proc/irq/5/smp_affinity"), "3");
-  {
-    NodeSession node(config, log, seams);
-    EXPECT_TRUE(node.release("/run/runc", "c1"));
-  }
-  EXPECT_NE(host.read_file(irqbalance_file).find("\nIRQBALANCE_BANNED_CPULIST=3\n"), std::string::npos);
-  {
-    NodeSession node(config, log, seams);
-    EXPECT_TRUE(node.release("/run/runc", "c2"));
-  }
-  EXPECT_EQ(host.read_file(irqbalance_file), original);
-  EXPECT_EQ(read("proc/irq/5/smp_affinity"), "f");
-}
-
-TEST_F(TuningsSessionTest, ReconcileTakesBackABlockNobodyHolds) {
-  // Left by a wrapper killed between its file write and its ledger save.
-  const std::string original = "IRQBALANCE_ARGS=--journal\n";
-  host.write_file(
-      "etc/default/irqbalance",
-      original +
-          "# BEGIN runc-isolcpus: CPUs of pods with irq-load-balancing.crio.io, kept by runc-isolcpus; "
-          "removed when the last such pod goes\nIRQBALANCE_BANNED_CPULIST=2-3\n# END runc-isolcpus\n");
-  {
-    NodeSession node(config, log, seams);
-    (void)node.reconcile();
-  }
+  EXPECT_EQ(read("proc/irq/5/smp_affinity"), "b");
   EXPECT_EQ(host.read_file("etc/default/irqbalance"), original);
+  EXPECT_FALSE(std::filesystem::exists(host / "state/irqbalance-file-changed"));
 }
 
 }  // namespace

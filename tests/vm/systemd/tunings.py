@@ -287,11 +287,13 @@ def sd_irqbalance_file(s: Scenario) -> None:
                             cpus=1)
         kubelet.add_container(p, "rt", cpu, 1024)
         pods.append(p)
+    s.check_eq("the wrapper left the file alone (no /etc write under the node lock)", original,
+               env_file.read_bytes())
+    out = run(["runc-isolcpus-ctl", "reconcile"], check=False).stdout
     text = env_file.read_text()
-    s.check("the file bans CPUs 2-3 in our block, after the package's lines",
+    s.check("reconcile bans CPUs 2-3 in our block, after the package's lines",
             text.startswith(original.decode()) and "\nIRQBALANCE_BANNED_CPULIST=2-3\n# END runc-isolcpus\n" in text,
             text[len(original):])
-    out = run(["runc-isolcpus-ctl", "reconcile"], check=False).stdout
     s.check("a reconcile within a minute of irqbalance's start defers the restart", "restart deferred" in out, out)
     s.check_eq("irqbalance was not restarted yet", u0["pid"], irqbalance_unit()["pid"])
     u1 = reconcile_until(s, "restarted with the list", lambda u: u["list"] == "2-3", 100)
@@ -306,6 +308,7 @@ def sd_irqbalance_file(s: Scenario) -> None:
     for p in pods:
         kubelet.remove_pod(p)
     s.expect_null_domains("after", [])
+    run(["runc-isolcpus-ctl", "reconcile"], check=False)
     s.check("the file is back byte for byte once the pods are gone", env_file.read_bytes() == original,
             env_file.read_text()[-300:])
     u2 = reconcile_until(s, "restarted without the list", lambda u: u["list"] is None, 100)
