@@ -113,7 +113,11 @@ std::vector<std::string> restart_if_due(const Config& config, const IrqBalanceSe
   if (auto ok = service.restart(); !ok) {
     return {decision.why + ": " + ok.error().message};
   }
-  write_mark(mark, text);
+  if (has_ban_block(text)) {
+    write_mark(mark, text);
+  } else {
+    fs::remove(mark, ec);  // back to its own file: nothing of ours pending
+  }
   return {decision.why + ": done"};
 }
 
