@@ -253,7 +253,7 @@ Expected<std::optional<ServiceFacts>> service_facts(const std::string& unit) {
   ServiceFacts facts;
   facts.active = active->value_or("") == "active";
   constexpr const char* kUnit = "org.freedesktop.systemd1.Unit";
-  for (auto ok :
+  for (const auto& ok :
        {trivial_property(*b, **path, kUnit, "ActiveEnterTimestampMonotonic", 't', facts.active_enter_usec),
         trivial_property(*b, **path, kUnit, "StartLimitIntervalUSec", 't', facts.start_limit_interval_usec),
         trivial_property(*b, **path, kUnit, "StartLimitBurst", 'u', facts.start_limit_burst),
