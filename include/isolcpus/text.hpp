@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "isolcpus/expected.hpp"
+
 namespace isolcpus {
 
 // Without the trailing newline and blanks kernel files end with.
@@ -26,6 +28,13 @@ struct FileText {
   int error = 0;
 };
 FileText read_file_text(const std::filesystem::path& path, bool no_follow = false);
+
+// A regular file read where waiting is not allowed (under the node lock):
+// a FIFO or device planted there is refused at once (O_NONBLOCK, then
+// S_ISREG), as is a file that runs past `limit` bytes (sysfs files report
+// no true size, so the bytes read are counted).  Errors name `shown`.
+Expected<std::string> read_regular_file(const std::filesystem::path& path, std::size_t limit, bool no_follow,
+                                        std::string_view shown);
 
 // The content, or nullopt when the file cannot be read (for /proc and /sys
 // files whose absence is itself the answer).

@@ -1,10 +1,12 @@
 #include "isolcpus/text.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "isolcpus/unique_fd.hpp"
 #include "isolcpus/utf8.hpp"
@@ -80,6 +82,30 @@ FileText read_file_text(const std::filesystem::path& path, bool no_follow) {
     }
     result.text.append(buf, static_cast<std::size_t>(n));
   }
+}
+
+Expected<std::string> read_regular_file(const std::filesystem::path& path, std::size_t limit, bool no_follow,
+                                        std::string_view shown) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | (no_follow ? O_NOFOLLOW : 0)));
+  struct stat st {};
+  if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    return make_error("cannot read " + std::string(shown) + ": " +
+                      (fd ? "not a regular file" : std::string(std::strerror(errno))));
+  }
+  std::string text;
+  char buf[4096];
+  for (ssize_t n = 0; (n = ::read(fd.get(), buf, sizeof buf)) != 0;) {
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0 || text.size() > limit) {
+      return make_error(
+          "cannot read " + std::string(shown) + ": " +
+          (n < 0 ? std::string(std::strerror(errno)) : "larger than " + std::to_string(limit) + " bytes"));
+    }
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  return text;
 }
 
 std::optional<std::string> read_file_if_any(const std::filesystem::path& path) {

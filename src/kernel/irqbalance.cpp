@@ -43,28 +43,11 @@ CpuSet full_ban_list(const fs::path& host_root, const CpuSet& banned, std::strin
                                kernel_list(host_root, "sys/devices/system/cpu/nohz_full"), mask_only);
 }
 
-// Read under the node lock: never waits (a FIFO there is refused), never
-// follows a link, never takes more than a config file's size.
-Expected<std::string> read_config(const fs::path& path, off_t limit = 1 << 20) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW));
-  struct stat st {};
-  if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > limit) {
-    return make_error(
-        "cannot read " + path.string() + ": " +
-        (fd ? "not a regular file of a config file's size" : std::string(std::strerror(errno))));
-  }
-  std::string text;
-  char buf[4096];
-  for (ssize_t n = 0; (n = ::read(fd.get(), buf, sizeof buf)) != 0;) {
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      return make_error("cannot read " + path.string() + ": " + std::strerror(errno));
-    }
-    text.append(buf, static_cast<std::size_t>(n));
-  }
-  return text;
+// The socket's message is built under the node lock: never waits (a FIFO
+// there is refused), never follows a link, never takes more than a config
+// file's size.
+Expected<std::string> read_config(const fs::path& path, std::size_t limit = 1 << 20) {
+  return read_regular_file(path, limit, /*no_follow=*/true, path.string());
 }
 
 std::string config_text(const fs::path& host_root) {

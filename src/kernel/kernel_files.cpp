@@ -42,25 +42,11 @@ class HostKernelFiles final : public KernelFiles {
       return make_error("refusing to read \"" + std::string(file) + "\": not a plain absolute path");
     }
     // Never waits: a FIFO planted where a file should be is refused, not read.
-    UniqueFd fd(::open(host(file).c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
-    struct stat st {};
-    if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
-      return make_error("cannot read " + std::string(file) + ": " +
-                        (fd ? "not a regular file" : std::string(std::strerror(errno))));
+    auto text = read_regular_file(host(file), kMaxRead, /*no_follow=*/false, file);
+    if (!text) {
+      return text.error();
     }
-    std::string text;
-    char buf[4096];
-    for (ssize_t n = 0; (n = ::read(fd.get(), buf, sizeof buf)) != 0;) {
-      if (n < 0 && errno == EINTR) {
-        continue;
-      }
-      if (n < 0 || text.size() > kMaxRead) {
-        return make_error("cannot read " + std::string(file) + ": " +
-                          (n < 0 ? std::string(std::strerror(errno)) : "larger than a kernel file"));
-      }
-      text.append(buf, static_cast<std::size_t>(n));
-    }
-    return std::string(trim_right(text));
+    return std::string(trim_right(*text));
   }
 
   Expected<void> write(std::string_view file, std::string_view value) override {
