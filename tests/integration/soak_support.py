@@ -33,6 +33,8 @@ import time
 from pathlib import Path
 
 from conftest import make_busybox_bundle
+from cpuset_view import (CpusetNode, domains_if_root_were_0, online_cpus, parse_cpus, show_cpus,  # noqa: F401
+                         unbalanced_if_root_were_0, walk_cpusets)
 from lifecycle_support import ANNOTATION, BALANCED, CPUSET, Host
 
 CGROUP_MOUNTS = Path("/sys/fs/cgroup")
@@ -44,99 +46,6 @@ ROOT_FLAG_FILE = str(CPUSET / "cpuset.sched_load_balance")
 FAULT_STEPS = ["v1.balanced.mkdir", "v1.balanced.mems", "v1.balanced.cpus", "v1.balanced.flag",
                "v1.container.flag", "v1.cpuset.flag", "v1.root.flag"]
 FAULT_PATTERNS = FAULT_STEPS + ["v1.*", "v1.balanced.*"]
-
-
-# ---------------------------------------------------------------------------
-# CPU lists
-
-
-def parse_cpus(text: str | None) -> frozenset[int]:
-    out: set[int] = set()
-    for part in (text or "").strip().split(","):
-        part = part.strip()
-        if not part:
-            continue
-        lo, _, hi = part.partition("-")
-        out.update(range(int(lo), int(hi or lo) + 1))
-    return frozenset(out)
-
-
-def show_cpus(cpus) -> str:
-    cpus = sorted(cpus)
-    if not cpus:
-        return "(none)"
-    ranges, start, prev = [], cpus[0], cpus[0]
-    for c in cpus[1:] + [None]:
-        if c is not None and c == prev + 1:
-            prev = c
-            continue
-        ranges.append(str(start) if start == prev else f"{start}-{prev}")
-        if c is not None:
-            start = prev = c
-    return ",".join(ranges)
-
-
-def online_cpus() -> frozenset[int]:
-    return parse_cpus(Path("/sys/devices/system/cpu/online").read_text())
-
-
-# ---------------------------------------------------------------------------
-# The kernel's view
-
-
-@dataclasses.dataclass(frozen=True)
-class CpusetNode:
-    rel: str  # path below the cpuset mount, "" for the root
-    flag: int
-    cpus: frozenset[int]
-
-    def files(self) -> str:
-        d = CPUSET / self.rel if self.rel else CPUSET
-        return f"{d}/cpuset.sched_load_balance={self.flag} cpuset.cpus={show_cpus(self.cpus) if self.cpus else ''}"
-
-
-def walk_cpusets() -> list[CpusetNode]:
-    """Every cpuset, root first, parents before children (pre-order).
-
-    Cpusets that vanish mid-walk are left out, like the isolator does."""
-    nodes: list[CpusetNode] = []
-    for dirpath, dirnames, _ in os.walk(CPUSET):
-        dirnames.sort()
-        d = Path(dirpath)
-        try:
-            flag = int((d / "cpuset.sched_load_balance").read_text())
-            cpus = parse_cpus((d / "cpuset.cpus").read_text())
-        except (OSError, ValueError):
-            dirnames[:] = []
-            continue
-        rel = str(d.relative_to(CPUSET))
-        nodes.append(CpusetNode("" if rel == "." else rel, flag, cpus))
-    return nodes
-
-
-def domains_if_root_were_0(nodes: list[CpusetNode]) -> list[CpusetNode]:
-    """The kernel's v1 rule (rebuild_sched_domains) with the root's flag taken
-    as 0: top-down, the first cpuset on each path with flag 1 and CPUs is a
-    domain candidate and hides its subtree.  `nodes` in pre-order."""
-    out, domain = [], None
-    for node in nodes:
-        if not node.rel:
-            continue
-        if domain is not None and (node.rel == domain or node.rel.startswith(domain + "/")):
-            continue
-        domain = None
-        if node.flag == 1 and node.cpus:
-            out.append(node)
-            domain = node.rel
-    return out
-
-
-def unbalanced_if_root_were_0(nodes: list[CpusetNode], online: frozenset[int]) -> frozenset[int]:
-    """CPUs in no domain: the scheduler would not balance them."""
-    balanced: set[int] = set()
-    for node in domains_if_root_were_0(nodes):
-        balanced |= node.cpus
-    return frozenset(online - balanced)
 
 
 def unbalanced_by_us(nodes: list[CpusetNode], online: frozenset[int],

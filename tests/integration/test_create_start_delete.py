@@ -121,6 +121,33 @@ def test_container_in_runcs_default_cgroup(host: Host, how):
     assert balanced_cpus() is None
 
 
+def test_host_cpuset_already_balancing_the_housekeeping_cpus(host: Host):
+    # A cpuset of the host's own with flag 1 and exactly the housekeeping CPUs
+    # (an operator's layout, or a leftover: CI once had one) already keeps
+    # them in a domain, so no balanced cpuset is made; when the container's
+    # CPUs move onto that cpuset's, the balanced cpuset is needed, and made.
+    own = f"{host.parent}-own"
+    host.top_level.append(own)
+    (CPUSET / own).mkdir()
+    (CPUSET / own / "cpuset.mems").write_text("0")
+    (CPUSET / own / "cpuset.cpus").write_text("0")
+    cid = unique_id("hostbal")
+    start_isolated(host, cid)  # CPU 1; the host's cpuset balances CPU 0
+    assert balanced_cpus() is None
+    assert (CPUSET / own / "cpuset.sched_load_balance").read_text().strip() == "1"
+
+    host.ok("update", "--cpuset-cpus", "0", cid)
+    assert_isolated(host, cid, "0")
+    assert balanced_cpus() == "1"
+    # The host's cpuset now overlaps the isolated CPU: its flag went to 0
+    # (the v1 invariant), and it is recorded so it comes back.
+    assert (CPUSET / own / "cpuset.sched_load_balance").read_text().strip() == "0"
+
+    host.ok("delete", "--force", cid)
+    assert_released(host, cid)
+    assert (CPUSET / own / "cpuset.sched_load_balance").read_text().strip() == "1"
+
+
 def test_concurrent_lifecycles_keep_the_ledger_sound(host: Host):
     rounds = 6
     errors: list[str] = []

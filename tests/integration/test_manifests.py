@@ -6,7 +6,6 @@ itself is run against a scratch host root with fake nsenter/curl."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
