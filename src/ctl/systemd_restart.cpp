@@ -211,31 +211,6 @@ Expected<void> restart_unit(const std::string& unit, std::chrono::seconds timeou
   return {};
 }
 
-Expected<bool> unit_started_before(const std::string& unit, std::int64_t realtime_usec) {
-  auto b = open_bus(unit);
-  if (!b) {
-    return b.error();
-  }
-  auto path = object_of(*b, "GetUnit", unit);
-  if (!path) {
-    return path.error();
-  }
-  if (!*path) {
-    return false;  // not loaded: nothing runs an old config
-  }
-  auto active = string_property(*b, **path, "org.freedesktop.systemd1.Unit", "ActiveState");
-  if (!active || active->value_or("") != "active") {
-    return active ? Expected<bool>(false) : Expected<bool>(active.error());
-  }
-  std::uint64_t since = 0;
-  if (auto ok =
-          trivial_property(*b, **path, "org.freedesktop.systemd1.Unit", "ActiveEnterTimestamp", 't', since);
-      !ok) {
-    return ok.error();
-  }
-  return static_cast<std::int64_t>(since) < realtime_usec;
-}
-
 Expected<std::optional<ServiceFacts>> service_facts(const std::string& unit) {
   auto b = open_bus(unit);
   if (!b) {
@@ -255,6 +230,7 @@ Expected<std::optional<ServiceFacts>> service_facts(const std::string& unit) {
   constexpr const char* kUnit = "org.freedesktop.systemd1.Unit";
   for (const auto& ok :
        {trivial_property(*b, **path, kUnit, "ActiveEnterTimestampMonotonic", 't', facts.active_enter_usec),
+        trivial_property(*b, **path, kUnit, "ActiveEnterTimestamp", 't', facts.active_enter_realtime_usec),
         trivial_property(*b, **path, kUnit, "StartLimitIntervalUSec", 't', facts.start_limit_interval_usec),
         trivial_property(*b, **path, kUnit, "StartLimitBurst", 'u', facts.start_limit_burst),
         trivial_property(*b, **path, "org.freedesktop.systemd1.Service", "MainPID", 'u', facts.main_pid)}) {
@@ -263,6 +239,16 @@ Expected<std::optional<ServiceFacts>> service_facts(const std::string& unit) {
     }
   }
   return std::optional<ServiceFacts>(facts);
+}
+
+Expected<bool> unit_started_before(const std::string& unit, std::int64_t realtime_usec) {
+  auto facts = service_facts(unit);
+  if (!facts) {
+    return facts.error();
+  }
+  // Not loaded or not running: nothing runs an old config.
+  return *facts && (*facts)->active &&
+         static_cast<std::int64_t>((*facts)->active_enter_realtime_usec) < realtime_usec;
 }
 
 }  // namespace isolcpus

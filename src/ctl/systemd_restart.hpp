@@ -23,7 +23,8 @@ Expected<bool> unit_started_before(const std::string& unit, std::int64_t realtim
 struct ServiceFacts {
   bool active = false;
   std::uint32_t main_pid = 0;
-  std::uint64_t active_enter_usec = 0;  // CLOCK_MONOTONIC
+  std::uint64_t active_enter_usec = 0;           // CLOCK_MONOTONIC
+  std::uint64_t active_enter_realtime_usec = 0;  // CLOCK_REALTIME, to compare with a file's mtime
   std::uint64_t start_limit_interval_usec = 0;
   std::uint32_t start_limit_burst = 0;
 };
