@@ -227,6 +227,9 @@ Expected<std::optional<ServiceFacts>> service_facts(const std::string& unit) {
   }
   ServiceFacts facts;
   facts.active = active->value_or("") == "active";
+  if (!facts.active) {
+    return std::optional<ServiceFacts>(facts);  // nothing runs: the rest would only add ways to fail
+  }
   constexpr const char* kUnit = "org.freedesktop.systemd1.Unit";
   for (const auto& ok :
        {trivial_property(*b, **path, kUnit, "ActiveEnterTimestampMonotonic", 't', facts.active_enter_usec),
@@ -241,14 +244,18 @@ Expected<std::optional<ServiceFacts>> service_facts(const std::string& unit) {
   return std::optional<ServiceFacts>(facts);
 }
 
+bool started_before(const std::optional<ServiceFacts>& facts, std::int64_t realtime_usec) {
+  // Not loaded or not running: nothing runs an old config.
+  return facts && facts->active &&
+         static_cast<std::int64_t>(facts->active_enter_realtime_usec) < realtime_usec;
+}
+
 Expected<bool> unit_started_before(const std::string& unit, std::int64_t realtime_usec) {
   auto facts = service_facts(unit);
   if (!facts) {
     return facts.error();
   }
-  // Not loaded or not running: nothing runs an old config.
-  return *facts && (*facts)->active &&
-         static_cast<std::int64_t>((*facts)->active_enter_realtime_usec) < realtime_usec;
+  return started_before(*facts, realtime_usec);
 }
 
 }  // namespace isolcpus

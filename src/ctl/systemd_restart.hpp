@@ -29,7 +29,11 @@ struct ServiceFacts {
   std::uint32_t start_limit_burst = 0;
 };
 
-// nullopt when the unit is not loaded.
+// nullopt when the unit is not loaded; only `active` (false) when it is not
+// running.
 Expected<std::optional<ServiceFacts>> service_facts(const std::string& unit);
+
+// The decision of unit_started_before over what service_facts read.
+bool started_before(const std::optional<ServiceFacts>& facts, std::int64_t realtime_usec);
 
 }  // namespace isolcpus

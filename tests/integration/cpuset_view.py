@@ -7,6 +7,7 @@ the crash soak's invariants, so both judge the kernel by one rule.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
 from pathlib import Path
 
@@ -62,18 +63,39 @@ class CpusetNode:
         return f"{d}/cpuset.sched_load_balance={self.flag} cpuset.cpus={show_cpus(self.cpus) if self.cpus else ''}"
 
 
+def boot_isolated_cpus() -> frozenset[int]:
+    """The boot's isolcpus= (domain) CPUs: the kernel keeps them out of every
+    scheduler domain whatever the cpusets say."""
+    try:
+        return parse_cpus(Path("/sys/devices/system/cpu/isolated").read_text())
+    except FileNotFoundError:
+        return frozenset()
+
+
 def walk_cpusets() -> list[CpusetNode]:
     """Every cpuset, root first, parents before children (pre-order).
 
-    Cpusets that vanish mid-walk are left out, like the isolator does."""
+    Cpusets that vanish mid-walk are left out, like the isolator does; any
+    other read error is raised, so an unreadable cpuset cannot drop out of
+    the model unseen."""
     nodes: list[CpusetNode] = []
-    for dirpath, dirnames, _ in os.walk(CPUSET):
+
+    def vanished(e: OSError) -> bool:
+        return isinstance(e, FileNotFoundError) or e.errno == errno.ENODEV
+
+    def walk_error(e: OSError):
+        if not vanished(e):
+            raise e
+
+    for dirpath, dirnames, _ in os.walk(CPUSET, onerror=walk_error):
         dirnames.sort()
         d = Path(dirpath)
         try:
             flag = int((d / "cpuset.sched_load_balance").read_text())
             cpus = parse_cpus((d / "cpuset.cpus").read_text())
-        except (OSError, ValueError):
+        except OSError as e:
+            if not vanished(e):
+                raise
             dirnames[:] = []
             continue
         rel = str(d.relative_to(CPUSET))
@@ -81,10 +103,12 @@ def walk_cpusets() -> list[CpusetNode]:
     return nodes
 
 
-def domains_if_root_were_0(nodes: list[CpusetNode]) -> list[CpusetNode]:
-    """The kernel's v1 rule (rebuild_sched_domains) with the root's flag taken
-    as 0: top-down, the first cpuset on each path with flag 1 and CPUs is a
-    domain candidate and hides its subtree.  `nodes` in pre-order."""
+def domains_if_root_were_0(nodes: list[CpusetNode], boot_isolated: frozenset[int]) -> list[CpusetNode]:
+    """The kernel's v1 rule (generate_sched_domains) with the root's flag
+    taken as 0: top-down, the first cpuset on each path with flag 1 and CPUs
+    the boot did not isolate is a domain candidate and hides its subtree;
+    its domain is its CPUs less the boot-isolated ones.  `nodes` in
+    pre-order."""
     out, domain = [], None
     for node in nodes:
         if not node.rel:
@@ -92,15 +116,20 @@ def domains_if_root_were_0(nodes: list[CpusetNode]) -> list[CpusetNode]:
         if domain is not None and (node.rel == domain or node.rel.startswith(domain + "/")):
             continue
         domain = None
-        if node.flag == 1 and node.cpus:
-            out.append(node)
+        if node.flag == 1 and node.cpus - boot_isolated:
+            out.append(CpusetNode(node.rel, node.flag, node.cpus - boot_isolated))
             domain = node.rel
+        elif not node.cpus:
+            domain = node.rel  # children of an empty cpuset are empty too
     return out
 
 
-def unbalanced_if_root_were_0(nodes: list[CpusetNode], online: frozenset[int]) -> frozenset[int]:
+def unbalanced_if_root_were_0(nodes: list[CpusetNode], online: frozenset[int],
+                              boot_isolated: frozenset[int] | None = None) -> frozenset[int]:
     """CPUs in no domain: the scheduler would not balance them."""
+    if boot_isolated is None:
+        boot_isolated = boot_isolated_cpus()
     balanced: set[int] = set()
-    for node in domains_if_root_were_0(nodes):
+    for node in domains_if_root_were_0(nodes, boot_isolated):
         balanced |= node.cpus
     return frozenset(online - balanced)

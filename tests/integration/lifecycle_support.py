@@ -39,7 +39,8 @@ from pathlib import Path
 import pytest
 
 from conftest import make_busybox_bundle, toml_value
-from cpuset_view import CPUSET, online_cpus, parse_cpus, show_cpus, unbalanced_if_root_were_0, walk_cpusets
+from cpuset_view import (CPUSET, boot_isolated_cpus, online_cpus, parse_cpus, show_cpus, unbalanced_if_root_were_0,
+                         walk_cpusets)
 
 CGROUP_MOUNTS = Path("/sys/fs/cgroup")
 BALANCED = CPUSET / "runc-isolcpus.balanced"
@@ -230,38 +231,58 @@ class Host:
 
     # -- cleanup ---------------------------------------------------------
     def cleanup(self) -> list[str]:
-        """Deletes containers and cgroups; returns problems the test must fail on."""
+        """Deletes containers and cgroups; returns problems the test must fail
+        on.  Every step runs whatever an earlier one found."""
         problems = []
         for cid in self.ids:
             # Through the wrapper first, so a failed test still gives its CPUs back.
-            self.call("delete", "--force", cid)
+            r = self.call("delete", "--force", cid)
+            if r.returncode != 0 and self.runc_state(cid) is not None:
+                problems.append(f"the wrapper's delete --force {cid} exited {r.returncode}: "
+                                f"{r.stderr.decode(errors='replace').strip()}")
             subprocess.run([str(self.runc), "--root", str(self.root), "delete", "--force", cid],
                            capture_output=True)
         # runc makes the cgroup parent in every hierarchy (the unified one of a
         # hybrid host included) and removes only the containers' own.
         for hierarchy in sorted(d for d in CGROUP_MOUNTS.iterdir() if d.is_dir() and not d.is_symlink()):
             for name in [*self.top_level, self.parent]:
-                top = hierarchy / name
-                if top.is_dir():
-                    for d, _, _ in os.walk(top, topdown=False):
-                        _rmdir(Path(d))
+                problems += remove_cgroup_tree(hierarchy / name)
         entries = self.ledger()["entries"]
         if BALANCED.exists() and not any(e.get("isolation") for e in entries):
             problems.append(f"{BALANCED} left behind with cpus {balanced_cpus()!r}")
-            _rmdir(BALANCED)
+            problems += remove_cgroup_tree(BALANCED)
         return problems
 
 
-def _rmdir(path: Path):
-    for _ in range(50):
-        try:
-            path.rmdir()
-            return
-        except FileNotFoundError:
-            return
-        except OSError:
-            time.sleep(0.1)  # tasks still leaving
-    path.rmdir()
+def remove_cgroup_tree(top: Path) -> list[str]:
+    """Removes `top` and what is below it, deepest first, killing tasks left
+    in it (an orphaned `runc init`); the directories it could not remove."""
+    problems = []
+    for d, _, _ in os.walk(top, topdown=False):
+        d = Path(d)
+        for _ in range(50):
+            try:
+                d.rmdir()
+                break
+            except FileNotFoundError:
+                break
+            except OSError as e:
+                last = e
+                _kill_tasks(d)
+                time.sleep(0.1)  # tasks still leaving
+        else:
+            problems.append(f"cannot remove {d}: {last}")
+    return problems
+
+
+def _kill_tasks(d: Path):
+    try:
+        pids = [int(x) for x in (d / "cgroup.procs").read_text().split()]
+    except (OSError, ValueError):
+        return
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def wait_until(predicate, timeout: float, what: str, interval: float = 0.1):
@@ -297,7 +318,8 @@ def host(tmp_path: Path, wrapper: Path, real_runc: Path, busybox: Path):
         h = Host(tmp_path, wrapper, real_runc, busybox)
         yield h
         problems = h.cleanup()
-        assert root_flag() == before, "the host's root cpuset flag changed"
+        if root_flag() != before:
+            problems.append(f"the host's root cpuset flag changed from {before} to {root_flag()}")
         if problems:
             pytest.fail("; ".join(problems))
 
@@ -320,28 +342,36 @@ def assert_isolated(host: Host, cid: str, cpus: str = "1"):
     assert e["isolation"]["cgroup"].strip("/") == host.cgroup(cid)
     assert host.flag(cid) == 0
     assert host.parent_flag() == 0
-    assert_only_these_unbalanced(parse_cpus(cpus))
+    assert_only_these_unbalanced(host, parse_cpus(cpus))
     assert (CPUSET / host.cgroup(cid) / "cpuset.cpus").read_text().strip() == cpus
 
 
-def assert_only_these_unbalanced(isolated: frozenset[int]):
+def assert_only_these_unbalanced(host: Host, isolated: frozenset[int]):
     """The kernel's rule over the whole cpuset tree, with the root's flag
     taken as 0 (these tests leave it to the host, as v1_manage_root_flag =
-    false does): exactly `isolated` is in no scheduler domain.  The wrapper's
-    balanced cpuset holds the other CPUs, unless cpusets of the host's own
-    already keep them balanced (an operator's layout, or a leftover); then
-    it is not made."""
+    false does): exactly `isolated` and the boot's isolcpus= CPUs are in no
+    scheduler domain.  Then the wrapper's own rule for its balanced cpuset:
+    it holds exactly the housekeeping CPUs, and it is made unless top-level
+    cpusets of the host's, with flag 1 and none of the isolated CPUs,
+    already cover them (then it exists only if the ledger kept it from
+    before)."""
     nodes = walk_cpusets()
     online = online_cpus()
-    unbalanced = unbalanced_if_root_were_0(nodes, online)
-    assert unbalanced == isolated, (f"the kernel would balance all but {show_cpus(unbalanced)}, not all but "
-                                    f"{show_cpus(isolated)}: " + "; ".join(n.files() for n in nodes))
-    housekeeping = online - isolated
-    without_ours = [n for n in nodes if n.rel != BALANCED.name]
-    if unbalanced_if_root_were_0(without_ours, online) & housekeeping:
-        assert balanced_cpus() == show_cpus(housekeeping), f"{BALANCED} is not the housekeeping CPUs"
+    boot = boot_isolated_cpus()
+    unbalanced = unbalanced_if_root_were_0(nodes, online, boot)
+    tree = "; ".join(n.files() for n in nodes)
+    assert unbalanced == isolated | boot, (f"the kernel would balance all but {show_cpus(unbalanced)}, not all "
+                                           f"but {show_cpus(isolated | boot)}: {tree}")
+    housekeeping = online - isolated - boot
+    covered: set[int] = set()
+    for n in nodes:
+        if n.rel and "/" not in n.rel and n.rel != BALANCED.name and n.flag == 1 and not n.cpus & isolated:
+            covered |= n.cpus
+    kept = bool(host.ledger().get("v1", {}).get("balanced_cgroup"))
+    if housekeeping <= covered and not kept:
+        assert balanced_cpus() is None, f"{BALANCED} made though the host's cpusets balance the rest: {tree}"
     else:
-        assert balanced_cpus() in (None, show_cpus(housekeeping))
+        assert balanced_cpus() == show_cpus(housekeeping), f"{BALANCED} is not the housekeeping CPUs: {tree}"
 
 
 def start_isolated(host: Host, cid: str, **bundle_kw) -> Path:

@@ -33,8 +33,8 @@ import time
 from pathlib import Path
 
 from conftest import make_busybox_bundle
-from cpuset_view import (CpusetNode, domains_if_root_were_0, online_cpus, parse_cpus, show_cpus,  # noqa: F401
-                         unbalanced_if_root_were_0, walk_cpusets)
+from cpuset_view import (CpusetNode, boot_isolated_cpus, domains_if_root_were_0, online_cpus,  # noqa: F401
+                         parse_cpus, show_cpus, unbalanced_if_root_were_0, walk_cpusets)
 from lifecycle_support import ANNOTATION, BALANCED, CPUSET, Host
 
 CGROUP_MOUNTS = Path("/sys/fs/cgroup")
@@ -561,7 +561,7 @@ def check_invariants(obs: Observation, baseline_zero: frozenset[str], marks: dic
                                           f"without a readable report: {obs.status_err.strip()}"))
     entries = obs.entries()
     unbalanced = unbalanced_if_root_were_0(obs.nodes, obs.online)
-    domains = domains_if_root_were_0(obs.nodes)
+    domains = domains_if_root_were_0(obs.nodes, boot_isolated_cpus())
     by_rel = {n.rel: n for n in obs.nodes}
 
     # I1: every CPU kept out of balancing because of us has a live owner.

@@ -16,8 +16,9 @@ import time
 import pytest
 
 from conftest import unique_id
-from lifecycle_support import (ANNOTATION, CPUSET, Host, assert_isolated, assert_released, balanced_cpus, root_flag,
-                               start_isolated, wait_until)
+from cpuset_view import online_cpus, show_cpus
+from lifecycle_support import (ANNOTATION, CPUSET, Host, assert_isolated, assert_only_these_unbalanced, assert_released,
+                               balanced_cpus, root_flag, start_isolated, wait_until)
 from lifecycle_support import host  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root: real runc and the host's cpuset tree")
@@ -78,6 +79,21 @@ def test_ineligible_containers_are_not_touched(host: Host, annotations):
     assert host.ledger()["entries"] == []
 
 
+def test_plain_container_on_the_housekeeping_cpus_does_not_stand_in_for_the_balanced_cpuset(host: Host):
+    # A pod's cpuset comes and goes: when it went, its CPUs would lose their
+    # domain.  Only the host's own top-level cpusets count as balancing.
+    plain = unique_id("plain")
+    host.ok("run", "--detach", "--bundle", host.bundle(plain, isolated=False, cpus="0"), plain)
+    cid = unique_id("iso")
+    start_isolated(host, cid)
+    assert host.flag(plain) == 1
+    assert balanced_cpus() == show_cpus(online_cpus() - {1})
+    host.ok("delete", "--force", plain)
+    assert_isolated(host, cid)
+    host.ok("delete", "--force", cid)
+    assert_released(host, cid)
+
+
 def test_cpuset_made_by_runc_create_is_flagged_as_soon_as_create_exits(host: Host):
     """v1: runc create makes the new container's cpuset with flag 1; covering
     the isolated CPU (a pod sandbox gets the pod's whole cpuset), it would
@@ -113,7 +129,7 @@ def test_container_in_runcs_default_cgroup(host: Host, how):
     assert e is not None and e["state"] == "isolated", e
     assert e["isolation"]["cgroup"].strip("/") == cid
     assert int((CPUSET / cid / "cpuset.sched_load_balance").read_text()) == 0
-    assert balanced_cpus() == "0"
+    assert_only_these_unbalanced(host, frozenset({1}))
     host.ok("delete", "--force", cid)
     # The container was alive when delete ran: its exit watcher releases it
     # once runc is done (at once here, slower under the sanitizers).
@@ -123,22 +139,21 @@ def test_container_in_runcs_default_cgroup(host: Host, how):
 
 def test_host_cpuset_already_balancing_the_housekeeping_cpus(host: Host):
     # A cpuset of the host's own with flag 1 and exactly the housekeeping CPUs
-    # (an operator's layout, or a leftover: CI once had one) already keeps
+    # (an operator's layout, or a leftover of an interrupted run) already keeps
     # them in a domain, so no balanced cpuset is made; when the container's
     # CPUs move onto that cpuset's, the balanced cpuset is needed, and made.
     own = f"{host.parent}-own"
     host.top_level.append(own)
     (CPUSET / own).mkdir()
     (CPUSET / own / "cpuset.mems").write_text("0")
-    (CPUSET / own / "cpuset.cpus").write_text("0")
+    (CPUSET / own / "cpuset.cpus").write_text(show_cpus(online_cpus() - {1}))
     cid = unique_id("hostbal")
     start_isolated(host, cid)  # CPU 1; the host's cpuset balances CPU 0
     assert balanced_cpus() is None
     assert (CPUSET / own / "cpuset.sched_load_balance").read_text().strip() == "1"
 
     host.ok("update", "--cpuset-cpus", "0", cid)
-    assert_isolated(host, cid, "0")
-    assert balanced_cpus() == "1"
+    assert_isolated(host, cid, "0")  # the balanced cpuset is made, unless the host has one for CPU 1 too
     # The host's cpuset now overlaps the isolated CPU: its flag went to 0
     # (the v1 invariant), and it is recorded so it comes back.
     assert (CPUSET / own / "cpuset.sched_load_balance").read_text().strip() == "0"

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from conftest import make_busybox_bundle, write_config
+from lifecycle_support import CGROUP_MOUNTS, exclusive_host, remove_cgroup_tree, wait_for_quiet_host
 
 V1_CPUSET = Path("/sys/fs/cgroup/cpuset")
 
@@ -115,23 +116,26 @@ class HookNode:
     def read_log(self) -> str:
         return self.log.read_text() if self.log.exists() else "(no log)"
 
-    def cleanup(self):
+    def cleanup(self) -> list[str]:
         for cid in self.containers:
             subprocess.run([str(self.real_runc), "--root", str(self.root), "delete", "--force", cid],
                            capture_output=True, timeout=60)
-        base = V1_CPUSET / self.parent
-        if base.exists():
-            for child in base.iterdir():
-                if child.is_dir():
-                    child.rmdir()
-            base.rmdir()
+        problems = []
+        for hierarchy in sorted(d for d in CGROUP_MOUNTS.iterdir() if d.is_dir() and not d.is_symlink()):
+            problems += remove_cgroup_tree(hierarchy / self.parent)
+        return problems
 
 
 @pytest.fixture
 def node(tmp_path, wrapper, real_runc, busybox):
-    n = HookNode(tmp_path, wrapper, real_runc, busybox)
-    yield n
-    n.cleanup()
+    # The balanced cpuset has a fixed name: one isolating suite at a time.
+    with exclusive_host():
+        wait_for_quiet_host()
+        n = HookNode(tmp_path, wrapper, real_runc, busybox)
+        yield n
+        problems = n.cleanup()
+        if problems:
+            pytest.fail("; ".join(problems))
 
 
 def container_flag(node: HookNode, cid: str) -> str:
