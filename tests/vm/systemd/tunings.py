@@ -217,6 +217,17 @@ def sd_tunings(s: Scenario) -> None:
 # ---- irqbalance without a socket: the environment-file fallback ----
 
 DROPIN = Path("/run/systemd/system/irqbalance.service.d/50-isolvm-no-socket.conf")
+RECONCILE_TIMER = "runc-isolcpus-reconcile.timer"
+
+
+def pause_reconcile_timer() -> None:
+    """Stops the timer and lets a reconcile it already started finish."""
+    run(["systemctl", "stop", RECONCILE_TIMER])
+    for _ in range(300):
+        state = run(["systemctl", "is-active", "runc-isolcpus-reconcile.service"], check=False).stdout.strip()
+        if state != "activating":
+            return
+        time.sleep(0.2)
 
 
 def irqbalance_unit() -> dict:
@@ -279,6 +290,10 @@ def sd_irqbalance_file(s: Scenario) -> None:
     s.check("check says the ban list goes in the file", "goes in /etc/default/irqbalance as "
             "IRQBALANCE_BANNED_CPULIST" in check, check)
 
+    # The package's minute timer also runs reconcile, which writes the file
+    # (its job): paused, so that only the wrapper runs while the pods start,
+    # and each reconcile below is this scenario's own.
+    pause_reconcile_timer()
     kubelet = Kubelet(Path("/var/log/pods"))
     kubelet.start()
     pods = []
@@ -325,3 +340,4 @@ def sd_irqbalance_file(s: Scenario) -> None:
     DROPIN.unlink()
     run(["systemctl", "daemon-reload"])
     run(["systemctl", "restart", "irqbalance"], check=False)
+    run(["systemctl", "start", RECONCILE_TIMER], check=False)
