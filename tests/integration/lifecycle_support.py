@@ -242,11 +242,9 @@ class Host:
                                 f"{r.stderr.decode(errors='replace').strip()}")
             subprocess.run([str(self.runc), "--root", str(self.root), "delete", "--force", cid],
                            capture_output=True)
-        # runc makes the cgroup parent in every hierarchy (the unified one of a
-        # hybrid host included) and removes only the containers' own.
-        for hierarchy in sorted(d for d in CGROUP_MOUNTS.iterdir() if d.is_dir() and not d.is_symlink()):
-            for name in [*self.top_level, self.parent]:
-                problems += remove_cgroup_tree(hierarchy / name)
+        # runc removes the containers' own cgroups, not the parent it made.
+        for top in cgroup_trees([*self.top_level, self.parent]):
+            problems += remove_cgroup_tree(top)
         entries = self.ledger()["entries"]
         if BALANCED.exists() and not any(e.get("isolation") for e in entries):
             problems.append(f"{BALANCED} left behind with cpus {balanced_cpus()!r}")
@@ -254,13 +252,24 @@ class Host:
         return problems
 
 
+def cgroup_trees(names) -> list[Path]:
+    """`names` (top-level cgroups) in every mounted hierarchy where they exist:
+    runc makes a container's cgroup path in all of them (the unified one of
+    a hybrid host included)."""
+    hierarchies = sorted(d for d in CGROUP_MOUNTS.iterdir() if d.is_dir() and not d.is_symlink())
+    return [h / name for h in hierarchies for name in names if (h / name).is_dir()]
+
+
 def remove_cgroup_tree(top: Path) -> list[str]:
-    """Removes `top` and what is below it, deepest first, killing tasks left
-    in it (an orphaned `runc init`); the directories it could not remove."""
+    """Kills what is left in `top` (a SIGKILLed `runc create` or `runc run`
+    orphans its `runc init`) and removes it, deepest first; the directories
+    it could not remove."""
+    dirs = [Path(d) for d, _, _ in os.walk(top, topdown=False)]
+    for d in dirs:
+        kill_cgroup_tasks(d)
     problems = []
-    for d, _, _ in os.walk(top, topdown=False):
-        d = Path(d)
-        for _ in range(50):
+    for d in dirs:
+        for _ in range(100):
             try:
                 d.rmdir()
                 break
@@ -268,21 +277,22 @@ def remove_cgroup_tree(top: Path) -> list[str]:
                 break
             except OSError as e:
                 last = e
-                _kill_tasks(d)
-                time.sleep(0.1)  # tasks still leaving
+                kill_cgroup_tasks(d)
+                time.sleep(0.05)  # tasks still leaving
         else:
             problems.append(f"cannot remove {d}: {last}")
     return problems
 
 
-def _kill_tasks(d: Path):
-    try:
-        pids = [int(x) for x in (d / "cgroup.procs").read_text().split()]
-    except (OSError, ValueError):
-        return
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+def kill_cgroup_tasks(d: Path) -> None:
+    for name in ("cgroup.procs", "tasks"):
+        try:
+            pids = {int(x) for x in (d / name).read_text().split()}
+        except (OSError, ValueError):
+            continue
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 def wait_until(predicate, timeout: float, what: str, interval: float = 0.1):

@@ -35,9 +35,8 @@ from pathlib import Path
 from conftest import make_busybox_bundle
 from cpuset_view import (CpusetNode, boot_isolated_cpus, domains_if_root_were_0, online_cpus,  # noqa: F401
                          parse_cpus, show_cpus, unbalanced_if_root_were_0, walk_cpusets)
-from lifecycle_support import ANNOTATION, BALANCED, CPUSET, Host
+from lifecycle_support import ANNOTATION, BALANCED, CPUSET, Host, cgroup_trees, remove_cgroup_tree
 
-CGROUP_MOUNTS = Path("/sys/fs/cgroup")
 ROOT_FLAG_FILE = str(CPUSET / "cpuset.sched_load_balance")
 
 # Every v1 step of the isolator's fault switch ($RUNC_ISOLCPUS_FAULT), and
@@ -349,53 +348,13 @@ class SoakHost(Host):
         return sorted(ids)
 
     # -- cgroups in every hierarchy (runc makes its cgroups in all of them) --
-    def cgroup_tops(self, ids) -> list[Path]:
-        """Our cgroup subtrees in every mounted hierarchy: the parent of the
-        soak's containers, and runc's /<id> for containers without cgroupsPath."""
-        tops = []
-        for mount in sorted(CGROUP_MOUNTS.iterdir()):
-            for top in [mount / self.parent] + [mount / cid for cid in sorted(ids)]:
-                if top.is_dir():
-                    tops.append(top)
-        return tops
-
-    @staticmethod
-    def _kill_tasks(d: Path) -> None:
-        for name in ("cgroup.procs", "tasks"):
-            try:
-                pids = {int(x) for x in (d / name).read_text().split()}
-            except (OSError, ValueError):
-                continue
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-
     def remove_cgroups(self, ids) -> list[str]:
-        """Kills what is left in our cgroups (a SIGKILLed `runc create` or
-        `runc run` orphans its `runc init`) and removes them, deepest first."""
+        """Our cgroup subtrees in every hierarchy, gone: the parent of the
+        soak's containers, and runc's /<id> for containers without
+        cgroupsPath."""
         problems = []
-        for top in self.cgroup_tops(ids):
-            dirs = [Path(p) for p, _, _ in os.walk(top, topdown=False)]
-            for d in dirs:
-                self._kill_tasks(d)
-            for d in dirs:
-                last: OSError | None = None
-                for _ in range(100):
-                    try:
-                        d.rmdir()
-                        last = None
-                        break
-                    except FileNotFoundError:
-                        last = None
-                        break
-                    except OSError as e:
-                        last = e
-                        self._kill_tasks(d)
-                        time.sleep(0.05)
-                if last is not None:
-                    problems.append(f"cannot remove {d}: {last}")
+        for top in cgroup_trees([self.parent, *sorted(ids)]):
+            problems += remove_cgroup_tree(top)
         return problems
 
     def teardown(self, ids) -> list[str]:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from conftest import make_busybox_bundle, write_config
-from lifecycle_support import CGROUP_MOUNTS, exclusive_host, remove_cgroup_tree, wait_for_quiet_host
+from lifecycle_support import cgroup_trees, exclusive_host, remove_cgroup_tree, wait_for_quiet_host
 
 V1_CPUSET = Path("/sys/fs/cgroup/cpuset")
 
@@ -121,8 +121,8 @@ class HookNode:
             subprocess.run([str(self.real_runc), "--root", str(self.root), "delete", "--force", cid],
                            capture_output=True, timeout=60)
         problems = []
-        for hierarchy in sorted(d for d in CGROUP_MOUNTS.iterdir() if d.is_dir() and not d.is_symlink()):
-            problems += remove_cgroup_tree(hierarchy / self.parent)
+        for top in cgroup_trees([self.parent]):
+            problems += remove_cgroup_tree(top)
         return problems
 
 
